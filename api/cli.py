@@ -1,0 +1,396 @@
+"""The ``tanbo`` command line.
+
+Bad input ends with exit code 2 and one line naming the problem and the item,
+never a traceback; a file's good features are imported even when some are
+rejected (one line each on standard error).
+"""
+
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import shapely
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from sqlalchemy import Engine
+
+from api import registry
+from api.config import Settings, load_settings
+from api.db import connect, migrate
+from api.errors import StorageError
+from api.registry import ImportReport
+from core.errors import TanboError
+from core.ids import OwnerName
+from core.units import m2_to_ha
+from fields import FieldRecord, Restriction, ZoneKind, write_fields, write_zones
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="tanbo",
+    help="Tanbo: fields, zones and (soon) drone missions for smart agriculture.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+fields_app = typer.Typer(
+    help="Register, inspect and export field boundaries.", no_args_is_help=True
+)
+zones_app = typer.Typer(
+    help="No-spray and no-fly zones, and which fields they touch.", no_args_is_help=True
+)
+db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
+app.add_typer(fields_app, name="fields")
+app.add_typer(zones_app, name="zones")
+app.add_typer(db_app, name="db")
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+@dataclass
+class _State:
+    settings: Settings
+    engine: Engine | None = None
+
+    def db(self) -> Engine:
+        if self.engine is None:
+            self.engine = connect(self.settings.resolved_database_url)
+            migrate(self.engine)
+        return self.engine
+
+
+def _state(ctx: typer.Context) -> _State:
+    state = ctx.find_root().obj
+    assert isinstance(state, _State)
+    return state
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Where Tanbo keeps its data [env: TANBO_DATA_DIR].")
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            help="sqlite:///… or postgresql://… [env: TANBO_DATABASE_URL].", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """Tanbo: fields, zones and drone operations for smart agriculture.
+
+    Settings come from flags, TANBO_* variables, then a TOML file (TANBO_CONFIG or ./tanbo.toml).
+    """
+    ctx.obj = _State(settings=load_settings(data_dir=data_dir, database_url=database_url))
+
+
+def _date(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def _print_report(report: ImportReport, what: str) -> None:
+    verb = "would import" if report.dry_run else "imported"
+    out.print(
+        f"{escape(report.source)} ({report.format}, {report.crs}): {report.features} features; "
+        f"{verb} {report.imported} {what} "
+        f"({len(report.created)} new, {len(report.updated)} updated), "
+        f"{len(report.repaired)} repaired, {len(report.rejected)} rejected"
+    )
+    for note in report.notes:
+        out.print(f"note: {escape(note)}")
+    for new, olds in report.replaced.items():
+        out.print(f"replaced {escape(', '.join(olds))} by {escape(new)} (a newer MAFF release)")
+    for problem in report.repaired:
+        out.print(f"repaired {escape(str(problem))}")
+    for problem in report.rejected:
+        err.print(f"rejected {escape(str(problem))}")
+
+
+@fields_app.command("import")
+def fields_import(
+    ctx: typer.Context,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="GeoJSON, GeoPackage, Shapefile (.shp/.zip), FlatGeobuf, GeoParquet or KML."
+        ),
+    ],
+    owner: Annotated[
+        str | None, typer.Option(help="Owner of every field (over an `owner` attribute).")
+    ] = None,
+    id_property: Annotated[
+        str | None, typer.Option(help="Attribute holding each field's stable id.")
+    ] = None,
+    layer: Annotated[
+        str | None, typer.Option(help="Only this layer of a multi-layer file.")
+    ] = None,
+    crop: Annotated[str | None, typer.Option(help="Crop, where the file names none.")] = None,
+    variety: Annotated[str | None, typer.Option(help="Variety, where the file names none.")] = None,
+    transplanted: Annotated[
+        str | None, typer.Option(help="Transplanting date YYYY-MM-DD, where the file names none.")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option(help="Validate and report; store nothing.")] = False,
+) -> None:
+    """Import field boundaries; the same ids again update those fields.
+
+    Each rejected feature gets one line on standard error and the exit code is 2;
+    the valid features are imported all the same.
+    """
+    state = _state(ctx)
+    options = state.settings.import_options(
+        owner=OwnerName(owner) if owner else None,
+        id_property=id_property,
+        crop=crop,
+        variety=variety,
+        transplanted_on=_date(transplanted),
+    )
+    report = registry.import_fields(state.db(), file, options, layer=layer, dry_run=dry_run)
+    _print_report(report, "fields")
+    if report.rejected:
+        raise typer.Exit(2)
+
+
+def _fields_table(records: list[FieldRecord]) -> Table:
+    table = Table(show_edge=False, header_style="bold")
+    for name in ("id", "name", "owner", "land use", "crop", "variety", "transplanted"):
+        table.add_column(name, overflow="fold")
+    table.add_column("area ha", justify="right")
+    table.add_column("municipality")
+    for f in records:
+        table.add_row(
+            escape(f.id),
+            escape(f.name),
+            escape(f.owner),
+            f.land_use.value if f.land_use else "",
+            escape(f.crop or ""),
+            escape(f.variety or ""),
+            f.transplanted_on.isoformat() if f.transplanted_on else "",
+            f"{m2_to_ha(f.area_m2):.3f}",
+            f.municipality_code or "",
+        )
+    return table
+
+
+@fields_app.command("list")
+def fields_list(
+    ctx: typer.Context,
+    owner: Annotated[str | None, typer.Option(help="Only this owner's fields.")] = None,
+) -> None:
+    """List registered fields with their areas."""
+    records = registry.list_fields(_state(ctx).db(), owner=owner)
+    if not records:
+        out.print("no fields registered" + (f" for {escape(owner)}" if owner else ""))
+        return
+    out.print(_fields_table(records))
+    total = sum(f.area_m2 for f in records)
+    out.print(f"{len(records)} fields, {m2_to_ha(total):,.2f} ha")
+
+
+@fields_app.command("show")
+def fields_show(ctx: typer.Context, field_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """Show one field: attributes, measurements and the zones that touch it."""
+    state = _state(ctx)
+    f = registry.get_field(state.db(), field_id)
+    c = f.geometry.centroid
+    rows = [
+        ("id", f.id),
+        ("name", f.name),
+        ("owner", f.owner),
+        ("land use", f.land_use.value if f.land_use else "—"),
+        ("crop / variety", f"{f.crop or '—'} / {f.variety or '—'}"),
+        ("transplanted", f.transplanted_on.isoformat() if f.transplanted_on else "—"),
+        ("municipality", f.municipality_code or "—"),
+        ("area", f"{f.area_m2:,.1f} m² ({m2_to_ha(f.area_m2):.4f} ha)"),
+        ("perimeter", f"{f.perimeter_m:,.1f} m"),
+        ("centroid", f"{c.y:.6f},{c.x:.6f} (lat,lon)"),
+        ("measured in", f"EPSG:{f.local_crs_epsg}"),
+        (
+            "geometry",
+            f"{f.geometry.geom_type}, {len(shapely.get_coordinates(f.geometry))} vertices",
+        ),
+        ("source", f.source or "—"),
+    ]
+    table = Table(show_header=False, show_edge=False)
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    for key, value in rows:
+        table.add_row(key, escape(str(value)))
+    for k, v in sorted(f.properties.items()):
+        table.add_row(f"[dim]{escape(k)}[/dim]", escape(str(v)))
+    out.print(table)
+    touches = registry.zones_for_field(state.db(), field_id, state.settings.buffers_m)
+    if not touches:
+        out.print("no zones within their buffers")
+    for t in touches:
+        out.print(
+            f"zone {escape(t.zone.id)} ({t.zone.kind.value}, {t.zone.restriction.value}): "
+            f"{t.distance_m:.1f} m away; its {t.buffer_m:g} m buffer covers "
+            f"{t.overlap_m2:,.1f} m² of the field"
+        )
+
+
+@fields_app.command("set")
+def fields_set(
+    ctx: typer.Context,
+    field_id: Annotated[str, typer.Argument(metavar="ID")],
+    name: Annotated[str | None, typer.Option()] = None,
+    owner: Annotated[str | None, typer.Option()] = None,
+    crop: Annotated[str | None, typer.Option()] = None,
+    variety: Annotated[str | None, typer.Option()] = None,
+    transplanted: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+) -> None:
+    """Change a field's name, owner, crop, variety or transplanting date."""
+    f = registry.update_field(
+        _state(ctx).db(),
+        field_id,
+        name=name,
+        owner=owner,
+        crop=crop,
+        variety=variety,
+        transplanted_on=_date(transplanted),
+    )
+    out.print(f"updated {escape(f.id)}")
+
+
+@fields_app.command("export")
+def fields_export(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help=".geojson, .gpkg, .fgb, .parquet or .kml")],
+    owner: Annotated[str | None, typer.Option(help="Only this owner's fields.")] = None,
+    field_id: Annotated[
+        list[str] | None, typer.Option("--id", help="Only these fields (repeatable).")
+    ] = None,
+) -> None:
+    """Export fields in WGS84, with their attributes."""
+    records = registry.list_fields(_state(ctx).db(), owner=owner, ids=field_id or ())
+    write_fields(file, records)
+    out.print(f"wrote {len(records)} fields to {escape(str(file))}")
+
+
+@zones_app.command("import")
+def zones_import(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Any format `fields import` reads.")],
+    kind: Annotated[
+        ZoneKind | None, typer.Option(help="Kind of every zone (else each feature's `kind`).")
+    ] = None,
+    restriction: Annotated[Restriction | None, typer.Option(help="Default by kind.")] = None,
+    buffer_m: Annotated[
+        float | None, typer.Option(min=0, help="Buffer in metres (default by kind).")
+    ] = None,
+    layer: Annotated[str | None, typer.Option(help="Only this layer.")] = None,
+    dry_run: Annotated[bool, typer.Option(help="Validate and report; store nothing.")] = False,
+) -> None:
+    """Import no-spray or no-fly zones; the same ids again update them."""
+    state = _state(ctx)
+    report = registry.import_zones(
+        state.db(),
+        file,
+        kind=kind,
+        restriction=restriction,
+        buffer_m=buffer_m,
+        buffers_m=state.settings.buffers_m,
+        layer=layer,
+        dry_run=dry_run,
+    )
+    _print_report(report, "zones")
+    if report.rejected:
+        raise typer.Exit(2)
+
+
+@zones_app.command("list")
+def zones_list(
+    ctx: typer.Context,
+    field_id: Annotated[
+        str | None, typer.Option("--field", help="Only zones touching this field, buffered.")
+    ] = None,
+    kind: Annotated[ZoneKind | None, typer.Option(help="Only this kind.")] = None,
+) -> None:
+    """List zones, or those whose buffer reaches a field."""
+    state = _state(ctx)
+    buffers = state.settings.buffers_m
+    table = Table(show_edge=False, header_style="bold")
+    for name in ("id", "name", "kind", "restriction", "buffer m"):
+        table.add_column(name)
+    if field_id is not None:
+        table.add_column("distance m", justify="right")
+        table.add_column("field m² inside", justify="right")
+        touches = registry.zones_for_field(state.db(), field_id, buffers)
+        for t in touches:
+            if kind is None or t.zone.kind == kind:
+                z = t.zone
+                table.add_row(
+                    escape(z.id),
+                    escape(z.name),
+                    z.kind.value,
+                    z.restriction.value,
+                    f"{t.buffer_m:g}",
+                    f"{t.distance_m:.1f}",
+                    f"{t.overlap_m2:,.1f}",
+                )
+    else:
+        for z in registry.list_zones(state.db(), kind=kind):
+            buffer = z.buffer_m if z.buffer_m is not None else buffers[z.kind]
+            table.add_row(
+                escape(z.id), escape(z.name), z.kind.value, z.restriction.value, f"{buffer:g}"
+            )
+    if table.row_count == 0:
+        out.print("no zones" + (f" touch field {escape(field_id)}" if field_id else ""))
+        return
+    out.print(table)
+
+
+@zones_app.command("export")
+def zones_export(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help=".geojson, .gpkg, .fgb, .parquet or .kml")],
+    kind: Annotated[ZoneKind | None, typer.Option(help="Only this kind.")] = None,
+) -> None:
+    """Export zones in WGS84."""
+    zones = registry.list_zones(_state(ctx).db(), kind=kind)
+    write_zones(file, zones)
+    out.print(f"wrote {len(zones)} zones to {escape(str(file))}")
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Create or upgrade the database schema to the newest migration."""
+    state = _state(ctx)
+    state.db()
+    out.print(f"database at the newest schema: {escape(state.settings.resolved_database_url)}")
+
+
+@app.command()
+def demo(ctx: typer.Context) -> None:
+    """Register the sample fields and zones shipped with Tanbo and show what was registered."""
+    from api.demo import run_demo
+
+    state = _state(ctx)
+    run_demo(state.db(), state.settings, out)
+
+
+def main() -> None:
+    """Entry point of the ``tanbo`` command."""
+    try:
+        app()
+    except StorageError as exc:
+        err.print(f"tanbo: {escape(str(exc))}")
+        sys.exit(1)
+    except TanboError as exc:
+        err.print(f"tanbo: {escape(str(exc))}")
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("tanbo: interrupted; nothing half-written was kept")
+        sys.exit(130)

@@ -1,0 +1,114 @@
+"""Settings: the only module that reads the environment.
+
+Sources, strongest first: arguments given in code (the CLI's flags), ``TANBO_*``
+environment variables, a TOML file (``TANBO_CONFIG``, else ``./tanbo.toml`` if
+present), then the defaults. Everything Tanbo writes goes under ``data_dir``.
+"""
+
+import os
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from api.errors import ConfigError
+from fields import DEFAULT_BUFFERS_M, ImportOptions, SizeRules, ZoneKind
+
+__all__ = ["Settings", "load_settings"]
+
+
+def _default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("tanbo", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Tanbo's settings, typed and validated."""
+
+    model_config = SettingsConfigDict(env_prefix="TANBO_", extra="forbid", frozen=True)
+
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    """Where Tanbo keeps its database and exports."""
+    database_url: str | None = None
+    """SQLAlchemy URL; default a SQLite file in ``data_dir``. ``postgresql://…`` for PostgreSQL."""
+    default_owner: str = "unassigned"
+    min_field_area_m2: float = Field(default=1.0, ge=0)
+    max_field_area_ha: float = Field(default=1_000.0, gt=0)
+    overlap_tolerance_m2: float = Field(default=1.0, ge=0)
+    overlap_tolerance_ratio: float = Field(default=0.01, ge=0, le=1)
+    swap_within_km: float = Field(default=100.0, gt=0)
+    zone_buffers_m: dict[ZoneKind, float] = Field(default_factory=dict)
+    """Buffer per zone kind, over the defaults (``[zone_buffers_m] house = 15``)."""
+
+    @field_validator("zone_buffers_m")
+    @classmethod
+    def _buffers_not_negative(cls, value: dict[ZoneKind, float]) -> dict[ZoneKind, float]:
+        for kind, buffer in value.items():
+            if buffer < 0:
+                raise ValueError(f"buffer for {kind.value} is negative")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        named = os.environ.get("TANBO_CONFIG")
+        toml_file = Path(named) if named else Path("tanbo.toml")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        elif named:
+            raise ConfigError(f"TANBO_CONFIG names {named}, which is not a file")
+        return tuple(sources)
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, the SQLite default filled in."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'tanbo.db'}"
+
+    @property
+    def buffers_m(self) -> dict[ZoneKind, float]:
+        """The buffer of every zone kind, defaults overridden by the settings."""
+        return {**DEFAULT_BUFFERS_M, **self.zone_buffers_m}
+
+    def import_options(self, **given: Any) -> ImportOptions:
+        """Field import options: these settings plus what the caller gives."""
+        return ImportOptions(
+            default_owner=self.default_owner,
+            rules=SizeRules(
+                min_area_m2=self.min_field_area_m2,
+                max_area_m2=self.max_field_area_ha * 10_000.0,
+            ),
+            overlap_tolerance_m2=self.overlap_tolerance_m2,
+            overlap_tolerance_ratio=self.overlap_tolerance_ratio,
+            swap_within_km=self.swap_within_km,
+            **given,
+        )
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings; a bad value becomes a ``ConfigError`` naming it.
+
+    Raises
+    ------
+    ConfigError
+        A value that does not validate, or ``TANBO_CONFIG`` naming no file.
+    """
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise ConfigError(f"setting {where}: {first['msg']}") from exc

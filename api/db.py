@@ -1,0 +1,69 @@
+"""The database engine and its migrations (Alembic, run from the package).
+
+SQLite by default (a file in the data directory, nothing to install);
+PostgreSQL by URL (``postgresql://user@host/db``, driven by psycopg 3).
+"""
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from api.errors import ConfigError, StorageError
+
+__all__ = ["connect", "migrate"]
+
+_MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _enable_sqlite_foreign_keys(dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def connect(url: str) -> Engine:
+    """An engine for ``url``; the SQLite file's folder is created if missing.
+
+    Raises
+    ------
+    ConfigError
+        The URL is not a database URL Tanbo can use.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(f"database URL {url!r} is not a valid URL") from exc
+    backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif backend == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    else:
+        raise ConfigError(f"database {backend!r} is not supported; use sqlite or postgresql")
+    engine = create_engine(parsed, pool_pre_ping=backend == "postgresql")
+    if backend == "sqlite":
+        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+    return engine
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` (default the newest).
+
+    Raises
+    ------
+    StorageError
+        The database cannot be reached.
+    """
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    except OperationalError as exc:
+        raise StorageError(f"cannot reach the database: {str(exc.orig).strip()}") from exc

@@ -1,0 +1,4 @@
+"""A MAVLink vehicle simulator in the ArduPilot Copter dialect.
+
+Not built yet: see the project's issue "Simulator and fleet link".
+"""
