@@ -50,7 +50,7 @@ app.add_typer(zones_app, name="zones")
 app.add_typer(db_app, name="db")
 
 out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @dataclass

@@ -75,15 +75,16 @@ class SourceFile:
 def _translating_errors(path: Path) -> Iterator[None]:
     try:
         yield
-    except (DataSourceError, DataLayerError, FieldError, GeometryError) as exc:
-        raise UnreadableFile(f"{path.name}: {_first_line(exc)}") from exc
-    except (ValueError, OSError) as exc:
-        raise UnreadableFile(f"{path.name}: {_first_line(exc)}") from exc
+    except (DataSourceError, DataLayerError, FieldError, GeometryError, ValueError, OSError) as exc:
+        kind = FORMATS.get(path.suffix.lower(), "a vector file")
+        raise UnreadableFile(f"{path.name}: cannot be read as {kind} ({_gist(exc, path)})") from exc
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
+def _gist(exc: BaseException, path: Path) -> str:
+    """The first sentence of a library's message, without the path or GDAL's advice on drivers."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    text = text.replace(f"'{path}' ", "").replace(f"{path}: ", "")
+    return text.split(";")[0].split(". ")[0].rstrip(".")
 
 
 def read_features(path: Path, *, layer: str | None = None) -> SourceFile:
