@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, delete, func, or_
+from sqlalchemy import Engine, delete, func, insert, or_, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
@@ -164,31 +164,32 @@ def store_field_plan(
         raise _storage_errors(exc) from exc
 
 
+_CHUNK = 64
+"""Rows per database round trip; progress is reported after each."""
+
+
 def _write_fields(
     session: Session, plan: FieldImportPlan, now: datetime, progress: Progress | None
 ) -> None:
     retired = [old for olds in plan.replaces.values() for old in olds]
     if retired:
         session.execute(delete(FieldRow).where(col(FieldRow.id).in_(retired)))
-    stored = {
-        row.id: row
-        for row in session.exec(
-            select(FieldRow).where(col(FieldRow.id).in_([f.id for f in plan.fields]))
-        )
-    }
+    known = set(
+        session.exec(select(FieldRow.id).where(col(FieldRow.id).in_([f.id for f in plan.fields])))
+    )
     total = len(plan.fields)
-    for done, record in enumerate(plan.fields, start=1):
-        values = field_row(record, now)
-        row = stored.get(record.id)
-        if row is None:
-            session.add(FieldRow(**values))
-        else:
-            values.pop("created_at")
-            for key, value in values.items():
-                setattr(row, key, value)
+    for start in range(0, total, _CHUNK):
+        chunk = [field_row(f, now) for f in plan.fields[start : start + _CHUNK]]
+        new = [row for row in chunk if row["id"] not in known]
+        changed = [row for row in chunk if row["id"] in known]
+        for row in changed:
+            del row["created_at"]  # an update keeps when the field was first registered
+        if new:
+            session.execute(insert(FieldRow), new)
+        if changed:
+            session.execute(update(FieldRow), changed)
         if progress is not None:
-            progress(done, total)
-    session.flush()
+            progress(start + len(chunk), total)
 
 
 def import_zones(

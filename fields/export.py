@@ -23,7 +23,7 @@ WRITE_FORMATS: dict[str, str] = {
     ".gpkg": "GPKG",
     ".fgb": "FlatGeobuf",
     ".parquet": "GeoParquet",
-    ".kml": "KML",
+    ".kml": "LIBKML",
 }
 """Extensions Tanbo writes, and the GDAL driver (or GeoParquet) behind each."""
 
@@ -74,7 +74,10 @@ def _write(path: Path, rows: list[dict[str, Any]], geometries: list[Any]) -> Non
         return
     if path.exists():
         path.unlink()
-    pyogrio.write_dataframe(frame, path, driver=WRITE_FORMATS[suffix])
+    driver = WRITE_FORMATS[suffix]
+    # GDAL would turn JSON-looking text (MAFF's `history`) into JSON; keep attributes as they were.
+    options = {"AUTODETECT_JSON_STRINGS": "NO"} if driver == "GeoJSON" else {}
+    pyogrio.write_dataframe(frame, path, driver=driver, layer_options=options)
 
 
 def write_fields(path: Path, fields: Sequence[FieldRecord]) -> None:

@@ -69,7 +69,8 @@ def lineage(properties: Mapping[str, Any]) -> set[str]:
     history = properties.get("history")
     if isinstance(history, str) and history.strip():
         with contextlib.suppress(json.JSONDecodeError):
-            ids |= set(_ids_in(json.loads(history)))
+            history = json.loads(history)
+    ids |= set(_ids_in(history))  # as published (text), or already parsed by a GeoJSON reader
     ids.discard(str(properties.get("polygon_uuid")))
     return ids
 

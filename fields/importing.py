@@ -7,7 +7,7 @@ fields they replace, and every feature it repaired or rejected, with the reason.
 """
 
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -68,6 +68,8 @@ class Problem:
 
     feature: str
     reason: str
+    position: int = 0
+    """The feature's place in the file (across layers), for reporting in file order."""
 
     def __str__(self) -> str:
         return f"{self.feature}: {self.reason}"
@@ -194,43 +196,42 @@ def plan_field_import(
     consensus = reference_point(_checked_geometry(f, source) for f in source.features)
     candidates: list[_Candidate] = []
     seen: dict[FieldId, str] = {}
-    for feature in source.features:
+    for position, feature in enumerate(source.features):
         ident = identify(feature, source, options)
         label = feature.label(ident.id)
+
+        def problem(reason: str, label: str = label, position: int = position) -> Problem:
+            return Problem(feature=label, reason=reason, position=position)
+
         if ident.id is None:
-            rejected.append(Problem(feature=label, reason=ident.problem or "no id"))
+            rejected.append(problem(ident.problem or "no id"))
             continue
         record_or_reason = _field_from(feature, source, ident, options, consensus, existing)
         if isinstance(record_or_reason, str):
-            rejected.append(Problem(feature=label, reason=record_or_reason))
+            rejected.append(problem(record_or_reason))
             continue
         record, repair = record_or_reason
         if ident.id in seen:
-            rejected.append(
-                Problem(feature=label, reason=f"duplicate id {ident.id} (also {seen[ident.id]})")
-            )
+            rejected.append(problem(f"duplicate id {ident.id} (also {seen[ident.id]})"))
             continue
         stored = by_id.get(ident.id)
         if stored is not None and stored.owner != record.owner:
             rejected.append(
-                Problem(
-                    feature=label,
-                    reason=f"id {ident.id} is registered to another owner ({stored.owner})",
-                )
+                problem(f"id {ident.id} is registered to another owner ({stored.owner})")
             )
             continue
         seen[ident.id] = label
         if repair:
-            repaired.append(Problem(feature=label, reason=repair))
+            repaired.append(problem(repair))
         lineage = frozenset(
             old
             for old in map(FieldId, fude.lineage(feature.properties))
             if old in by_id and by_id[old].owner == record.owner
         )
-        candidates.append(_Candidate(record=record, lineage=lineage, label=label))
+        candidates.append(_Candidate(record=record, lineage=lineage, problem=problem))
     accepted, overlap_rejects = _without_overlaps(candidates, existing, options)
     rejected.extend(overlap_rejects)
-    rejected.sort(key=lambda p: _position(p.feature))
+    rejected.sort(key=lambda p: p.position)
     return FieldImportPlan(
         fields=tuple(c.record for c in accepted),
         updated_ids=frozenset(c.record.id for c in accepted if c.record.id in by_id),
@@ -239,11 +240,6 @@ def plan_field_import(
         rejected=tuple(rejected),
         notes=source.notes,
     )
-
-
-def _position(label: str) -> int:
-    digits = label.rsplit("#", 1)[-1].rstrip(")")
-    return int(digits) if digits.isdigit() else -1
 
 
 def _field_from(
@@ -316,7 +312,7 @@ def _overlap(a: FieldRecord, b: FieldRecord, options: ImportOptions) -> float | 
 class _Candidate:
     record: FieldRecord
     lineage: frozenset[FieldId]
-    label: str
+    problem: Callable[[str], Problem]
 
 
 def _without_overlaps(
@@ -361,7 +357,7 @@ def _without_overlaps(
                 clash = f"overlaps field {other.id} of this file by {area:,.1f} m²"
                 break
         if clash:
-            problems.append(Problem(feature=cand.label, reason=clash))
+            problems.append(cand.problem(clash))
             continue
         kept.add(i)
         accepted.append(cand)

@@ -8,10 +8,11 @@ brought to WGS84; attributes are kept as plain JSON values.
 
 import contextlib
 import math
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import geopandas as gpd
@@ -75,7 +76,15 @@ class SourceFile:
 def _translating_errors(path: Path) -> Iterator[None]:
     try:
         yield
-    except (DataSourceError, DataLayerError, FieldError, GeometryError, ValueError, OSError) as exc:
+    except (
+        DataSourceError,
+        DataLayerError,
+        FieldError,
+        GeometryError,
+        ValueError,
+        OSError,
+        zipfile.BadZipFile,
+    ) as exc:
         kind = FORMATS.get(path.suffix.lower(), "a vector file")
         raise UnreadableFile(f"{path.name}: cannot be read as {kind} ({_gist(exc, path)})") from exc
 
@@ -137,9 +146,11 @@ def read_features(path: Path, *, layer: str | None = None) -> SourceFile:
             wgs84 = raw_gdf.geometry.to_crs("EPSG:4326")
     layers = list(raw_gdf["_layer"])
     multi_layer = len(frames) > 1
+    # A feature's number counts within its own layer.
+    numbers = raw_gdf.groupby("_layer", sort=False, dropna=False).cumcount().tolist()
     features = tuple(
         SourceFeature(
-            index=i,
+            index=numbers[i],
             layer=layers[i] if multi_layer else None,
             raw_geometry=_geometry_or_none(raw_geom),
             geometry=_geometry_or_none(geom),
@@ -164,14 +175,42 @@ def _read_frames(
 ) -> list[tuple[str | None, gpd.GeoDataFrame]]:
     if suffix in (".parquet", ".geoparquet"):
         return [(None, gpd.read_parquet(path))]
+    if suffix == ".zip":
+        return _read_zipped_shapefiles(path, layer)
     if layer is not None:
         return [(layer, pyogrio.read_dataframe(path, layer=layer))]
     names = [str(row[0]) for row in pyogrio.list_layers(path)]
-    frames = [(name, pyogrio.read_dataframe(path, layer=name)) for name in names]
+    frames: list[tuple[str | None, gpd.GeoDataFrame]] = [
+        (name, pyogrio.read_dataframe(path, layer=name)) for name in names
+    ]
     frames = [(n, f) for n, f in frames if len(f)]
     if len(names) == 1 and frames:
         return [(None, frames[0][1])]
-    return frames  # type: ignore[return-value]
+    return frames
+
+
+def _read_zipped_shapefiles(
+    path: Path, layer: str | None
+) -> list[tuple[str | None, gpd.GeoDataFrame]]:
+    """Every Shapefile in a zip, at its root or in folders (as zipping a folder makes)."""
+    with zipfile.ZipFile(path) as archive:
+        members = [
+            m
+            for m in archive.namelist()
+            if m.lower().endswith(".shp") and not m.startswith("__MACOSX/")
+        ]
+    if layer is not None:
+        members = [m for m in members if PurePosixPath(m).stem == layer]
+    if not members:
+        raise UnreadableFile(f"{path.name}: no Shapefile (.shp) in the zip")
+    frames: list[tuple[str | None, gpd.GeoDataFrame]] = [
+        (PurePosixPath(m).stem, pyogrio.read_dataframe(f"/vsizip/{path.resolve()}/{m}"))
+        for m in members
+    ]
+    frames = [(n, f) for n, f in frames if len(f)]
+    if len(members) == 1 and frames:
+        return [(None, frames[0][1])]
+    return frames
 
 
 def _assume_wgs84(path: Path, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -13,6 +13,7 @@ by id with its reason while the rest of the file is imported.
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -70,7 +71,7 @@ def coordinate_problem(geom: BaseGeometry) -> str | None:
     coords = shapely.get_coordinates(geom)
     if len(coords) == 0:
         return None
-    if not bool(shapely.is_valid_input(geom)) or not all(math.isfinite(v) for v in coords.flat):
+    if not np.isfinite(coords).all():
         return "coordinates out of range (not finite after reprojection)"
     xs, ys = coords[:, 0], coords[:, 1]
     bad_lat = ys[(ys < -90) | (ys > 90)]

@@ -87,7 +87,8 @@ def plan_zone_import(
     Polygons are checked and repaired like fields (any size). Points and lines
     (a beehive, a power line) are kept as they are and need a buffer above zero.
     A feature's ``buffer_m`` attribute overrides ``buffer_m``, which overrides the
-    kind's default. Ids: the ``id`` attribute, else ``<file stem>-<index>``.
+    kind's default; ``restriction`` overrides a feature's ``restriction`` attribute,
+    which overrides the kind's default. Ids: the ``id`` attribute, else ``<file stem>-<index>``.
     """
     zones: list[ZoneRecord] = []
     rejected: list[Problem] = []
@@ -147,7 +148,9 @@ def plan_zone_import(
             ZoneRecord(
                 id=ZoneId(zone_id),
                 kind=zone_kind,
-                restriction=restriction or DEFAULT_RESTRICTIONS[zone_kind],
+                restriction=restriction
+                or _restriction_of(props.get("restriction"))
+                or DEFAULT_RESTRICTIONS[zone_kind],
                 name=str(first_value(props, ("name", "Name", "名称")) or zone_id),
                 geometry=shape,
                 buffer_m=buffer,
@@ -166,6 +169,13 @@ def plan_zone_import(
 def _kind_of(value: object) -> ZoneKind | None:
     try:
         return ZoneKind(str(value).strip().lower()) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _restriction_of(value: object) -> Restriction | None:
+    try:
+        return Restriction(str(value).strip().lower()) if value is not None else None
     except ValueError:
         return None
 

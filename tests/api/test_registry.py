@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+import shapely
 from sqlalchemy import Engine
 
 from api import registry
@@ -65,20 +66,25 @@ def test_reimport_takes_the_new_attributes_and_keeps_created_at(
 def test_an_interrupted_import_leaves_the_stored_fields_as_they_were(
     engine: Engine, sample_data: Path, tmp_path: Path
 ) -> None:
-    registry.import_fields(engine, sample_data / KASAI, OWNER)
+    india = "india_smallholder_fields.geojson"
+    registry.import_fields(engine, sample_data / india, OWNER)
     before = _stored(engine)
-    doc = json.loads((sample_data / KASAI).read_text())
+    doc = json.loads((sample_data / india).read_text())
     for feature in doc["features"]:
         feature["properties"]["name"] = "renamed"
-    edited = tmp_path / KASAI
+    doc["features"].append({**doc["features"][0], "properties": {"id": "NEW", "name": "new"}})
+    doc["features"][-1]["geometry"] = json.loads(shapely.to_geojson(paddy()))
+    edited = tmp_path / india
     edited.write_text(json.dumps(doc))
+    seen: list[tuple[int, int]] = []
 
-    def interrupt_after_ten(done: int, total: int) -> None:
-        if done == 10:
-            raise KeyboardInterrupt
+    def interrupt_half_way(done: int, total: int) -> None:
+        seen.append((done, total))
+        raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        registry.import_fields(engine, edited, OWNER, progress=interrupt_after_ten)
+        registry.import_fields(engine, edited, OWNER, progress=interrupt_half_way)
+    assert seen[0][0] < seen[0][1]  # some rows were written, the rest not yet
     assert _stored(engine) == before
 
 
