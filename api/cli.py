@@ -49,7 +49,8 @@ app.add_typer(fields_app, name="fields")
 app.add_typer(zones_app, name="zones")
 app.add_typer(db_app, name="db")
 
-out = Console(highlight=False)
+# Piped output is not cut to 80 columns: ids (MAFF uuids are 36 characters) stay whole.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -227,7 +228,10 @@ def fields_show(ctx: typer.Context, field_id: Annotated[str, typer.Argument(meta
     table.add_column(overflow="fold")
     for key, value in rows:
         table.add_row(key, escape(str(value)))
+    shown = {"id", "name", "owner", "crop", "variety"}
     for k, v in sorted(f.properties.items()):
+        if k in shown:
+            continue
         table.add_row(f"[dim]{escape(k)}[/dim]", escape(str(v)))
     out.print(table)
     touches = registry.zones_for_field(state.db(), field_id, state.settings.buffers_m)

@@ -161,7 +161,9 @@ def check_polygon(
     repaired = None
     if not geom.is_valid:
         reason = shapely.is_valid_reason(geom)
-        geom = _polygonal_part(shapely.make_valid(geom))
+        # "structure" keeps holes that touch their shell and rings' intended area;
+        # the default "linework" would fill such a hole in.
+        geom = _polygonal_part(shapely.make_valid(geom, method="structure", keep_collapsed=False))
         if geom.is_empty:
             return PolygonVerdict(rejected=f"invalid geometry ({reason}) with no area left to keep")
         repaired = f"invalid geometry ({reason}) repaired"
@@ -170,6 +172,8 @@ def check_polygon(
     crs = local_crs_for(centroid.x, centroid.y, municipality_code=municipality_code)
     local = to_local(geom, crs)
     area = float(local.area)
+    if not math.isfinite(area):
+        return PolygonVerdict(rejected=f"cannot be measured in {crs.name}: it spans too far")
     if rules.min_area_m2 is not None and area < rules.min_area_m2:
         return PolygonVerdict(
             rejected=f"too small: {area:.3g} m² (the minimum is {rules.min_area_m2:g} m²)"
