@@ -74,9 +74,18 @@ class ZoneRow(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=_utc())
 
 
-def _bbox(geometry: Any) -> dict[str, float]:
+def _stored_geometry(geometry: Any, now: datetime) -> dict[str, Any]:
+    """The columns every spatial row shares: WKB, its bounding box, the timestamps."""
     min_lon, min_lat, max_lon, max_lat = shapely.bounds(geometry).tolist()
-    return {"min_lon": min_lon, "min_lat": min_lat, "max_lon": max_lon, "max_lat": max_lat}
+    return {
+        "min_lon": min_lon,
+        "min_lat": min_lat,
+        "max_lon": max_lon,
+        "max_lat": max_lat,
+        "geometry_wkb": shapely.to_wkb(geometry),
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def field_row(record: FieldRecord, now: datetime) -> dict[str, Any]:
@@ -93,12 +102,9 @@ def field_row(record: FieldRecord, now: datetime) -> dict[str, Any]:
         "area_m2": record.area_m2,
         "perimeter_m": record.perimeter_m,
         "local_crs_epsg": record.local_crs_epsg,
-        **_bbox(record.geometry),
-        "geometry_wkb": shapely.to_wkb(record.geometry),
         "properties": record.properties,
         "source": record.source,
-        "created_at": now,
-        "updated_at": now,
+        **_stored_geometry(record.geometry, now),
     }
 
 
@@ -130,12 +136,9 @@ def zone_row(record: ZoneRecord, now: datetime) -> dict[str, Any]:
         "restriction": record.restriction.value,
         "name": record.name,
         "buffer_m": record.buffer_m,
-        **_bbox(record.geometry),
-        "geometry_wkb": shapely.to_wkb(record.geometry),
         "properties": record.properties,
         "source": record.source,
-        "created_at": now,
-        "updated_at": now,
+        **_stored_geometry(record.geometry, now),
     }
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, delete, func, insert, or_, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -168,28 +169,40 @@ _CHUNK = 64
 """Rows per database round trip; progress is reported after each."""
 
 
+def _upsert(
+    session: Session,
+    table: type[FieldRow] | type[ZoneRow],
+    rows: Sequence[dict[str, Any]],
+    progress: Progress | None = None,
+) -> set[str]:
+    """Insert new ids and update known ones in batches; return the ids that were known."""
+    ids = [row["id"] for row in rows]
+    known = set(session.exec(select(table.id).where(col(table.id).in_(ids))))
+    for start in range(0, len(rows), _CHUNK):
+        chunk = rows[start : start + _CHUNK]
+        new = [row for row in chunk if row["id"] not in known]
+        # An update keeps when the row was first registered.
+        changed = [
+            {k: v for k, v in row.items() if k != "created_at"}
+            for row in chunk
+            if row["id"] in known
+        ]
+        if new:
+            session.execute(insert(table), new)
+        if changed:
+            session.execute(update(table), changed)
+        if progress is not None:
+            progress(start + len(chunk), len(rows))
+    return known
+
+
 def _write_fields(
     session: Session, plan: FieldImportPlan, now: datetime, progress: Progress | None
 ) -> None:
     retired = [old for olds in plan.replaces.values() for old in olds]
     if retired:
         session.execute(delete(FieldRow).where(col(FieldRow.id).in_(retired)))
-    known = set(
-        session.exec(select(FieldRow.id).where(col(FieldRow.id).in_([f.id for f in plan.fields])))
-    )
-    total = len(plan.fields)
-    for start in range(0, total, _CHUNK):
-        chunk = [field_row(f, now) for f in plan.fields[start : start + _CHUNK]]
-        new = [row for row in chunk if row["id"] not in known]
-        changed = [row for row in chunk if row["id"] in known]
-        for row in changed:
-            del row["created_at"]  # an update keeps when the field was first registered
-        if new:
-            session.execute(insert(FieldRow), new)
-        if changed:
-            session.execute(update(FieldRow), changed)
-        if progress is not None:
-            progress(start + len(chunk), total)
+    _upsert(session, FieldRow, [field_row(f, now) for f in plan.fields], progress)
 
 
 def import_zones(
@@ -220,22 +233,10 @@ def import_zones(
     now = (clock or SystemClock()).now()
     try:
         with Session(engine) as session:
-            stored = {
-                row.id: row
-                for row in session.exec(
-                    select(ZoneRow).where(col(ZoneRow.id).in_([z.id for z in plan.zones]))
-                )
-            }
-            if not dry_run:
-                for zone in plan.zones:
-                    values = zone_row(zone, now)
-                    row = stored.get(zone.id)
-                    if row is None:
-                        session.add(ZoneRow(**values))
-                    else:
-                        values.pop("created_at")
-                        for key, value in values.items():
-                            setattr(row, key, value)
+            stored = _upsert(session, ZoneRow, [zone_row(z, now) for z in plan.zones])
+            if dry_run:
+                session.rollback()
+            else:
                 session.commit()
     except (IntegrityError, OperationalError) as exc:
         raise _storage_errors(exc) from exc

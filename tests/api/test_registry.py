@@ -236,3 +236,13 @@ def test_zones_reimport_updates_and_kind_filter(engine: Engine, sample_data: Pat
     assert (len(again.created), len(again.updated)) == (0, 10)
     assert len(registry.list_zones(engine, kind=ZoneKind.HOUSE)) == 10
     assert registry.list_zones(engine, kind=ZoneKind.SCHOOL) == []
+
+
+def test_zone_dry_run_reports_without_storing(engine: Engine, sample_data: Path) -> None:
+    path = sample_data / "kasai_benchmark_no_spray.geojson"
+    report = registry.import_zones(
+        engine, path, kind=None, buffers_m=dict(DEFAULT_BUFFERS_M), dry_run=True
+    )
+    assert len(report.created) == 10
+    assert report.dry_run
+    assert registry.list_zones(engine) == []
