@@ -34,6 +34,7 @@ app = typer.Typer(
     name="tanbo",
     help="Tanbo: fields, zones and (soon) drone missions for smart agriculture.",
     no_args_is_help=True,
+    add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -76,12 +77,12 @@ def _state(ctx: typer.Context) -> _State:
 def _root(
     ctx: typer.Context,
     data_dir: Annotated[
-        Path | None, typer.Option(help="Where Tanbo keeps its data [env: TANBO_DATA_DIR].")
+        Path | None, typer.Option(help="Where Tanbo keeps its data (env TANBO_DATA_DIR).")
     ] = None,
     database_url: Annotated[
         str | None,
         typer.Option(
-            help="sqlite:///… or postgresql://… [env: TANBO_DATABASE_URL].", show_default=False
+            help="sqlite:///… or postgresql://… (env TANBO_DATABASE_URL).", show_default=False
         ),
     ] = None,
 ) -> None:
@@ -142,7 +143,9 @@ def fields_import(
     transplanted: Annotated[
         str | None, typer.Option(help="Transplanting date YYYY-MM-DD, where the file names none.")
     ] = None,
-    dry_run: Annotated[bool, typer.Option(help="Validate and report; store nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate and report; store nothing.")
+    ] = False,
 ) -> None:
     """Import field boundaries; the same ids again update those fields.
 
@@ -271,7 +274,9 @@ def fields_set(
 @fields_app.command("export")
 def fields_export(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help=".geojson, .gpkg, .fgb, .parquet or .kml")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help=".geojson, .gpkg, .fgb, .parquet or .kml")
+    ],
     owner: Annotated[str | None, typer.Option(help="Only this owner's fields.")] = None,
     field_id: Annotated[
         list[str] | None, typer.Option("--id", help="Only these fields (repeatable).")
@@ -286,7 +291,7 @@ def fields_export(
 @zones_app.command("import")
 def zones_import(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="Any format `fields import` reads.")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="Any format `fields import` reads.")],
     kind: Annotated[
         ZoneKind | None, typer.Option(help="Kind of every zone (else each feature's `kind`).")
     ] = None,
@@ -295,7 +300,9 @@ def zones_import(
         float | None, typer.Option(min=0, help="Buffer in metres (default by kind).")
     ] = None,
     layer: Annotated[str | None, typer.Option(help="Only this layer.")] = None,
-    dry_run: Annotated[bool, typer.Option(help="Validate and report; store nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate and report; store nothing.")
+    ] = False,
 ) -> None:
     """Import no-spray or no-fly zones; the same ids again update them."""
     state = _state(ctx)
@@ -359,7 +366,9 @@ def zones_list(
 @zones_app.command("export")
 def zones_export(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help=".geojson, .gpkg, .fgb, .parquet or .kml")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help=".geojson, .gpkg, .fgb, .parquet or .kml")
+    ],
     kind: Annotated[ZoneKind | None, typer.Option(help="Only this kind.")] = None,
 ) -> None:
     """Export zones in WGS84."""
