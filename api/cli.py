@@ -271,6 +271,16 @@ def fields_set(
     out.print(f"updated {escape(f.id)}")
 
 
+@fields_app.command("delete")
+def fields_delete(
+    ctx: typer.Context,
+    field_ids: Annotated[list[str], typer.Argument(metavar="ID...", help="Fields to delete.")],
+) -> None:
+    """Delete fields (all the ids given, or none if one is unknown)."""
+    registry.delete_fields(_state(ctx).db(), field_ids)
+    out.print(f"deleted {len(field_ids)} field{'s' if len(field_ids) != 1 else ''}")
+
+
 @fields_app.command("export")
 def fields_export(
     ctx: typer.Context,

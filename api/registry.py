@@ -40,6 +40,7 @@ from fields import (
 __all__ = [
     "ImportReport",
     "Progress",
+    "delete_fields",
     "get_field",
     "import_fields",
     "import_zones",
@@ -312,6 +313,23 @@ def update_field(
         session.commit()
         session.refresh(row)
         return field_record(row)
+
+
+def delete_fields(engine: Engine, field_ids: Sequence[str]) -> None:
+    """Delete fields; all of them or, if any id is unknown, none.
+
+    Raises
+    ------
+    NotFound
+        Some id is not registered (named in the message); nothing was deleted.
+    """
+    with Session(engine) as session:
+        found = set(session.exec(select(FieldRow.id).where(col(FieldRow.id).in_(field_ids))))
+        missing = [i for i in field_ids if i not in found]
+        if missing:
+            raise NotFound(f"no field with id {missing[0]!r}; nothing was deleted")
+        session.execute(delete(FieldRow).where(col(FieldRow.id).in_(field_ids)))
+        session.commit()
 
 
 def list_zones(engine: Engine, *, kind: ZoneKind | None = None) -> list[ZoneRecord]:

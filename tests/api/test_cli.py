@@ -131,7 +131,7 @@ def test_nothing_is_written_outside_the_data_dir(tmp_path: Path, sample_data: Pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
 
 
-def test_set_changes_a_fields_crop_and_date(tmp_path: Path) -> None:
+def test_set_changes_a_fields_crop_and_date_and_delete_removes_it(tmp_path: Path) -> None:
     path = feature_collection(
         [({"id": "P", "name": "home paddy"}, paddy())], tmp_path / "p.geojson"
     )
@@ -142,6 +142,8 @@ def test_set_changes_a_fields_crop_and_date(tmp_path: Path) -> None:
     shown = tanbo("fields", "show", "P", cwd=tmp_path).stdout
     assert "rice / Hinohikari" in shown
     assert "2026-05-12" in shown
+    assert tanbo("fields", "delete", "P", cwd=tmp_path).stdout.strip() == "deleted 1 field"
+    assert "no fields registered" in tanbo("fields", "list", cwd=tmp_path).stdout
 
 
 @pytest.mark.postgres

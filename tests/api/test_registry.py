@@ -246,3 +246,12 @@ def test_zone_dry_run_reports_without_storing(engine: Engine, sample_data: Path)
     assert len(report.created) == 10
     assert report.dry_run
     assert registry.list_zones(engine) == []
+
+
+def test_delete_removes_all_the_given_fields_or_none(engine: Engine, sample_data: Path) -> None:
+    registry.import_fields(engine, sample_data / KASAI, OWNER)
+    with pytest.raises(NotFound, match="'B999'; nothing was deleted"):
+        registry.delete_fields(engine, ["B001", "B999"])
+    assert len(registry.list_fields(engine)) == 48
+    registry.delete_fields(engine, ["B001", "B002"])
+    assert [f.id for f in registry.list_fields(engine, ids=["B000", "B001", "B002"])] == ["B000"]
