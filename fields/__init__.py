@@ -27,7 +27,15 @@ from fields.importing import (
 )
 from fields.model import FieldRecord, LandUse, Restriction, ZoneKind, ZoneRecord
 from fields.read import FORMATS, SourceFeature, SourceFile, read_features
-from fields.validate import FIELD_RULES, ZONE_RULES, PolygonVerdict, SizeRules, check_polygon
+from fields.validate import (
+    FIELD_RULES,
+    ZONE_RULES,
+    PolygonVerdict,
+    SizeRules,
+    check_polygon,
+    coordinate_problem,
+    swapped,
+)
 from fields.zones import (
     DEFAULT_BUFFERS_M,
     DEFAULT_RESTRICTIONS,
@@ -68,6 +76,7 @@ __all__ = [
     "area_m2",
     "buffered_zone",
     "check_polygon",
+    "coordinate_problem",
     "field_rows",
     "geodesic_area_m2",
     "identify",
@@ -77,6 +86,7 @@ __all__ = [
     "plan_zone_import",
     "read_features",
     "reference_point",
+    "swapped",
     "to_local",
     "to_wgs84",
     "write_fields",

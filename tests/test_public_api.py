@@ -1,0 +1,50 @@
+"""The public surface of each package is declared and importable (ruff RUF022 keeps it sorted)."""
+
+import importlib
+import pkgutil
+
+import pytest
+
+import core
+import fields
+
+PACKAGES = ["core", "fields", "api"]
+
+
+def _modules() -> list[str]:
+    names = []
+    for package in PACKAGES:
+        module = importlib.import_module(package)
+        names.append(package)
+        for info in pkgutil.walk_packages(module.__path__, prefix=f"{package}."):
+            if ".migrations" not in info.name:
+                names.append(info.name)
+    return names
+
+
+@pytest.mark.parametrize("name", _modules())
+def test_every_public_name_exists(name: str) -> None:
+    module = importlib.import_module(name)
+    exported = getattr(module, "__all__", None)
+    if exported is None:
+        assert name in ("api", "api.demo.data") or not name.startswith(("core", "fields")), (
+            f"{name} declares no __all__"
+        )
+        return
+    assert len(set(exported)) == len(exported), f"{name}.__all__ repeats a name"
+    for attribute in exported:
+        assert hasattr(module, attribute), f"{name}.__all__ names {attribute}, which is missing"
+
+
+def test_core_surface_is_pinned() -> None:
+    assert core.__all__ == [
+        "Clock", "FakeClock", "FieldId", "GeoPoint", "LocalPoint", "OwnerName", "SystemClock",
+        "TanboError", "ZoneId", "deg_to_e7", "e7_to_deg", "ha_to_m2", "m2_to_ha",
+    ]  # fmt: skip
+
+
+def test_fields_reexports_every_submodules_surface() -> None:
+    for sub in ("crs", "errors", "export", "importing", "model", "read", "validate", "zones"):
+        module = importlib.import_module(f"fields.{sub}")
+        missing = set(module.__all__) - set(fields.__all__)
+        assert not missing, f"fields does not re-export {sorted(missing)} from fields.{sub}"
