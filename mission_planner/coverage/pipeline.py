@@ -1,0 +1,166 @@
+"""The coverage pipeline: headland → swaths at the best heading → order → the flown route."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import shapely
+import shapely.ops
+from shapely import LineString
+from shapely.geometry.base import BaseGeometry
+
+from mission_planner.coverage.headland import PerimeterPasses
+from mission_planner.coverage.order import NearestEndOrder
+from mission_planner.coverage.stages import HeadlandGenerator, RouteOrder, Swath, SwathGenerator
+from mission_planner.coverage.swaths import StripSwaths, best_of, candidate_angles
+from mission_planner.plan import Point
+
+__all__ = ["CoverageRoute", "RouteLeg", "plan_coverage"]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RouteLeg:
+    """A piece of the route: sprayed, or flown with the sprayer off."""
+
+    path: tuple[Point, ...]
+    spray: bool
+
+    @property
+    def length_m(self) -> float:
+        """Length along the path."""
+        return float(LineString(self.path).length)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CoverageRoute:
+    """The flown route over one sprayable area, from its first to its last sprayed point."""
+
+    legs: tuple[RouteLeg, ...]
+    heading_deg: float
+    swaths: int
+    rings: int
+
+    @property
+    def length_m(self) -> float:
+        """Total length, turns and hops included."""
+        return sum(leg.length_m for leg in self.legs)
+
+    @property
+    def spray_length_m(self) -> float:
+        """Length flown with the sprayer on."""
+        return sum(leg.length_m for leg in self.legs if leg.spray)
+
+    @property
+    def turns(self) -> int:
+        """Hops between sprayed passes."""
+        return sum(1 for leg in self.legs if not leg.spray)
+
+
+def _loop_from(ring: LineString, point: Point) -> tuple[Point, ...]:
+    """A closed ring flown from its point nearest to ``point`` all the way round."""
+    at = ring.project(shapely.Point(point))
+    coords = list(ring.coords)
+    if at <= 0 or at >= ring.length:
+        return tuple((float(x), float(y)) for x, y in coords)
+    head = shapely.ops.substring(ring, at, ring.length)
+    tail = shapely.ops.substring(ring, 0, at)
+    path = [*head.coords, *list(tail.coords)[1:]]
+    return tuple((float(x), float(y)) for x, y in path)
+
+
+def _fly_rings(rings: Sequence[LineString], start: Point) -> tuple[list[RouteLeg], Point]:
+    """Each ring flown whole, nearest first, entered where it is closest to the drone."""
+    legs: list[RouteLeg] = []
+    here = start
+    remaining = list(rings)
+    while remaining:
+        nearest = min(remaining, key=lambda r: r.distance(shapely.Point(here)))
+        remaining.remove(nearest)
+        loop = _loop_from(nearest, here)
+        if here != loop[0]:
+            legs.append(RouteLeg(path=(here, loop[0]), spray=False))
+        legs.append(RouteLeg(path=loop, spray=True))
+        here = loop[-1]
+    return legs, here
+
+
+def _fly_swaths(swaths: Sequence[Swath], start: Point) -> list[RouteLeg]:
+    legs: list[RouteLeg] = []
+    here = start
+    for swath in swaths:
+        if here != swath.start:
+            legs.append(RouteLeg(path=(here, swath.start), spray=False))
+        legs.append(RouteLeg(path=(swath.start, swath.end), spray=True))
+        here = swath.end
+    return legs
+
+
+def plan_coverage(
+    area: BaseGeometry,
+    width_m: float,
+    *,
+    heading_deg: float | None = None,
+    start: Point | None = None,
+    headland: HeadlandGenerator | None = None,
+    swaths: SwathGenerator | None = None,
+    order: RouteOrder | None = None,
+) -> CoverageRoute:
+    """Plan the spray route over a sprayable area.
+
+    Parameters
+    ----------
+    area
+        Where spraying is allowed (the field minus its buffered no-spray zones), metres.
+    width_m
+        Swath (spray) width.
+    heading_deg
+        Swath heading, degrees clockwise from north; ``None`` tries the field's edge
+        directions and keeps the one with the shortest route.
+    start
+        Where the drone comes from (home, or the previous field); the route begins
+        at the sprayed point nearest to it.
+
+    Returns
+    -------
+    CoverageRoute
+        Sprayed legs and the sprayer-off hops between them, in flight order.
+    """
+    headland = headland or PerimeterPasses()
+    swaths = swaths or StripSwaths()
+    order = order or NearestEndOrder()
+    if area.is_empty:
+        return CoverageRoute(legs=(), heading_deg=heading_deg or 0.0, swaths=0, rings=0)
+    head = headland.headland(area, width_m)
+    generator = swaths
+    if not head.passes and isinstance(swaths, StripSwaths):
+        generator = StripSwaths(
+            min_length_m=swaths.min_length_m, allow_overspray=True, gap_budget=swaths.gap_budget
+        )
+    if heading_deg is not None:
+        headings = [heading_deg % 180.0]
+    else:
+        shape = head.interior if not head.interior.is_empty else area
+        headings = best_of(candidate_angles(shape), shape, width_m)
+    origin = start if start is not None else _corner(area)
+    best: CoverageRoute | None = None
+    for h in headings:
+        laid = generator.swaths(area, head.interior, width_m, h)
+        # Enter the rings beside the swath the sweep will begin with, so that the hop
+        # from the rings to the swaths is short.
+        first = order.order(laid, origin)[:1]
+        ring_legs, here = _fly_rings(head.passes, first[0].start if first else origin)
+        ordered = order.order(laid, here)
+        legs = ring_legs + _fly_swaths(ordered, here)
+        if legs and not legs[0].spray:
+            legs.pop(0)
+        route = CoverageRoute(
+            legs=tuple(legs), heading_deg=h, swaths=len(ordered), rings=len(head.passes)
+        )
+        if best is None or route.length_m < best.length_m:
+            best = route
+    assert best is not None
+    return best
+
+
+def _corner(area: BaseGeometry) -> Point:
+    x, y, _, _ = area.bounds
+    return (float(x), float(y))
