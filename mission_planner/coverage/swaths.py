@@ -108,8 +108,9 @@ def strip_layout(
         for y0 in np.unique(starts):
             lows = y0 + width_m * np.arange(n)
             if extra < -1e-9:
-                below = shapely.clip_by_rect(interior, -1e9, y_lo - 1, 1e9, y0).area
-                above = shapely.clip_by_rect(interior, -1e9, y0 + n * width_m, 1e9, y_hi + 1).area
+                below = interior.intersection(shapely.box(-1e9, y_lo - 1, 1e9, y0)).area
+                top = y0 + n * width_m
+                above = interior.intersection(shapely.box(-1e9, top, 1e9, y_hi + 1)).area
                 if below + above > gap_budget_m2:
                     continue
             cost = _span_cost(interior, lows, width_m) + n * 2.0 * width_m
