@@ -100,6 +100,7 @@ def plan_coverage(
     *,
     heading_deg: float | None = None,
     start: Point | None = None,
+    keep_out: BaseGeometry | None = None,
     headland: HeadlandGenerator | None = None,
     swaths: SwathGenerator | None = None,
     order: RouteOrder | None = None,
@@ -118,6 +119,10 @@ def plan_coverage(
     start
         Where the drone comes from (home, or the previous field); the route begins
         at the sprayed point nearest to it.
+    keep_out
+        Where no spray may ever land (zones with their buffers). An area narrower
+        than a swath everywhere gets single passes whose footprint may cross its
+        edge by up to half a swath — but never into ``keep_out``.
 
     Returns
     -------
@@ -130,11 +135,11 @@ def plan_coverage(
     if area.is_empty:
         return CoverageRoute(legs=(), heading_deg=heading_deg or 0.0, swaths=0, rings=0)
     head = headland.headland(area, width_m)
-    generator = swaths
-    if not head.passes and isinstance(swaths, StripSwaths):
-        generator = StripSwaths(
-            min_length_m=swaths.min_length_m, allow_overspray=True, gap_budget=swaths.gap_budget
-        )
+    footprint_room = area
+    if not head.passes:
+        footprint_room = area.buffer(width_m / 2.0)
+        if keep_out is not None:
+            footprint_room = footprint_room.difference(keep_out)
     if heading_deg is not None:
         headings = [heading_deg % 180.0]
     else:
@@ -143,7 +148,7 @@ def plan_coverage(
     origin = start if start is not None else _corner(area)
     best: CoverageRoute | None = None
     for h in headings:
-        laid = generator.swaths(area, head.interior, width_m, h)
+        laid = swaths.swaths(footprint_room, head.interior, width_m, h)
         # Enter the rings beside the swath the sweep will begin with, so that the hop
         # from the rings to the swaths is short.
         first = order.order(laid, origin)[:1]

@@ -107,7 +107,7 @@ def strip_layout(
         starts = np.linspace(y_lo - max(extra, 0.0), y_lo - min(extra, 0.0), phases)
         for y0 in np.unique(starts):
             lows = y0 + width_m * np.arange(n)
-            if extra < -1e-9:
+            if n < n_full:
                 below = interior.intersection(shapely.box(-1e9, y_lo - 1, 1e9, y0)).area
                 top = y0 + n * width_m
                 above = interior.intersection(shapely.box(-1e9, top, 1e9, y_hi + 1)).area
@@ -124,12 +124,10 @@ def strip_layout(
 class StripSwaths:
     """Swaths by strip projection (see the module's text).
 
-    ``min_length_m`` drops passes too short to be worth a turn; ``allow_overspray``
-    (for fields narrower than a swath) lets footprints cross the area's edge.
+    ``min_length_m`` drops passes too short to be worth a turn.
     """
 
     min_length_m: float = 0.5
-    allow_overspray: bool = False
     gap_budget: float = 0.002
     """Share of the area that may be left unsprayed to save a whole pass (see strip_layout)."""
 
@@ -147,10 +145,7 @@ class StripSwaths:
         n = len(lows)
         strips = shapely.box(x_lo, lows, x_hi, lows + width_m)
         needed = _intervals(shapely.intersection(strips, interior_r))
-        if self.allow_overspray:
-            forbidden: list[list[tuple[float, float]]] = [[] for _ in range(n)]
-        else:
-            forbidden = _intervals(shapely.difference(strips, area_r))
+        forbidden = _intervals(shapely.difference(strips, area_r))
         swaths: list[Swath] = []
         for k in range(n):
             y = float(lows[k] + width_m / 2.0)

@@ -1,0 +1,233 @@
+"""Delivery flights: from a pickup point to a drop point and back, around no-fly zones.
+
+The route is the shortest path that touches no zone (:func:`~mission_planner.detour.
+shortest_path_around`, a visibility graph), flown out with the payload as a
+``deliver`` leg that ends at the drop — exporters put the release (gripper, winch or
+landing) there — and back along the same path as a ``transit`` leg.
+
+Energy model. A multicopter's hover power follows momentum theory, P = T^1.5 / √(2ρA)
+with thrust T = m·g: power grows as mass^1.5, so with a fixed battery the endurance
+falls as (m_empty / (m_empty + m_payload))^1.5. ``endurance_min`` is the empty
+vehicle's hover endurance (battery included in its mass); forward flight at a moderate
+speed needs no more than hovering, so the check is conservative. The flight time of
+each half is its length at cruise speed, plus a climb and a descent at
+:data:`CLIMB_RATE_M_S` (the drone climbs at the pickup, descends at the drop, climbs
+again and descends at the pickup: four, whichever the release, to stay on the safe
+side), plus :data:`DROP_HOVER_S` at the drop with the payload still on. The fraction
+of the battery used is each half's time over its endurance; a plan that leaves less
+than ``reserve_fraction`` is refused.
+
+>>> from fields import local_crs_for
+>>> from mission_planner.plan import PayloadRelease
+>>> plan = plan_delivery((0.0, 0.0), (3000.0, 4000.0), crs=local_crs_for(134.84, 34.93),
+...                      payload_kg=2.0, vehicle_empty_kg=8.0, endurance_min=35.0,
+...                      release=PayloadRelease.WINCH)
+>>> plan.stats["distance_m"], plan.stats["flight_time_s"], plan.permissions
+(10000.0, 1126.0, ('dropping objects (物件投下)',))
+>>> round(plan.stats["energy_used_fraction"], 3)
+0.646
+"""
+
+from collections.abc import Sequence
+
+import shapely
+from shapely import LineString
+from shapely.geometry.base import BaseGeometry
+
+from fields import LocalCrs
+from mission_planner.detour import DEFAULT_CLEARANCE_M, shortest_path_around
+from mission_planner.fence import DEFAULT_FENCE_MARGIN_M, fence_around, rally_point
+from mission_planner.plan import Action, FlightPlan, Leg, PayloadRelease, Point
+from mission_planner.refusals import PlanningError, PlanRefused, check_altitude
+
+__all__ = [
+    "CLIMB_RATE_M_S",
+    "DROPPING_OBJECTS",
+    "DROP_HOVER_S",
+    "loaded_endurance_min",
+    "plan_delivery",
+]
+
+CLIMB_RATE_M_S = 2.5
+"""Vertical speed of every climb and descent, m/s."""
+DROP_HOVER_S = 30.0
+"""Time spent at the drop point handing the payload over, s."""
+DROPPING_OBJECTS = "dropping objects (物件投下)"
+"""The permission a gripper or winch release needs, worded as :mod:`mission_planner.safety` does."""
+
+
+def loaded_endurance_min(endurance_min: float, vehicle_empty_kg: float, payload_kg: float) -> float:
+    """Hover endurance with a payload, when hover power grows as mass^1.5.
+
+    Parameters
+    ----------
+    endurance_min
+        Hover endurance of the empty vehicle, minutes.
+    vehicle_empty_kg
+        Mass of the vehicle with its battery, kg.
+    payload_kg
+        Mass carried, kg.
+
+    Returns
+    -------
+    float
+        Endurance in minutes.
+
+    >>> round(loaded_endurance_min(30.0, 8.0, 2.0), 2)
+    21.47
+    """
+    share = vehicle_empty_kg / (vehicle_empty_kg + payload_kg)
+    return float(endurance_min * share**1.5)
+
+
+def plan_delivery(
+    pickup: Point,
+    drop: Point,
+    *,
+    crs: LocalCrs,
+    no_fly: Sequence[BaseGeometry] = (),
+    cruise_altitude_m: float = 60.0,
+    speed_m_s: float = 10.0,
+    payload_kg: float,
+    vehicle_empty_kg: float,
+    endurance_min: float,
+    reserve_fraction: float = 0.25,
+    release: PayloadRelease,
+    clearance_m: float = DEFAULT_CLEARANCE_M,
+    fence_margin_m: float = DEFAULT_FENCE_MARGIN_M,
+) -> FlightPlan:
+    """Plan a delivery from ``pickup`` to ``drop`` and back.
+
+    Parameters
+    ----------
+    pickup, drop
+        Where the drone takes off with the payload (home) and where it hands it
+        over, in ``crs`` metres.
+    crs
+        The local metric CRS of the points and zones.
+    no_fly
+        No-fly polygons in ``crs`` metres, already grown by their buffers.
+    cruise_altitude_m
+        Altitude above home for the whole route, m.
+    speed_m_s
+        Cruise ground speed, m/s.
+    payload_kg, vehicle_empty_kg
+        Mass carried out, and the vehicle's own mass with its battery, kg.
+    endurance_min
+        Hover endurance of the empty vehicle on a full battery, minutes.
+    reserve_fraction
+        Share of the battery that must be left on landing, in [0, 1).
+    release
+        How the payload is handed over; a gripper or winch release needs the
+        "dropping objects" permission.
+    clearance_m
+        How far the route's corners stand outside the zones, m.
+    fence_margin_m
+        How far the inclusion fence stands outside the route, m.
+
+    Returns
+    -------
+    FlightPlan
+        Kind ``"delivery"``: a ``deliver`` leg out ending at the drop and a ``transit``
+        leg back, with stats ``distance_m``, ``flight_time_s``, ``energy_used_fraction``,
+        ``outbound_m``, ``loaded_endurance_min`` and ``detour_m`` (beyond the straight line).
+
+    Raises
+    ------
+    PlanRefused
+        Rule ``"altitude"`` (above 150 m), ``"no-fly"`` (the pickup or the drop lies in
+        a zone, or no way round them exists) or ``"energy"`` (less than the reserve left).
+    PlanningError
+        Masses, endurance, speed, reserve or clearance out of range, or the pickup and
+        drop in the same place.
+    """
+    check_altitude(cruise_altitude_m, what="the cruise altitude")
+    _check_numbers(speed_m_s, payload_kg, vehicle_empty_kg, endurance_min, reserve_fraction)
+    if not clearance_m >= 0:
+        raise PlanningError(f"a clearance of {clearance_m:g} m is negative")
+    if shapely.Point(pickup).distance(shapely.Point(drop)) < 1e-6:
+        raise PlanningError("the pickup and the drop are the same place")
+    for label, point in (("pickup", pickup), ("drop", drop)):
+        for number, zone in enumerate(no_fly, start=1):
+            if zone.intersects(shapely.Point(point)):
+                where = f"{label} ({point[0]:.1f}, {point[1]:.1f})"
+                raise PlanRefused(
+                    f"the {where} is inside no-fly zone {number} of {len(no_fly)}",
+                    rule="no-fly",
+                    where=where,
+                )
+    path = shortest_path_around(pickup, drop, no_fly, clearance_m=clearance_m)
+    if path is None:
+        raise PlanRefused(
+            "the no-fly zones wall the pickup off from the drop: no way round them",
+            rule="no-fly",
+            where="between the pickup and the drop",
+        )
+
+    outbound_m = float(LineString(path).length)
+    vertical_s = 2 * cruise_altitude_m / CLIMB_RATE_M_S
+    out_s = outbound_m / speed_m_s + vertical_s + DROP_HOVER_S
+    back_s = outbound_m / speed_m_s + vertical_s
+    loaded_min = loaded_endurance_min(endurance_min, vehicle_empty_kg, payload_kg)
+    used = out_s / (loaded_min * 60.0) + back_s / (endurance_min * 60.0)
+    if used > 1.0 - reserve_fraction:
+        raise PlanRefused(
+            f"the flight uses {used:.0%} of the battery ({out_s + back_s:.0f} s; "
+            f"{loaded_min:.1f} min endurance with {payload_kg:g} kg), leaving less than "
+            f"the {reserve_fraction:.0%} reserve",
+            rule="energy",
+            where=f"the route to the drop ({drop[0]:.1f}, {drop[1]:.1f})",
+        )
+
+    def leg(points: Sequence[Point], action: Action) -> Leg:
+        return Leg(
+            path=tuple(points),
+            action=action,
+            sortie=1,
+            altitude_m=cruise_altitude_m,
+            speed_m_s=speed_m_s,
+        )
+
+    fence = fence_around([LineString(path)], margin_m=fence_margin_m)
+    return FlightPlan(
+        kind="delivery",
+        crs=crs,
+        home=pickup,
+        legs=(leg(path, Action.DELIVER), leg(path[::-1], Action.TRANSIT)),
+        fence=fence,
+        rally=(rally_point(pickup, fence),),
+        takeoff_altitude_m=cruise_altitude_m,
+        payload_release=release,
+        permissions=(DROPPING_OBJECTS,) if release is not PayloadRelease.LAND else (),
+        stats={
+            "distance_m": 2 * outbound_m,
+            "flight_time_s": out_s + back_s,
+            "energy_used_fraction": used,
+            "outbound_m": outbound_m,
+            "detour_m": outbound_m - float(LineString([pickup, drop]).length),
+            "loaded_endurance_min": loaded_min,
+            "payload_kg": payload_kg,
+        },
+    )
+
+
+def _check_numbers(
+    speed_m_s: float,
+    payload_kg: float,
+    vehicle_empty_kg: float,
+    endurance_min: float,
+    reserve_fraction: float,
+) -> None:
+    problems = [
+        f"{name} {value:g} {rule}"
+        for name, value, ok, rule in (
+            ("speed", speed_m_s, speed_m_s > 0, "m/s is not above 0"),
+            ("payload", payload_kg, payload_kg >= 0, "kg is negative"),
+            ("vehicle mass", vehicle_empty_kg, vehicle_empty_kg > 0, "kg is not above 0"),
+            ("endurance", endurance_min, endurance_min > 0, "min is not above 0"),
+            ("reserve", reserve_fraction, 0 <= reserve_fraction < 1, "is outside [0, 1)"),
+        )
+        if not ok
+    ]
+    if problems:
+        raise PlanningError("; ".join(problems))

@@ -1,0 +1,271 @@
+"""Spray missions: one or several fields, zones respected, cut into sorties.
+
+The sprayable area of a field is the field less its no-spray and no-fly zones,
+each grown by its buffer. The coverage pipeline plans the passes over it; fields
+are taken nearest first; hops that would cross a no-fly zone go round it; the
+route is cut into sorties by tank and battery; the safety check runs last, and a
+plan that breaks a rule is refused, never returned.
+"""
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import shapely
+from shapely import LineString, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from fields import LocalCrs
+from mission_planner.coverage import CoverageRoute, RouteLeg, plan_coverage
+from mission_planner.detour import shortest_path_around
+from mission_planner.fence import DEFAULT_FENCE_MARGIN_M, fence_around, rally_point
+from mission_planner.metrics import measure_coverage
+from mission_planner.plan import Action, FlightPlan, Leg, Point, SprayerControl
+from mission_planner.refusals import PlanRefused, check_altitude
+from mission_planner.safety import LocalZone, SafetyLimits, check_plan, permissions_for
+from mission_planner.sorties import SortieLimits, split_sorties
+
+__all__ = ["SprayParams", "SprayTarget", "plan_spray"]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SprayParams:
+    """How to spray: the boom, the flight, the tank and the battery."""
+
+    swath_m: float
+    altitude_m: float = 3.0
+    speed_m_s: float = 5.0
+    transit_speed_m_s: float = 8.0
+    heading_deg: float | None = None
+    """Swath heading, degrees clockwise from north; None searches for the best."""
+    rate_l_ha: float | None = None
+    tank_l: float | None = None
+    endurance_min: float | None = None
+    reserve_fraction: float = 0.2
+    turn_time_s: float = 3.0
+    climb_rate_m_s: float = 2.5
+    descent_rate_m_s: float = 1.5
+    sprayer: SprayerControl = SprayerControl.DO_SPRAYER
+    sprayer_servo: int = 9
+    fence_margin_m: float = DEFAULT_FENCE_MARGIN_M
+
+    def __post_init__(self) -> None:
+        checks = {
+            "swath_m": self.swath_m > 0,
+            "speed_m_s": self.speed_m_s > 0,
+            "transit_speed_m_s": self.transit_speed_m_s > 0,
+            "rate_l_ha": self.rate_l_ha is None or self.rate_l_ha > 0,
+            "tank_l": self.tank_l is None or self.tank_l > 0,
+            "endurance_min": self.endurance_min is None or self.endurance_min > 0,
+            "reserve_fraction": 0 <= self.reserve_fraction < 1,
+        }
+        for name, ok in checks.items():
+            if not ok:
+                raise ValueError(f"{name} = {getattr(self, name)} is out of range")
+        if (self.tank_l is None) != (self.rate_l_ha is None):
+            raise ValueError("give both tank_l and rate_l_ha, or neither")
+
+    def limits(self) -> SortieLimits:
+        """Per-sortie limits from the tank and battery."""
+        spray_length = (
+            self.tank_l / (self.rate_l_ha * self.swath_m / 10_000.0)
+            if self.tank_l is not None and self.rate_l_ha is not None
+            else None
+        )
+        flight = (
+            self.endurance_min * 60.0 * (1.0 - self.reserve_fraction)
+            if self.endurance_min is not None
+            else None
+        )
+        return SortieLimits(
+            spray_length_m=spray_length,
+            flight_time_s=flight,
+            speed_m_s=self.speed_m_s,
+            transit_speed_m_s=self.transit_speed_m_s,
+            turn_time_s=self.turn_time_s,
+            climb_descent_s=self.altitude_m / self.climb_rate_m_s
+            + self.altitude_m / self.descent_rate_m_s,
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SprayTarget:
+    """A field to spray, in the plan's local metres."""
+
+    id: str
+    field: Polygon | shapely.MultiPolygon
+
+
+def _sprayable(field: BaseGeometry, zones: Sequence[LocalZone]) -> BaseGeometry:
+    blocked = [z.buffered for z in zones if z.buffered.intersects(field)]
+    return field.difference(shapely.union_all(blocked)) if blocked else field
+
+
+def _hop(start: Point, end: Point, no_fly: Sequence[BaseGeometry]) -> RouteLeg:
+    """A sprayer-off hop, round any no-fly zone in the way."""
+    if not no_fly or not LineString([start, end]).intersects(shapely.union_all(list(no_fly))):
+        return RouteLeg(path=(start, end), spray=False)
+    path = shortest_path_around(start, end, no_fly)
+    if path is None:
+        raise PlanRefused(
+            "no way round the no-fly zones between two passes",
+            rule="no-fly",
+            where=f"from ({start[0]:.0f}, {start[1]:.0f}) to ({end[0]:.0f}, {end[1]:.0f}) m",
+        )
+    return RouteLeg(path=path, spray=False)
+
+
+def plan_spray(
+    targets: Sequence[SprayTarget],
+    *,
+    crs: LocalCrs,
+    home: Point,
+    params: SprayParams,
+    zones: Sequence[LocalZone] = (),
+    safety: SafetyLimits | None = None,
+) -> FlightPlan:
+    """Plan a spray mission over one or more fields.
+
+    Parameters
+    ----------
+    targets
+        Fields in local metres (``crs``).
+    home
+        Take-off, landing and refill point, local metres.
+    params
+        Swath, altitude, speed, rate, tank and battery.
+    zones
+        No-spray and no-fly zones near the fields, already projected and buffered.
+
+    Returns
+    -------
+    FlightPlan
+        kind ``"spray"``; ``stats`` has area_ha, path_m, turns, sorties, est_time_s,
+        coverage, volume_l and per-field figures under ``fields``.
+
+    Raises
+    ------
+    PlanRefused
+        The plan would break a rule: altitude, a no-fly crossing, spraying over a zone,
+        a sortie that cannot work within its battery (rule and place named).
+    """
+    check_altitude(params.altitude_m, what="the spray altitude")
+    if not targets:
+        raise PlanRefused("nothing to spray", rule="empty")
+    no_fly = [z.buffered for z in zones if z.no_fly]
+    keep_out = shapely.union_all([z.buffered for z in zones]) if zones else None
+    for z in zones:
+        if z.no_fly and z.buffered.contains(shapely.Point(home)):
+            raise PlanRefused(
+                f"home is inside no-fly zone {z.id}", rule="no-fly", where=f"home, zone {z.id}"
+            )
+    remaining = list(targets)
+    here = home
+    route: list[RouteLeg] = []
+    per_field: dict[str, dict[str, float]] = {}
+    while remaining:
+        target = min(remaining, key=lambda t: t.field.distance(shapely.Point(here)))
+        remaining.remove(target)
+        sprayable = _sprayable(target.field, zones)
+        coverage: CoverageRoute = plan_coverage(
+            sprayable,
+            params.swath_m,
+            heading_deg=params.heading_deg,
+            start=here,
+            keep_out=keep_out,
+        )
+        if not coverage.legs:
+            per_field[target.id] = {"area_m2": 0.0, "coverage": 0.0, "path_m": 0.0}
+            continue
+        if route or here != coverage.legs[0].path[0]:
+            route.append(_hop(here, coverage.legs[0].path[0], no_fly))
+        for leg in coverage.legs:
+            route.append(_hop(leg.path[0], leg.path[-1], no_fly) if not leg.spray else leg)
+        here = coverage.legs[-1].path[-1]
+        metrics = measure_coverage(
+            [leg.path for leg in coverage.legs if leg.spray],
+            params.swath_m,
+            sprayable=sprayable,
+            field=target.field,
+        )
+        per_field[target.id] = {
+            "area_m2": float(sprayable.area),
+            "field_area_m2": float(target.field.area),
+            "coverage": metrics.coverage,
+            "overspray": metrics.overspray,
+            "path_m": coverage.length_m,
+            "turns": float(coverage.turns),
+            "heading_deg": coverage.heading_deg,
+        }
+    if not any(leg.spray for leg in route):
+        raise PlanRefused(
+            "nothing is left to spray once the zones and their buffers are taken out",
+            rule="empty",
+            where=", ".join(t.id for t in targets),
+        )
+    if route[0].path[0] == home and not route[0].spray:
+        route.pop(0)
+    route.append(_hop(here, home, no_fly))
+    legs = split_sorties(route, home=home, limits=params.limits(), altitude_m=params.altitude_m)
+    legs = [_detoured(leg, no_fly) for leg in legs]
+    fence = fence_around(
+        [*(t.field for t in targets), shapely.Point(home), *(LineString(leg.path) for leg in legs)],
+        margin_m=params.fence_margin_m,
+    )
+    plan = FlightPlan(
+        kind="spray",
+        crs=crs,
+        home=home,
+        legs=tuple(legs),
+        fence=fence,
+        rally=(rally_point(home, fence),),
+        takeoff_altitude_m=params.altitude_m,
+        sprayer=params.sprayer,
+        sprayer_servo=params.sprayer_servo,
+        permissions=permissions_for(legs, zones, spraying=True),
+        stats=_stats(legs, params, per_field),
+    )
+    check_plan(
+        plan,
+        zones=zones,
+        swath_m=params.swath_m,
+        limits=safety or SafetyLimits(),
+        sortie=params.limits(),
+    )
+    return plan
+
+
+def _detoured(leg: Leg, no_fly: Sequence[BaseGeometry]) -> Leg:
+    """A transit (to or from home between sorties) sent round any no-fly zone in its way."""
+    if leg.action != Action.TRANSIT or len(leg.path) != 2:
+        return leg
+    hop = _hop(leg.path[0], leg.path[1], no_fly)
+    return leg if hop.path == leg.path else dataclasses.replace(leg, path=hop.path)
+
+
+def _stats(
+    legs: Sequence[Leg], params: SprayParams, per_field: dict[str, dict[str, float]]
+) -> dict[str, object]:
+    sprayed_m = sum(leg.length_m for leg in legs if leg.action == Action.SPRAY)
+    path_m = sum(leg.length_m for leg in legs)
+    sorties = max((leg.sortie for leg in legs), default=0)
+    turns = sum(1 for leg in legs if leg.action == Action.TRANSIT)
+    area = sum(f["area_m2"] for f in per_field.values())
+    covered = sum(f["area_m2"] * f["coverage"] for f in per_field.values())
+    est = (
+        sprayed_m / params.speed_m_s
+        + (path_m - sprayed_m) / params.transit_speed_m_s
+        + turns * params.turn_time_s
+        + sorties * params.limits().climb_descent_s
+    )
+    return {
+        "area_ha": area / 10_000.0,
+        "path_m": path_m,
+        "sprayed_m": sprayed_m,
+        "turns": turns,
+        "sorties": sorties,
+        "est_time_s": est,
+        "coverage": covered / area if area > 0 else 0.0,
+        "volume_l": (params.rate_l_ha or 0.0) * area / 10_000.0,
+        "fields": per_field,
+    }
