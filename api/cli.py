@@ -395,6 +395,15 @@ def db_upgrade(ctx: typer.Context) -> None:
     out.print(f"database at the newest schema: {escape(state.settings.resolved_database_url)}")
 
 
+def _add_plan_commands() -> None:
+    from api.plan_cli import plan_app
+
+    app.add_typer(plan_app, name="plan")
+
+
+_add_plan_commands()
+
+
 @app.command()
 def demo(ctx: typer.Context) -> None:
     """Register the sample fields and zones shipped with Tanbo and show what was registered."""

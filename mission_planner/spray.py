@@ -223,7 +223,7 @@ def plan_spray(
         sprayer=params.sprayer,
         sprayer_servo=params.sprayer_servo,
         permissions=permissions_for(legs, zones, spraying=True),
-        stats=_stats(legs, params, per_field),
+        stats=_stats(legs, params, per_field, home),
     )
     check_plan(
         plan,
@@ -244,12 +244,18 @@ def _detoured(leg: Leg, no_fly: Sequence[BaseGeometry]) -> Leg:
 
 
 def _stats(
-    legs: Sequence[Leg], params: SprayParams, per_field: dict[str, dict[str, float]]
+    legs: Sequence[Leg],
+    params: SprayParams,
+    per_field: dict[str, dict[str, float]],
+    home: Point,
 ) -> dict[str, object]:
     sprayed_m = sum(leg.length_m for leg in legs if leg.action == Action.SPRAY)
     path_m = sum(leg.length_m for leg in legs)
     sorties = max((leg.sortie for leg in legs), default=0)
-    turns = sum(1 for leg in legs if leg.action == Action.TRANSIT)
+    # Hops between passes; the flights out from and back to home are not turns.
+    turns = sum(
+        1 for leg in legs if leg.action == Action.TRANSIT and home not in (leg.start, leg.end)
+    )
     area = sum(f["area_m2"] for f in per_field.values())
     covered = sum(f["area_m2"] * f["coverage"] for f in per_field.values())
     est = (

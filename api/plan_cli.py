@@ -1,0 +1,305 @@
+"""``tanbo plan``: spray, survey and delivery flight plans written as files ground stations load.
+
+The command names and options are a contract other tools rely on. Bad input:
+exit code 2 and one line naming the problem and the field; the other fields are
+still planned.
+"""
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import shapely
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from api import planning
+from api.planning import FieldToPlan, Outcome
+from core.geo import GeoPoint
+from fields import LocalCrs, ZoneKind, to_local
+from mission_planner import Action, FlightPlan, PayloadRelease
+from mission_planner.cameras import Camera, camera_named
+from mission_planner.delivery import plan_delivery
+from mission_planner.metrics import spray_footprint
+from mission_planner.safety import LocalZone
+from mission_planner.spray import SprayParams, SprayTarget, plan_spray
+from mission_planner.survey import plan_survey
+
+__all__ = ["plan_app"]
+
+PlanOne = Callable[[FieldToPlan, LocalCrs], FlightPlan]
+ZonesFor = Callable[[FieldToPlan, LocalCrs], list[LocalZone]]
+
+plan_app = typer.Typer(
+    help="Plan spray, survey and delivery flights; write .plan, .waypoints and .geojson.",
+    no_args_is_help=True,
+)
+
+
+def _point(text: str, option: str) -> GeoPoint:
+    try:
+        return GeoPoint.parse(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{exc} (expected LAT,LON in degrees)", param_hint=option) from exc
+
+
+def _numbers(text: str, count: int, option: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) != count:
+        raise typer.BadParameter(f"expected {count} numbers separated by commas", param_hint=option)
+    return values
+
+
+def _run(
+    ctx: typer.Context,
+    fields: list[FieldToPlan],
+    problems: list[str],
+    plan_one: PlanOne,
+    out: Path,
+    zones_for: ZonesFor,
+) -> None:
+    from api.cli import err
+    from api.cli import out as stdout
+
+    rows: list[dict[str, object]] = []
+    with Progress(
+        TextColumn("planning"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("fields", total=len(fields))
+        for outcome in planning.plan_each(fields, plan_one):
+            progress.advance(task)
+            _report(outcome, out, rows, problems, fields, zones_for)
+    planning.write_summary(out, rows)
+    for line in problems:
+        err.print(f"refused {escape(line)}")
+    stdout.print(
+        f"planned {len(rows)} of {len(rows) + len(problems)} fields into {escape(str(out))}"
+    )
+    if problems:
+        raise typer.Exit(2)
+
+
+def _report(
+    outcome: Outcome,
+    out: Path,
+    rows: list[dict[str, object]],
+    problems: list[str],
+    fields: list[FieldToPlan],
+    zones_for: ZonesFor,
+) -> None:
+    if outcome.plan is None:
+        problems.append(f"{outcome.id}: {outcome.problem}")
+        return
+    plan = outcome.plan
+    target = next(f for f in fields if f.id == outcome.id)
+    field_local = to_local(target.geometry, plan.crs)
+    planning.write_plan(out, outcome.id, plan, field=field_local, zones=zones_for(target, plan.crs))
+    stats = plan.stats
+    if plan.kind == "survey":  # imaged: each survey line's footprint across track
+        imaged = spray_footprint(
+            [leg.path for leg in plan.legs if leg.action == Action.SURVEY],
+            float(stats["footprint_across_m"]),
+        )
+        coverage = imaged.intersection(field_local).area / field_local.area
+        turns = int(stats["lines"]) - 1
+        time_s = float(stats["flight_time_s"])
+    else:
+        coverage, turns, time_s = (
+            float(stats["coverage"]),
+            int(stats["turns"]),
+            float(stats["est_time_s"]),
+        )
+    rows.append(
+        {
+            "id": outcome.id,
+            "area_ha": round(float(stats.get("area_ha", field_local.area / 10_000.0)), 4),
+            "path_m": round(plan.path_m, 1),
+            "turns": turns,
+            "sorties": plan.sorties,
+            "est_time_s": round(time_s, 1),
+            "coverage": round(coverage, 5),
+        }
+    )
+
+
+@plan_app.command("spray")
+def spray(
+    ctx: typer.Context,
+    fields: Annotated[
+        str, typer.Argument(metavar="FIELDS", help="A field file, or registered ids (a,b).")
+    ],
+    swath: Annotated[float, typer.Option("--swath", min=0.5, help="Spray width, m.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the files.")],
+    field_id: Annotated[list[str] | None, typer.Option("--id", help="Only these fields.")] = None,
+    altitude: Annotated[float, typer.Option(min=0.5, help="Above home, m (≤ 150).")] = 3.0,
+    speed: Annotated[float, typer.Option(min=0.5, help="Spraying speed, m/s.")] = 5.0,
+    angle: Annotated[str, typer.Option(help="Swath heading: auto or degrees from north.")] = "auto",
+    no_spray: Annotated[list[Path] | None, typer.Option("--no-spray", help="Zone files.")] = None,
+    tank_l: Annotated[float | None, typer.Option("--tank-l", min=0.1, help="Tank, L.")] = None,
+    rate_l_ha: Annotated[
+        float | None, typer.Option("--rate-l-ha", min=0.1, help="Rate, L/ha.")
+    ] = None,
+    endurance_min: Annotated[
+        float | None, typer.Option("--endurance-min", min=1, help="Battery, min.")
+    ] = None,
+    home: Annotated[str | None, typer.Option(help="LAT,LON of take-off and refill.")] = None,
+) -> None:
+    """Plan spray missions: zones respected, sorties by tank and battery."""
+    from api.cli import _state
+
+    state = _state(ctx)
+    if (tank_l is None) != (rate_l_ha is None):
+        raise typer.BadParameter("give --tank-l and --rate-l-ha together", param_hint="--tank-l")
+    heading = None
+    if angle != "auto":
+        try:
+            heading = float(angle)
+        except ValueError as exc:
+            raise typer.BadParameter("auto or a number of degrees", param_hint="--angle") from exc
+    home_point = _point(home, "--home") if home else None
+    params = SprayParams(
+        swath_m=swath, altitude_m=altitude, speed_m_s=speed, heading_deg=heading,
+        tank_l=tank_l, rate_l_ha=rate_l_ha, endurance_min=endurance_min,
+    )  # fmt: skip
+    targets, problems = planning.load_fields(fields, field_id or [], state.db)
+    zones, zone_problems = planning.load_zones(no_spray or [], default_kind=ZoneKind.HOUSE)
+    if not Path(fields).exists():
+        zones += planning.registry.list_zones(state.db())
+    problems += zone_problems
+    buffers = state.settings.buffers_m
+
+    def zones_for(target: FieldToPlan, crs: LocalCrs) -> list[LocalZone]:
+        return planning.zones_near(zones, crs, buffers, to_local(target.geometry, crs))
+
+    def plan_one(target: FieldToPlan, crs: LocalCrs) -> FlightPlan:
+        field_local = to_local(target.geometry, crs)
+        return plan_spray(
+            [SprayTarget(id=target.id, field=field_local)],
+            crs=crs,
+            home=planning.home_in(home_point, field_local, crs),
+            params=params,
+            zones=zones_for(target, crs),
+        )
+
+    _run(ctx, targets, problems, plan_one, out, zones_for)
+
+
+@plan_app.command("survey")
+def survey(
+    ctx: typer.Context,
+    fields: Annotated[
+        str, typer.Argument(metavar="FIELDS", help="A field file, or registered ids (a,b).")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the files.")],
+    field_id: Annotated[list[str] | None, typer.Option("--id", help="Only these fields.")] = None,
+    camera: Annotated[
+        str | None, typer.Option(help="A built-in camera, e.g. 'DJI Mavic 3M RGB'.")
+    ] = None,
+    sensor_mm: Annotated[str | None, typer.Option("--sensor-mm", help="W,H in mm.")] = None,
+    focal_mm: Annotated[float | None, typer.Option("--focal-mm", min=0.1)] = None,
+    image_px: Annotated[str | None, typer.Option("--image-px", help="W,H in pixels.")] = None,
+    gsd_cm: Annotated[
+        float | None, typer.Option("--gsd-cm", min=0.01, help="Ground sample distance.")
+    ] = None,
+    altitude: Annotated[float | None, typer.Option(min=1, help="Above home, m (≤ 150).")] = None,
+    front_overlap: Annotated[
+        float, typer.Option("--front-overlap", min=0, max=95, help="%")
+    ] = 75.0,
+    side_overlap: Annotated[float, typer.Option("--side-overlap", min=0, max=95, help="%")] = 65.0,
+    home: Annotated[str | None, typer.Option(help="LAT,LON of take-off.")] = None,
+) -> None:
+    """Plan camera surveys: GSD, overlaps, trigger distance, image count."""
+    from api.cli import _state
+
+    if (gsd_cm is None) == (altitude is None):
+        raise typer.BadParameter(
+            "give exactly one of --gsd-cm and --altitude", param_hint="--gsd-cm"
+        )
+    if camera is not None:
+        cam = camera_named(camera)
+    elif sensor_mm and focal_mm and image_px:
+        (sw, sh), (iw, ih) = (
+            _numbers(sensor_mm, 2, "--sensor-mm"),
+            _numbers(image_px, 2, "--image-px"),
+        )
+        cam = Camera(
+            name="custom",
+            sensor_width_mm=sw,
+            sensor_height_mm=sh,
+            focal_length_mm=focal_mm,
+            image_width_px=int(iw),
+            image_height_px=int(ih),
+        )
+    else:
+        raise typer.BadParameter(
+            "give --camera, or --sensor-mm, --focal-mm and --image-px", param_hint="--camera"
+        )
+    home_point = _point(home, "--home") if home else None
+    targets, problems = planning.load_fields(fields, field_id or [], _state(ctx).db)
+
+    def plan_one(target: FieldToPlan, crs: LocalCrs) -> FlightPlan:
+        area = to_local(target.geometry, crs)
+        return plan_survey(
+            area, crs=crs, camera=cam, gsd_cm=gsd_cm, altitude_m=altitude,
+            front_overlap=front_overlap / 100.0, side_overlap=side_overlap / 100.0,
+            home=planning.home_in(home_point, area, crs),
+        )  # fmt: skip
+
+    _run(ctx, targets, problems, plan_one, out, lambda target, crs: [])
+
+
+@plan_app.command("delivery")
+def delivery(
+    ctx: typer.Context,
+    pickup: Annotated[str, typer.Option("--from", help="LAT,LON of the pharmacy.")],
+    drop: Annotated[str, typer.Option("--to", help="LAT,LON of the drop point.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the files.")],
+    no_fly: Annotated[list[Path] | None, typer.Option("--no-fly", help="Zone files.")] = None,
+    altitude: Annotated[float, typer.Option(min=5, help="Cruise altitude above home, m.")] = 60.0,
+    payload_kg: Annotated[float, typer.Option("--payload-kg", min=0, help="Parcel mass.")] = 1.0,
+    vehicle_kg: Annotated[float, typer.Option("--vehicle-kg", min=0.25)] = 6.0,
+    endurance_min: Annotated[float, typer.Option("--endurance-min", min=1)] = 25.0,
+    release: Annotated[
+        PayloadRelease, typer.Option(help="How the parcel is handed over.")
+    ] = PayloadRelease.WINCH,
+) -> None:
+    """Plan a delivery round trip that avoids no-fly zones, with an energy check."""
+    from api.cli import _state, err
+    from api.cli import out as stdout
+    from fields import local_crs_for
+
+    state = _state(ctx)
+    start, end = _point(pickup, "--from"), _point(drop, "--to")
+    crs = local_crs_for((start.lon_deg + end.lon_deg) / 2, (start.lat_deg + end.lat_deg) / 2)
+    a = to_local(shapely.Point(start.lon_deg, start.lat_deg), crs)
+    b = to_local(shapely.Point(end.lon_deg, end.lat_deg), crs)
+    zones, problems = planning.load_zones(no_fly or [], default_kind=ZoneKind.AIRPORT)
+    local = planning.local_zones(zones, crs, state.settings.buffers_m)
+    try:
+        plan = plan_delivery(
+            (a.x, a.y), (b.x, b.y), crs=crs, no_fly=[z.buffered for z in local],
+            cruise_altitude_m=altitude, payload_kg=payload_kg, vehicle_empty_kg=vehicle_kg,
+            endurance_min=endurance_min, release=release,
+        )  # fmt: skip
+    except planning.TanboError as exc:
+        err.print(f"refused delivery: {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    planning.write_plan(out, "delivery", plan, zones=local)
+    stats = plan.stats
+    stdout.print(
+        f"delivery {stats.get('distance_m', plan.path_m):,.0f} m round trip, "
+        f"{float(stats.get('flight_time_s', 0)) / 60:.1f} min; files in {escape(str(out))}"
+    )
+    for line in problems:
+        err.print(f"refused {escape(line)}")
+    if problems:
+        raise typer.Exit(2)

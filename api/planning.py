@@ -1,0 +1,194 @@
+"""Planning jobs for the command line: read fields and zones, plan each field, write the files.
+
+Each field gives ``DIR/<id>.plan`` (QGroundControl), ``DIR/<id>.waypoints`` (QGC WPL
+110) and ``DIR/<id>.geojson`` (legs in flight order); ``DIR/summary.csv`` has a row
+per field. A field that cannot be read or planned is reported and skipped; the
+others are still planned.
+"""
+
+import csv
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Engine
+
+from api import registry
+from core.errors import TanboError
+from core.geo import GeoPoint
+from fields import (
+    FieldRecord,
+    ImportOptions,
+    LocalCrs,
+    ZoneKind,
+    ZoneRecord,
+    identify,
+    local_crs_for,
+    plan_field_import,
+    plan_zone_import,
+    read_features,
+    to_local,
+)
+from mission_planner import FlightPlan, build_mission, to_geojson, to_qgc_plan, to_waypoints
+from mission_planner.safety import LocalZone, local_zones
+
+__all__ = [
+    "SUMMARY_COLUMNS",
+    "FieldToPlan",
+    "LocalZone",
+    "Outcome",
+    "TanboError",
+    "home_in",
+    "load_fields",
+    "load_zones",
+    "local_zones",
+    "plan_each",
+    "registry",
+    "write_plan",
+    "write_summary",
+    "zones_near",
+]
+
+SUMMARY_COLUMNS = ("id", "area_ha", "path_m", "turns", "sorties", "est_time_s", "coverage")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FieldToPlan:
+    """A field to plan: its id for file names and its boundary in WGS84."""
+
+    id: str
+    geometry: BaseGeometry
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Outcome:
+    """What happened to one field: its plan, or why there is none."""
+
+    id: str
+    plan: FlightPlan | None = None
+    problem: str | None = None
+
+
+def load_fields(
+    source: str, ids: Sequence[str], engine: Callable[[], Engine]
+) -> tuple[list[FieldToPlan], list[str]]:
+    """Fields from a file (id: its ``id`` attribute, else its index) or registered ids.
+
+    ``source`` is a file any ``fields import`` reads, or registered field ids
+    separated by commas. Returns the fields and one line per feature refused.
+    """
+    path = Path(source)
+    if not path.exists() and not path.suffix:
+        wanted = [s for s in source.split(",") if s] + list(ids)
+        records = registry.list_fields(engine(), ids=wanted)
+        missing = sorted(set(wanted) - {r.id for r in records})
+        unknown = [f"{m}: no registered field with this id" for m in missing]
+        return [FieldToPlan(id=r.id, geometry=r.geometry) for r in records], unknown
+    read = read_features(path)
+    checked = plan_field_import(read, [], ImportOptions())
+    accepted = {f.id: f for f in checked.fields}
+    rejected = {p.position: p.reason for p in checked.rejected}
+    kept: list[FieldToPlan] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for position, feature in enumerate(read.features):
+        # The contract of `tanbo plan`: a field's id is its `id` attribute, else its index.
+        value = feature.properties.get("id")
+        fid = str(value) if value not in (None, "") else str(feature.index)
+        seen.add(fid)
+        if ids and fid not in ids:
+            continue
+        if position in rejected:
+            problems.append(f"{fid}: {rejected[position]}")
+            continue
+        ident = identify(feature, read, ImportOptions())
+        record: FieldRecord | None = accepted.get(ident.id) if ident.id is not None else None
+        if record is not None:
+            kept.append(FieldToPlan(id=fid, geometry=record.geometry))
+    problems.extend(f"{w}: no such field in {path.name}" for w in ids if w not in seen)
+    return kept, problems
+
+
+def load_zones(
+    sources: Sequence[Path], *, default_kind: ZoneKind
+) -> tuple[list[ZoneRecord], list[str]]:
+    """Zones from files; a feature's ``kind`` attribute, else ``default_kind``."""
+    zones: list[ZoneRecord] = []
+    problems: list[str] = []
+    for path in sources:
+        read = read_features(path)
+        with_kind = [f for f in read.features if f.properties.get("kind")]
+        plan = plan_zone_import(read, kind=None if with_kind else default_kind)
+        zones.extend(plan.zones)
+        problems.extend(f"{path.name} {p}" for p in plan.rejected)
+    return zones, problems
+
+
+def home_in(home: GeoPoint | None, field_local: BaseGeometry, crs: LocalCrs) -> tuple[float, float]:
+    """Home in local metres: the given point, else the field's south-west-most corner."""
+    if home is not None:
+        p = to_local(shapely.Point(home.lon_deg, home.lat_deg), crs)
+        return (float(p.x), float(p.y))
+    coords = shapely.get_coordinates(field_local)
+    corner = min(coords.tolist(), key=lambda xy: xy[0] + xy[1])
+    return (float(corner[0]), float(corner[1]))
+
+
+def plan_each(
+    fields: Sequence[FieldToPlan], plan_one: Callable[[FieldToPlan, LocalCrs], FlightPlan]
+) -> Iterator[Outcome]:
+    """Plan each field in its own local CRS; a refusal becomes the outcome's problem."""
+    for f in fields:
+        c = f.geometry.centroid
+        crs = local_crs_for(c.x, c.y)
+        try:
+            yield Outcome(id=f.id, plan=plan_one(f, crs))
+        except TanboError as exc:
+            where = getattr(exc, "where", "")
+            rule = getattr(exc, "rule", "")
+            detail = f" ({rule} at {where})" if rule and where else ""
+            yield Outcome(id=f.id, problem=f"{exc}{detail}")
+        except ValueError as exc:
+            yield Outcome(id=f.id, problem=str(exc))
+
+
+def write_plan(
+    out: Path,
+    name: str,
+    plan: FlightPlan,
+    *,
+    field: BaseGeometry | None = None,
+    zones: Sequence[LocalZone] = (),
+) -> None:
+    """Write ``name``.plan, .waypoints and .geojson into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    mission = build_mission(plan)
+    (out / f"{name}.plan").write_text(json.dumps(to_qgc_plan(mission), indent=2, allow_nan=False))
+    (out / f"{name}.waypoints").write_text(to_waypoints(mission))
+    doc = to_geojson(plan, field=field, zones=zones, mission=mission)
+    (out / f"{name}.geojson").write_text(json.dumps(doc, allow_nan=False))
+
+
+def write_summary(out: Path, rows: Sequence[dict[str, Any]]) -> Path:
+    """``summary.csv``: one row per planned field."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "summary.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(SUMMARY_COLUMNS), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def zones_near(
+    zones: Sequence[ZoneRecord],
+    crs: LocalCrs,
+    buffers_m: dict[ZoneKind, float],
+    field: BaseGeometry,
+) -> list[LocalZone]:
+    """Zones projected into ``crs`` whose buffered shape lies within 500 m of the field."""
+    return [z for z in local_zones(zones, crs, buffers_m) if z.buffered.distance(field) < 500.0]

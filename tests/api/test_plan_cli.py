@@ -1,0 +1,140 @@
+"""`tanbo plan` as a user runs it: real files in, files QGroundControl and MAVProxy load out."""
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from mission_planner import read_qgc_plan, read_waypoints
+from tests.api.test_cli import tanbo
+
+KASAI = "kasai_benchmark_fields.geojson"
+HOUSES = "kasai_benchmark_no_spray.geojson"
+
+
+def summary(out: Path) -> list[dict[str, str]]:
+    with (out / "summary.csv").open() as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_spray_writes_plan_waypoints_geojson_and_summary(tmp_path: Path, sample_data: Path) -> None:
+    out = tmp_path / "out"
+    result = tanbo(
+        "plan", "spray", sample_data / KASAI, "--id", "B000", "--id", "B007", "--swath", "5",
+        "--no-spray", sample_data / HOUSES, "--tank-l", "10", "--rate-l-ha", "80",
+        "--endurance-min", "12", "--out", out, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = {r["id"]: r for r in summary(out)}
+    assert set(rows) == {"B000", "B007"}
+    assert int(rows["B000"]["sorties"]) >= 2  # 10 L at 80 L/ha sprays 250 m of 5 m swath
+    assert float(rows["B007"]["coverage"]) >= 0.995
+    for fid in ("B000", "B007"):
+        plan = json.loads((out / f"{fid}.plan").read_text())
+        assert plan["fileType"] == "Plan"
+        assert plan["mission"]["firmwareType"] == 3
+        assert plan["geoFence"]["polygons"][0]["inclusion"] is True
+        assert plan["rallyPoints"]["points"]
+        from_plan = read_qgc_plan((out / f"{fid}.plan").read_text())
+        from_waypoints = read_waypoints((out / f"{fid}.waypoints").read_text())
+        assert [i.command for i in from_plan.items] == [i.command for i in from_waypoints.items]
+        assert from_plan.items[0].command == 22  # NAV_TAKEOFF first
+        assert from_plan.items[-1].command == 20  # RTL last
+        legs = [f for f in json.loads((out / f"{fid}.geojson").read_text())["features"]
+                if f["properties"]["kind"] == "leg"]  # fmt: skip
+        assert legs[0]["properties"]["sortie"] == 1
+        assert {f["properties"]["action"] for f in legs} == {"spray", "transit"}
+        assert all(f["geometry"]["type"] == "LineString" for f in legs)
+        assert max(f["properties"]["altitude_m"] for f in legs) <= 150
+
+
+def test_bad_features_are_named_and_the_rest_planned(tmp_path: Path, sample_data: Path) -> None:
+    out = tmp_path / "out"
+    result = tanbo("plan", "spray", sample_data / "hostile_fields.geojson", "--swath", "5",
+                   "--out", out, cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert any(line.startswith("refused H-SWAP: latitude") for line in lines)
+    assert any(line.startswith("refused H-POINT: not a polygon") for line in lines)
+    assert "Traceback" not in result.stderr
+    assert {r["id"] for r in summary(out)} == {"H-BOWTIE", "H-OVERLAP", "H-GOOD"}
+
+
+def test_an_altitude_above_150_m_is_refused_with_its_rule(
+    tmp_path: Path, sample_data: Path
+) -> None:
+    result = tanbo("plan", "spray", sample_data / KASAI, "--id", "B000", "--swath", "5",
+                   "--altitude", "151", "--out", tmp_path / "o", cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 2
+    assert "B000:" in result.stderr
+    assert "150" in result.stderr
+    assert summary(tmp_path / "o") == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--home", "134.8,34.9"), "latitude 134.8 is outside -90..90"),
+        (("--angle", "north"), "auto or a number of degrees"),
+        (("--tank-l", "10"), "give --tank-l and --rate-l-ha together"),
+    ],
+)
+def test_bad_options_are_usage_errors(
+    tmp_path: Path, sample_data: Path, args: tuple[str, ...], message: str
+) -> None:
+    result = tanbo("plan", "spray", sample_data / KASAI, "--swath", "5", "--out", tmp_path / "o",
+                   *args, cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 2
+    assert message in " ".join(result.stderr.split())
+    assert "Traceback" not in result.stderr
+
+
+def test_registered_fields_are_planned_by_id(tmp_path: Path, sample_data: Path) -> None:
+    assert tanbo("fields", "import", sample_data / KASAI, cwd=tmp_path).returncode == 0
+    out = tmp_path / "out"
+    result = tanbo("plan", "spray", "B001,B002", "--swath", "5", "--out", out, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert {r["id"] for r in summary(out)} == {"B001", "B002"}
+    missing = tanbo("plan", "spray", "B001,NOPE", "--swath", "5", "--out", out, cwd=tmp_path)
+    assert missing.returncode == 2
+    assert "NOPE: no registered field with this id" in missing.stderr
+
+
+def test_survey_reports_images_and_covers_the_field(tmp_path: Path, sample_data: Path) -> None:
+    out = tmp_path / "out"
+    result = tanbo("plan", "survey", sample_data / KASAI, "--id", "B007", "--camera",
+                   "DJI Mavic 3M RGB", "--gsd-cm", "1.5", "--out", out, cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (row,) = summary(out)
+    assert float(row["coverage"]) >= 0.999
+    items = read_qgc_plan((out / "B007.plan").read_text()).items
+    assert any(item.command == 206 and item.param1 > 0 for item in items)  # trigger distance
+    unknown = tanbo("plan", "survey", sample_data / KASAI, "--camera", "Box Brownie",
+                    "--gsd-cm", "2", "--out", out, cwd=tmp_path)  # fmt: skip
+    assert unknown.returncode == 2
+    assert "Box Brownie" in unknown.stderr
+
+
+def test_delivery_goes_round_a_no_fly_zone(tmp_path: Path) -> None:
+    zone = {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "properties": {"id": "school", "kind": "airport"},
+                      "geometry": {"type": "Polygon", "coordinates": [[
+                          [134.848, 34.931], [134.852, 34.931], [134.852, 34.936],
+                          [134.848, 34.936], [134.848, 34.931]]]}}],
+    }  # fmt: skip
+    (tmp_path / "zone.geojson").write_text(json.dumps(zone))
+    out = tmp_path / "out"
+    result = tanbo("plan", "delivery", "--from", "34.9283,134.8414", "--to", "34.9400,134.8600",
+                   "--no-fly", tmp_path / "zone.geojson", "--payload-kg", "1.5", "--out", out,
+                   cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    legs = [f for f in json.loads((out / "delivery.geojson").read_text())["features"]
+            if f["properties"]["kind"] == "leg"]  # fmt: skip
+    assert [f["properties"]["action"] for f in legs] == ["deliver", "transit"]
+    assert len(legs[0]["geometry"]["coordinates"]) > 2  # it bends round the zone
+    heavy = tanbo("plan", "delivery", "--from", "34.9283,134.8414", "--to", "35.1,135.1",
+                  "--payload-kg", "4", "--out", out, cwd=tmp_path)  # fmt: skip
+    assert heavy.returncode == 2
+    assert "refused delivery" in heavy.stderr
