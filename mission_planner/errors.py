@@ -7,7 +7,10 @@
         ├── InvalidMissionItem          one mission item breaks a rule: names the item and field
         ├── InvalidMission              home, fence or rally points of a mission break a rule
         ├── UnflyablePlan               a flight plan that cannot become mission items
-        └── UnreadableMissionFile       a .plan or .waypoints text that cannot be read: names where
+        ├── UnreadableMissionFile       a .plan or .waypoints text that cannot be read: names where
+        └── PlanningError               a flight that cannot be planned as asked (refusals.py)
+            ├── PlanRefused             the plan would break a rule: says which and where
+            └── UnknownCamera           no built-in camera has that name
 
 A mission that is refused is never half-built: every check runs before a value
 is returned.

@@ -3,9 +3,10 @@
 ::
 
     TanboError                      (core)
-    └── PlanningError               a flight that cannot be planned as asked
-        ├── PlanRefused             the plan would break a rule; says which and where
-        └── UnknownCamera           no built-in camera has that name
+    └── MissionPlannerError         (mission_planner/errors.py)
+        └── PlanningError           a flight that cannot be planned as asked
+            ├── PlanRefused         the plan would break a rule; says which and where
+            └── UnknownCamera       no built-in camera has that name
 
 A refusal names its rule (``"altitude"``, ``"no-fly"``, ``"energy"``, ``"overlap"``,
 ``"empty"`` …) so a caller can react to it, and the place in words for a person.
@@ -15,15 +16,13 @@ A refusal names its rule (``"altitude"``, ``"no-fly"``, ``"energy"``, ``"overlap
 ('no-fly', 'drop (10, 20)', 'the drop is inside no-fly zone 2')
 """
 
-from core.errors import TanboError
+from mission_planner.errors import MissionPlannerError
+from mission_planner.model import MAX_ALTITUDE_M
 
 __all__ = ["MAX_ALTITUDE_M", "PlanRefused", "PlanningError", "UnknownCamera", "check_altitude"]
 
-MAX_ALTITUDE_M = 150.0
-"""Japan's Aviation Act: higher above ground or water needs permission; Tanbo never plans it."""
 
-
-class PlanningError(TanboError):
+class PlanningError(MissionPlannerError):
     """A flight that cannot be planned as asked (bad parameters, an unknown camera …)."""
 
 
