@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from api import planning
 from api.planning import FieldToPlan, Outcome
 from core.geo import GeoPoint
-from fields import LocalCrs, ZoneKind, to_local
+from fields import LocalCrs, ZoneKind, ZoneRecord, local_crs_for, to_local
 from mission_planner import Action, FlightPlan, PayloadRelease
 from mission_planner.cameras import Camera, camera_named
 from mission_planner.delivery import plan_delivery
@@ -66,6 +66,7 @@ def _run(
     from api.cli import out as stdout
 
     rows: list[dict[str, object]] = []
+    permissions: dict[str, None] = {}
     with Progress(
         TextColumn("planning"),
         BarColumn(),
@@ -78,12 +79,16 @@ def _run(
         for outcome in planning.plan_each(fields, plan_one):
             progress.advance(task)
             _report(outcome, out, rows, problems, fields, zones_for)
+            if outcome.plan is not None:
+                permissions.update(dict.fromkeys(outcome.plan.permissions))
     planning.write_summary(out, rows)
     for line in problems:
         err.print(f"refused {escape(line)}")
     stdout.print(
         f"planned {len(rows)} of {len(rows) + len(problems)} fields into {escape(str(out))}"
     )
+    if permissions:
+        stdout.print("permissions needed: " + escape("; ".join(permissions)))
     if problems:
         raise typer.Exit(2)
 
@@ -152,6 +157,12 @@ def spray(
         float | None, typer.Option("--endurance-min", min=1, help="Battery, min.")
     ] = None,
     home: Annotated[str | None, typer.Option(help="LAT,LON of take-off and refill.")] = None,
+    one_mission: Annotated[
+        bool,
+        typer.Option(
+            "--one-mission", help="All fields in one mission (DIR/mission.*), nearest first."
+        ),
+    ] = False,
 ) -> None:
     """Plan spray missions: zones respected, sorties by tank and battery."""
     from api.cli import _state
@@ -190,7 +201,73 @@ def spray(
             zones=zones_for(target, crs),
         )
 
+    if one_mission:
+        _run_one_mission(targets, problems, params, home_point, zones, buffers, out)
+        return
     _run(ctx, targets, problems, plan_one, out, zones_for)
+
+
+def _run_one_mission(
+    targets: list[FieldToPlan],
+    problems: list[str],
+    params: SprayParams,
+    home_point: GeoPoint | None,
+    zones: list[ZoneRecord],
+    buffers: dict[ZoneKind, float],
+    out: Path,
+) -> None:
+    """Every field in one mission, taken nearest first from home, sorties across fields."""
+    from api.cli import err
+    from api.cli import out as stdout
+
+    if not targets:
+        for line in problems:
+            err.print(f"refused {escape(line)}")
+        raise typer.Exit(2)
+    together = shapely.union_all([t.geometry for t in targets])
+    crs = local_crs_for(together.centroid.x, together.centroid.y)
+    local = {t.id: to_local(t.geometry, crs) for t in targets}
+    near = planning.zones_near(zones, crs, buffers, shapely.union_all(list(local.values())))
+    try:
+        plan = plan_spray(
+            [SprayTarget(id=fid, field=geom) for fid, geom in local.items()],
+            crs=crs,
+            home=planning.home_in(home_point, shapely.union_all(list(local.values())), crs),
+            params=params,
+            zones=near,
+        )
+    except planning.TanboError as exc:
+        err.print(f"refused mission: {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    planning.write_plan(
+        out, "mission", plan, field=shapely.union_all(list(local.values())), zones=near
+    )
+    per_field = plan.stats["fields"]
+    rows = [
+        {
+            "id": fid,
+            "area_ha": round(f["area_m2"] / 10_000.0, 4),
+            "path_m": round(f["path_m"], 1),
+            "turns": int(f.get("turns", 0)),
+            "sorties": plan.sorties,
+            "est_time_s": round(
+                f["path_m"] / params.speed_m_s + f.get("turns", 0) * params.turn_time_s, 1
+            ),
+            "coverage": round(f["coverage"], 5),
+        }
+        for fid, f in per_field.items()
+    ]
+    planning.write_summary(out, rows)
+    for line in problems:
+        err.print(f"refused {escape(line)}")
+    stdout.print(
+        f"planned {len(rows)} fields in one mission of {plan.sorties} sorties, "
+        f"{plan.path_m / 1000:.2f} km, into {escape(str(out))}"
+    )
+    if plan.permissions:
+        stdout.print("permissions needed: " + escape("; ".join(plan.permissions)))
+    if problems:
+        raise typer.Exit(2)
 
 
 @plan_app.command("survey")
@@ -216,6 +293,12 @@ def survey(
     ] = 75.0,
     side_overlap: Annotated[float, typer.Option("--side-overlap", min=0, max=95, help="%")] = 65.0,
     home: Annotated[str | None, typer.Option(help="LAT,LON of take-off.")] = None,
+    angle: Annotated[float | None, typer.Option(help="Line heading, degrees from north.")] = None,
+    speed: Annotated[float, typer.Option(min=0.5, help="Survey speed, m/s.")] = 5.0,
+    turnaround_m: Annotated[
+        float, typer.Option("--turnaround-m", min=0, help="Run-in and run-out past the edge.")
+    ] = 10.0,
+    crosshatch: Annotated[bool, typer.Option("--crosshatch", help="A second grid at 90°.")] = False,
 ) -> None:
     """Plan camera surveys: GSD, overlaps, trigger distance, image count."""
     from api.cli import _state
@@ -251,7 +334,8 @@ def survey(
         return plan_survey(
             area, crs=crs, camera=cam, gsd_cm=gsd_cm, altitude_m=altitude,
             front_overlap=front_overlap / 100.0, side_overlap=side_overlap / 100.0,
-            home=planning.home_in(home_point, area, crs),
+            home=planning.home_in(home_point, area, crs), angle_deg=angle, speed_m_s=speed,
+            turnaround_m=turnaround_m, crosshatch=crosshatch,
         )  # fmt: skip
 
     _run(ctx, targets, problems, plan_one, out, lambda target, crs: [])

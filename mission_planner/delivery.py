@@ -188,7 +188,7 @@ def plan_delivery(
             speed_m_s=speed_m_s,
         )
 
-    fence = fence_around([LineString(path)], margin_m=fence_margin_m)
+    fence = fence_around([LineString(path)], margin_m=fence_margin_m, exclude=no_fly)
     return FlightPlan(
         kind="delivery",
         crs=crs,

@@ -211,6 +211,7 @@ def plan_spray(
     fence = fence_around(
         [*(t.field for t in targets), shapely.Point(home), *(LineString(leg.path) for leg in legs)],
         margin_m=params.fence_margin_m,
+        exclude=[z.buffered for z in zones if z.no_fly],
     )
     plan = FlightPlan(
         kind="spray",

@@ -139,7 +139,14 @@ def to_geojson(
     features.append(_feature(shapely.Point(plan.home), crs, kind="home"))
     for number, rally in enumerate(plan.rally):
         features.append(_feature(shapely.Point(rally), crs, kind="rally", index=number))
-    return {"type": "FeatureCollection", "features": features}
+    # A foreign member (RFC 7946 §6.1): what the plan is and the permissions it needs.
+    tanbo = {
+        "kind": plan.kind,
+        "sorties": plan.sorties,
+        "path_m": round(plan.path_m, 3),
+        "permissions": list(plan.permissions),
+    }
+    return {"type": "FeatureCollection", "tanbo": tanbo, "features": features}
 
 
 def _feature(geometry: BaseGeometry, crs: LocalCrs, **properties: Any) -> dict[str, Any]:

@@ -138,3 +138,33 @@ def test_delivery_goes_round_a_no_fly_zone(tmp_path: Path) -> None:
                   "--payload-kg", "4", "--out", out, cwd=tmp_path)  # fmt: skip
     assert heavy.returncode == 2
     assert "refused delivery" in heavy.stderr
+
+
+def test_one_mission_takes_several_fields_nearest_first(tmp_path: Path, sample_data: Path) -> None:
+    out = tmp_path / "out"
+    result = tanbo(
+        "plan", "spray", sample_data / KASAI, "--id", "B000", "--id", "B001", "--id", "B002",
+        "--swath", "5", "--tank-l", "10", "--rate-l-ha", "80", "--one-mission", "--out", out,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "permissions needed: carrying dangerous goods" in result.stdout
+    assert {r["id"] for r in summary(out)} == {"B000", "B001", "B002"}
+    doc = json.loads((out / "mission.geojson").read_text())
+    assert doc["tanbo"]["kind"] == "spray"
+    legs = [f for f in doc["features"] if f["properties"]["kind"] == "leg"]
+    sorties = [f["properties"]["sortie"] for f in legs]
+    assert sorties == sorted(sorties)
+    assert sorties[-1] == doc["tanbo"]["sorties"] > 1
+
+
+def test_survey_crosshatch_doubles_the_lines(tmp_path: Path, sample_data: Path) -> None:
+    base = ("plan", "survey", sample_data / KASAI, "--id", "B007", "--camera", "DJI Mavic 3M RGB",
+            "--altitude", "40")  # fmt: skip
+    single = tanbo(*base, "--out", tmp_path / "a", cwd=tmp_path)
+    double = tanbo(*base, "--crosshatch", "--angle", "0", "--out", tmp_path / "b", cwd=tmp_path)
+    assert single.returncode == 0, single.stderr
+    assert double.returncode == 0, double.stderr
+    (a,) = summary(tmp_path / "a")
+    (b,) = summary(tmp_path / "b")
+    assert float(b["path_m"]) > 1.6 * float(a["path_m"])

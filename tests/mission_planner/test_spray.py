@@ -207,3 +207,18 @@ def test_random_fields_and_zones_keep_every_rule(
                 leg.length_m for leg in plan.legs if leg.sortie == n and leg.action == Action.SPRAY
             )
             assert sprayed <= capacity + 1e-6
+
+
+def test_fence_is_small_and_no_fly_zones_inside_it_are_exclusions() -> None:
+    round_field = shapely.Point(0, 0).buffer(150, quad_segs=64)
+    pond = zone("pond", box(-20, -20, 20, 20), buffer_m=0.0, no_fly=True, kind=ZoneKind.WATER)
+    plan = plan_spray(
+        [SprayTarget(id="R", field=round_field)],
+        crs=CRS,
+        home=(0.0, -170.0),
+        params=SprayParams(swath_m=5.0),
+        zones=(pond,),
+    )
+    assert len(plan.fence.exterior.coords) - 1 <= 40
+    assert plan.fence.contains(round_field.difference(pond.buffered))
+    assert [shapely.Polygon(h).equals(pond.buffered) for h in plan.fence.interiors] == [True]
