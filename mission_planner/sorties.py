@@ -8,7 +8,7 @@ double spray.
 """
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import shapely
@@ -111,6 +111,7 @@ def split_sorties(
     limits: SortieLimits,
     altitude_m: float,
     work_action: Action = Action.SPRAY,
+    describe: Callable[[Point], str] | None = None,
 ) -> list[Leg]:
     """Fly a route from home in as many sorties as the tank and battery need.
 
@@ -125,6 +126,8 @@ def split_sorties(
         Tank and battery per sortie.
     altitude_m
         Flight altitude above home.
+    describe
+        Names a place for a person (lat,lon); local metres by default.
 
     Returns
     -------
@@ -165,10 +168,12 @@ def split_sorties(
             continue
         done, rest = _cut(leg.path, reach) if reach > _EPS else ((), tuple(leg.path))
         if not done and not progressed:
+            place = leg.path[-1]
             raise PlanRefused(
-                "one sortie cannot reach the work and return within the battery reserve",
+                "one sortie cannot reach the work and return within the battery reserve "
+                f"({math.dist(home, place) / 1000:.1f} km from home)",
                 rule="sortie",
-                where=f"({leg.path[0][0]:.0f}, {leg.path[0][1]:.0f}) m from the plan origin",
+                where=describe(place) if describe else f"({place[0]:.0f}, {place[1]:.0f}) m",
             )
         fly(done, work_action if leg.spray else Action.TRANSIT)
         fly((here, home), Action.TRANSIT)

@@ -15,7 +15,7 @@ import shapely
 from shapely import LineString, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from fields import LocalCrs
+from fields import LocalCrs, to_wgs84
 from mission_planner.coverage import CoverageRoute, RouteLeg, plan_coverage
 from mission_planner.detour import shortest_path_around
 from mission_planner.fence import DEFAULT_FENCE_MARGIN_M, fence_around, rally_point
@@ -206,7 +206,18 @@ def plan_spray(
     if route[0].path[0] == home and not route[0].spray:
         route.pop(0)
     route.append(_hop(here, home, no_fly))
-    legs = split_sorties(route, home=home, limits=params.limits(), altitude_m=params.altitude_m)
+
+    def lat_lon(point: Point) -> str:
+        p = to_wgs84(shapely.Point(point), crs)
+        return f"{p.y:.6f},{p.x:.6f}"
+
+    legs = split_sorties(
+        route,
+        home=home,
+        limits=params.limits(),
+        altitude_m=params.altitude_m,
+        describe=lat_lon,
+    )
     legs = [_detoured(leg, no_fly) for leg in legs]
     fence = fence_around(
         [*(t.field for t in targets), shapely.Point(home), *(LineString(leg.path) for leg in legs)],

@@ -7,6 +7,7 @@ directory); running it again updates the same fields instead of adding copies.
 from importlib.resources import files
 from pathlib import Path
 
+import shapely
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -14,9 +15,12 @@ from sqlalchemy import Engine
 
 from api import registry
 from api.config import Settings
+from api.planning import write_plan
 from core.ids import OwnerName
 from core.units import m2_to_ha
-from fields import write_fields
+from fields import local_crs_for, to_local, write_fields
+from mission_planner.safety import local_zones
+from mission_planner.spray import SprayParams, SprayTarget, plan_spray
 
 __all__ = ["DATA", "run_demo"]
 
@@ -89,4 +93,37 @@ def run_demo(engine: Engine, settings: Settings, out: Console) -> None:
     export = settings.data_dir / "exports" / "fields.gpkg"
     write_fields(export, records)
     out.print(f"\nexported {len(records)} fields to {escape(str(export))}")
-    out.print("next: [bold]tanbo fields list[/bold], [bold]tanbo fields show B000[/bold]")
+    _plan_demo(engine, settings, out)
+    out.print(
+        "next: [bold]tanbo fields show B000[/bold], "
+        "[bold]tanbo plan spray B000,B001 --swath 5 --out plans[/bold]"
+    )
+
+
+def _plan_demo(engine: Engine, settings: Settings, out: Console) -> None:
+    """Plan a spray mission over two neighbouring paddies, round the house by B000."""
+    field_ids = ["B000", "B001"]
+    records = registry.list_fields(engine, ids=field_ids)
+    together = shapely.union_all([f.geometry for f in records])
+    crs = local_crs_for(together.centroid.x, together.centroid.y)
+    zones = local_zones(registry.list_zones(engine), crs, settings.buffers_m)
+    targets = [SprayTarget(id=f.id, field=to_local(f.geometry, crs)) for f in records]
+    home = to_local(shapely.Point(134.8259, 34.9186), crs)  # a farm road south-west of B000
+    params = SprayParams(swath_m=5.0, altitude_m=3.0, speed_m_s=5.0, rate_l_ha=80.0,
+                         tank_l=10.0, endurance_min=12.0)  # fmt: skip
+    plan = plan_spray(targets, crs=crs, home=(home.x, home.y), params=params, zones=zones)
+    folder = settings.data_dir / "plans"
+    write_plan(folder, "demo-spray", plan, field=shapely.union_all([t.field for t in targets]))
+    stats = plan.stats
+    out.print("\n[bold]A spray mission over B000 and B001[/bold] (5 m swath, 80 L/ha, 10 L tank):")
+    for fid, f in stats["fields"].items():
+        out.print(
+            f"  {fid}: {f['area_m2'] / 10_000:.2f} ha sprayable, coverage {f['coverage']:.2%}, "
+            f"heading {f['heading_deg']:.1f}°"
+        )
+    out.print(
+        f"  {stats['sorties']} sorties, {plan.path_m / 1000:.2f} km, about "
+        f"{stats['est_time_s'] / 60:.0f} min, {stats['volume_l']:.0f} L"
+    )
+    out.print("  permissions needed: " + escape("; ".join(plan.permissions)))
+    out.print(f"  files: {escape(str(folder))}/demo-spray.plan, .waypoints, .geojson")
