@@ -32,6 +32,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	scripts/ensure-postgres
 	$(BIN)/python bench/import.py
+	$(BIN)/python bench/coverage.py
 
 clean:
 	rm -rf $(VENV) .tanbo .pytest_cache .mypy_cache .ruff_cache
