@@ -174,3 +174,23 @@ def test_a_sea_level_item_too_high_over_home_names_its_line() -> None:
     )
     with pytest.raises(InvalidMissionItem, match=r"item 0 \(seq 1\), line 3: alt_m"):
         read_waypoints(text)
+
+
+def test_pymavlink_loads_our_file_as_mavproxy_does(mission: Mission, tmp_path: Path) -> None:
+    """MAVProxy's wp module loads files with pymavlink's MAVWPLoader: it must read ours whole."""
+    from pymavlink import mavwp
+
+    path = tmp_path / "mission.waypoints"
+    path.write_text(to_waypoints(mission))
+    loader = mavwp.MAVWPLoader()
+    assert loader.load(str(path)) == len(mission.items) + 1  # home on line 0
+    loaded = [loader.wp(i) for i in range(loader.count())]
+    assert loaded[0].x == pytest.approx(mission.home.lat_deg, abs=1e-7)
+    assert loaded[0].y == pytest.approx(mission.home.lon_deg, abs=1e-7)
+    for item, wp in zip(mission.items, loaded[1:], strict=True):
+        assert wp.command == item.command
+        assert wp.frame == item.frame
+        assert wp.x == pytest.approx(item.lat_deg, abs=1e-7)
+        assert wp.y == pytest.approx(item.lon_deg, abs=1e-7)
+        assert wp.z == pytest.approx(item.alt_m, abs=1e-6)
+        assert wp.param1 == pytest.approx(item.param1, abs=1e-6)
