@@ -18,7 +18,7 @@ from api import planning
 from api.planning import FieldToPlan, Outcome
 from core.geo import GeoPoint
 from fields import LocalCrs, ZoneKind, ZoneRecord, local_crs_for, to_local
-from mission_planner import Action, FlightPlan, PayloadRelease
+from mission_planner import Action, FlightPlan, PayloadRelease, SprayerControl
 from mission_planner.cameras import Camera, camera_named
 from mission_planner.delivery import plan_delivery
 from mission_planner.metrics import spray_footprint
@@ -157,6 +157,10 @@ def spray(
         float | None, typer.Option("--endurance-min", min=1, help="Battery, min.")
     ] = None,
     home: Annotated[str | None, typer.Option(help="LAT,LON of take-off and refill.")] = None,
+    sprayer: Annotated[
+        SprayerControl, typer.Option(help="How the pump is switched on the vehicle.")
+    ] = SprayerControl.DO_SPRAYER,
+    servo: Annotated[int, typer.Option(min=1, max=16, help="Pump output for do_set_servo.")] = 9,
     one_mission: Annotated[
         bool,
         typer.Option(
@@ -180,6 +184,7 @@ def spray(
     params = SprayParams(
         swath_m=swath, altitude_m=altitude, speed_m_s=speed, heading_deg=heading,
         tank_l=tank_l, rate_l_ha=rate_l_ha, endurance_min=endurance_min,
+        sprayer=sprayer, sprayer_servo=servo,
     )  # fmt: skip
     targets, problems = planning.load_fields(fields, field_id or [], state.db)
     zones, zone_problems = planning.load_zones(no_spray or [], default_kind=ZoneKind.HOUSE)

@@ -168,3 +168,18 @@ def test_survey_crosshatch_doubles_the_lines(tmp_path: Path, sample_data: Path) 
     (a,) = summary(tmp_path / "a")
     (b,) = summary(tmp_path / "b")
     assert float(b["path_m"]) > 1.6 * float(a["path_m"])
+
+
+def test_pump_on_a_servo_channel_instead_of_do_sprayer(tmp_path: Path, sample_data: Path) -> None:
+    out = tmp_path / "out"
+    result = tanbo(
+        "plan", "spray", sample_data / KASAI, "--id", "B001", "--swath", "5",
+        "--sprayer", "do_set_servo", "--servo", "10", "--out", out, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    items = read_qgc_plan((out / "B001.plan").read_text()).items
+    servo = [i for i in items if i.command == 183]
+    assert servo
+    assert {i.param1 for i in servo} == {10.0}
+    assert {i.param2 for i in servo} == {1900.0, 1100.0}  # on over passes, off for hops
+    assert not [i for i in items if i.command == 216]
