@@ -43,6 +43,8 @@ def fence_around(
     ValueError
         Nothing to fence.
     """
+    if not margin_m > 0:
+        raise ValueError(f"the fence margin must be above 0 m, not {margin_m}")
     hull = shapely.union_all(list(shapes)).convex_hull
     if hull.is_empty:
         raise ValueError("the work area is empty: nothing to fence")
@@ -54,11 +56,13 @@ def fence_around(
             break
         tolerance *= 1.5
     outer = shapely.Polygon(fence.exterior.coords)
+    # Overlapping zones become one hole; a zone across the fence line cannot be a hole
+    # (the fence would split), so only zones wholly inside are excluded.
+    blocked = shapely.union_all([z for z in exclude if not z.is_empty])
     holes = [
-        z.exterior.coords
-        for zone in exclude
-        for z in shapely.get_parts(zone)
-        if isinstance(z, Polygon) and outer.contains(z) and not z.is_empty
+        part.exterior.coords
+        for part in shapely.get_parts(blocked)
+        if isinstance(part, Polygon) and outer.contains(part)
     ]
     return shapely.Polygon(outer.exterior.coords, holes) if holes else outer
 

@@ -20,7 +20,7 @@ from shapely.geometry.base import BaseGeometry
 from fields import LocalCrs, Restriction, ZoneKind, ZoneRecord, buffered_zone, to_local, to_wgs84
 from mission_planner.plan import Action, FlightPlan, Leg, Point
 from mission_planner.refusals import MAX_ALTITUDE_M, PlanRefused
-from mission_planner.sorties import SortieLimits
+from mission_planner.sorties import SortieLimits, sortie_time_s
 
 __all__ = [
     "PEOPLE_AND_PROPERTY",
@@ -160,25 +160,18 @@ def _check_sorties(plan: FlightPlan, limits: SortieLimits) -> None:
     for n in range(1, plan.sorties + 1):
         legs: list[Leg] = [leg for leg in plan.legs if leg.sortie == n]
         sprayed = sum(leg.length_m for leg in legs if leg.action == Action.SPRAY)
-        if (
-            limits.spray_length_m is not None
-            and sprayed > limits.spray_length_m * (1 + 1e-6) + 1e-3
-        ):
+        if limits.spray_length_m is not None and sprayed > limits.spray_length_m + 1e-3:
             raise PlanRefused(
                 f"sortie {n} sprays {sprayed:.0f} m of passes; one tank lasts "
                 f"{limits.spray_length_m:.0f} m",
                 rule="tank",
                 where=f"sortie {n}",
             )
-        time_s = limits.climb_descent_s + sum(
-            leg.length_m / leg.speed_m_s
-            + (limits.turn_time_s if leg.action == Action.TRANSIT and k > 0 else 0.0)
-            for k, leg in enumerate(legs)
-        )
-        if limits.flight_time_s is not None and time_s > limits.flight_time_s * 1.02:
+        time_s = sortie_time_s(legs, limits)
+        if limits.flight_time_s is not None and time_s > limits.flight_time_s + 1e-3:
             raise PlanRefused(
-                f"sortie {n} takes {time_s / 60:.1f} min; the battery allows "
-                f"{limits.flight_time_s / 60:.1f} min with its reserve",
+                f"sortie {n} takes {time_s / 60:.2f} min; the battery allows "
+                f"{limits.flight_time_s / 60:.2f} min with its reserve",
                 rule="battery",
                 where=f"sortie {n}",
             )

@@ -19,7 +19,7 @@ from mission_planner.coverage import RouteLeg
 from mission_planner.plan import Action, Leg, Point
 from mission_planner.refusals import PlanRefused
 
-__all__ = ["SortieLimits", "split_sorties"]
+__all__ = ["MAX_SORTIES", "SortieLimits", "sortie_time_s", "split_sorties"]
 
 _EPS = 1e-6
 
@@ -40,12 +40,22 @@ class SortieLimits:
     """Take-off plus landing time of a sortie."""
 
 
-def _time(length_m: float, spray: bool, limits: SortieLimits) -> float:
-    return length_m / (limits.speed_m_s if spray else limits.transit_speed_m_s)
+MAX_SORTIES = 500
+"""More sorties than this means the tank or battery is far too small for the job."""
 
 
-def _home_time(point: Point, home: Point, limits: SortieLimits) -> float:
-    return math.dist(point, home) / limits.transit_speed_m_s
+def _straight(a: Point, b: Point) -> tuple[Point, ...]:
+    return (a, b)
+
+
+def sortie_time_s(legs: Sequence[Leg], limits: SortieLimits) -> float:
+    """Flight time of one sortie: take-off and landing, every leg at its speed, and a turn's
+    slowing and speeding up before every sprayer-off leg but the first (the flight out)."""
+    return limits.climb_descent_s + sum(
+        leg.length_m / leg.speed_m_s
+        + (limits.turn_time_s if leg.action == Action.TRANSIT and k > 0 else 0.0)
+        for k, leg in enumerate(legs)
+    )
 
 
 def _cut(path: Sequence[Point], at_m: float) -> tuple[tuple[Point, ...], tuple[Point, ...]]:
@@ -59,49 +69,8 @@ def _coords(line: object) -> tuple[Point, ...]:
     return tuple((float(x), float(y)) for x, y in shapely.get_coordinates(line))
 
 
-def _reach(
-    path: Sequence[Point],
-    spray: bool,
-    home: Point,
-    used_s: float,
-    sprayed_m: float,
-    limits: SortieLimits,
-    hop_turn_s: float,
-) -> float:
-    """How far along ``path`` the drone can go and still get home; the whole length if it can."""
-    line = LineString(path)
-    length = float(line.length)
-    spray_left = (
-        math.inf
-        if not spray or limits.spray_length_m is None
-        else limits.spray_length_m - sprayed_m
-    )
-
-    def fits(s: float) -> bool:
-        if s > spray_left + _EPS:
-            return False
-        if limits.flight_time_s is None:
-            return True
-        p = line.interpolate(s)
-        t = used_s + hop_turn_s + _time(s, spray, limits) + _home_time((p.x, p.y), home, limits)
-        return t <= limits.flight_time_s + _EPS
-
-    if fits(length):
-        return length
-    lo, hi = 0.0, float(min(length, max(spray_left, 0.0)))
-    if not fits(lo):
-        return 0.0
-    if fits(hi):
-        return hi
-    for _ in range(50):
-        mid = (lo + hi) / 2
-        if fits(mid):
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo < 1e-3:
-            break
-    return lo
+def _length(path: Sequence[Point]) -> float:
+    return float(LineString(path).length)
 
 
 def split_sorties(
@@ -112,14 +81,20 @@ def split_sorties(
     altitude_m: float,
     work_action: Action = Action.SPRAY,
     describe: Callable[[Point], str] | None = None,
+    path_between: Callable[[Point, Point], tuple[Point, ...]] = _straight,
 ) -> list[Leg]:
     """Fly a route from home in as many sorties as the tank and battery need.
+
+    A sortie ends where the tank empties or where the drone could no longer get home
+    within the battery reserve; it never ends half-way along a hop (the next sortie
+    flies straight to the hop's end instead). Flights to and from home go by
+    ``path_between`` (round no-fly zones) and are budgeted as flown.
 
     Parameters
     ----------
     route
-        Sprayed legs and sprayer-off hops in flight order (a coverage route, or several
-        joined by hops).
+        Sprayed legs and sprayer-off hops in flight order, from the first sprayed point
+        to the last (the flights from and to home are added here).
     home
         Take-off, landing and refill point, local metres.
     limits
@@ -128,6 +103,8 @@ def split_sorties(
         Flight altitude above home.
     describe
         Names a place for a person (lat,lon); local metres by default.
+    path_between
+        The path flown between two points with the sprayer off; straight by default.
 
     Returns
     -------
@@ -137,51 +114,107 @@ def split_sorties(
     Raises
     ------
     PlanRefused
-        A sortie cannot even reach the next point to work on and return (rule ``"sortie"``).
+        Rule ``"sortie"``: a sortie cannot reach the next place to work and return, or
+        the job needs more than :data:`MAX_SORTIES` sorties.
     """
+    budget = limits.flight_time_s if limits.flight_time_s is not None else math.inf
+    tank = limits.spray_length_m if limits.spray_length_m is not None else math.inf
     legs: list[Leg] = []
-    sortie, used_s, sprayed_m, here = 1, limits.climb_descent_s, 0.0, home
-    progressed = False  # has this sortie got anything done beyond flying out?
+    sortie, used_s, sprayed_m, here, first = 1, limits.climb_descent_s, 0.0, home, True
 
-    def fly(path: tuple[Point, ...], action: Action) -> None:
-        nonlocal here
-        if len(path) >= 2 and LineString(path).length > _EPS:
-            speed = limits.speed_m_s if action == work_action else limits.transit_speed_m_s
-            legs.append(
-                Leg(path=path, action=action, sortie=sortie, altitude_m=altitude_m, speed_m_s=speed)
+    def leg_s(length: float, spray: bool) -> float:
+        if spray:
+            return length / limits.speed_m_s
+        return length / limits.transit_speed_m_s + (0.0 if first else limits.turn_time_s)
+
+    def home_s(point: Point) -> float:
+        return _length(path_between(point, home)) / limits.transit_speed_m_s + limits.turn_time_s
+
+    def fly(path: Sequence[Point], spray: bool) -> None:
+        nonlocal here, used_s, sprayed_m, first
+        length = _length(path)
+        if length <= _EPS:
+            return
+        used_s += leg_s(length, spray)
+        sprayed_m += length if spray else 0.0
+        speed = limits.speed_m_s if spray else limits.transit_speed_m_s
+        action = work_action if spray else Action.TRANSIT
+        legs.append(
+            Leg(
+                path=tuple(path),
+                action=action,
+                sortie=sortie,
+                altitude_m=altitude_m,
+                speed_m_s=speed,
             )
-            here = path[-1]
+        )
+        here, first = path[-1], False
+
+    def refuse(place: Point, why: str) -> PlanRefused:
+        return PlanRefused(
+            f"{why} ({math.dist(home, place) / 1000:.1f} km from home)",
+            rule="sortie",
+            where=describe(place) if describe else f"({place[0]:.0f}, {place[1]:.0f}) m",
+        )
+
+    def next_sortie(resume: Point) -> None:
+        nonlocal sortie, used_s, sprayed_m, first
+        fly(path_between(here, home), spray=False)
+        sortie += 1
+        if sortie > MAX_SORTIES:
+            raise refuse(resume, f"the job needs more than {MAX_SORTIES} sorties")
+        used_s, sprayed_m, first = limits.climb_descent_s, 0.0, True
+        pending.insert(0, RouteLeg(path=path_between(home, resume), spray=False))
 
     pending = list(route)
-    if pending and pending[0].path[0] != home:
-        pending.insert(0, RouteLeg(path=(home, pending[0].path[0]), spray=False))
+    if pending:
+        pending.insert(0, RouteLeg(path=path_between(home, pending[0].path[0]), spray=False))
     while pending:
         leg = pending.pop(0)
-        turn = limits.turn_time_s if not leg.spray and legs else 0.0
-        reach = _reach(leg.path, leg.spray, home, used_s, sprayed_m, limits, turn)
-        length = LineString(leg.path).length
-        if reach >= length - _EPS:
-            fly(tuple(leg.path), work_action if leg.spray else Action.TRANSIT)
-            used_s += turn + _time(length, leg.spray, limits)
-            sprayed_m += length if leg.spray else 0.0
-            progressed = progressed or leg.spray or leg.path[0] != home
+        length = _length(leg.path)
+        if not leg.spray:
+            if used_s + leg_s(length, False) + home_s(leg.path[-1]) <= budget + _EPS:
+                fly(leg.path, spray=False)
+                continue
+            if sprayed_m <= _EPS:
+                raise refuse(
+                    leg.path[-1],
+                    "one sortie cannot reach this place and return within the battery reserve",
+                )
+            next_sortie(leg.path[-1])
             continue
-        done, rest = _cut(leg.path, reach) if reach > _EPS else ((), tuple(leg.path))
-        if not done and not progressed:
-            place = leg.path[-1]
-            raise PlanRefused(
-                "one sortie cannot reach the work and return within the battery reserve "
-                f"({math.dist(home, place) / 1000:.1f} km from home)",
-                rule="sortie",
-                where=describe(place) if describe else f"({place[0]:.0f}, {place[1]:.0f}) m",
+        line = LineString(leg.path)
+
+        def fits(s: float, line: LineString = line) -> bool:
+            p = line.interpolate(s)
+            end = (float(p.x), float(p.y))
+            return (
+                s <= tank - sprayed_m + _EPS
+                and used_s + leg_s(s, True) + home_s(end) <= budget + _EPS
             )
-        fly(done, work_action if leg.spray else Action.TRANSIT)
-        fly((here, home), Action.TRANSIT)
-        sortie += 1
-        used_s, sprayed_m, here, progressed = limits.climb_descent_s, 0.0, home, False
-        resume = rest[0]
-        pending.insert(0, RouteLeg(path=rest, spray=leg.spray))
-        pending.insert(0, RouteLeg(path=(home, resume), spray=False))
-    if here != home:
-        fly((here, home), Action.TRANSIT)
+
+        if fits(length):
+            fly(leg.path, spray=True)
+            continue
+        lo, hi = 0.0, float(min(length, max(tank - sprayed_m, 0.0)))
+        if fits(hi):
+            lo = hi
+        elif fits(lo):
+            while hi - lo > 1e-3:
+                mid = (lo + hi) / 2
+                lo, hi = (mid, hi) if fits(mid) else (lo, mid)
+        if lo <= _EPS and sprayed_m <= _EPS:
+            if math.isfinite(tank) and tank < 1.0:
+                raise refuse(leg.path[0], f"one tank sprays only {tank:.2f} m of passes")
+            raise refuse(
+                leg.path[0],
+                "one sortie cannot start spraying here and return within the battery reserve",
+            )
+        done, rest = _cut(leg.path, lo) if lo > _EPS else ((), tuple(leg.path))
+        if done:
+            fly(done, spray=True)
+        pending.insert(0, RouteLeg(path=rest, spray=True))
+        next_sortie(rest[0])
+    if legs:
+        fly(path_between(here, home), spray=False)
     return legs

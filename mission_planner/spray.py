@@ -7,7 +7,7 @@ route is cut into sorties by tank and battery; the safety check runs last, and a
 plan that breaks a rule is refused, never returned.
 """
 
-import dataclasses
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -58,6 +58,8 @@ class SprayParams:
             "tank_l": self.tank_l is None or self.tank_l > 0,
             "endurance_min": self.endurance_min is None or self.endurance_min > 0,
             "reserve_fraction": 0 <= self.reserve_fraction < 1,
+            "fence_margin_m": self.fence_margin_m > 0,
+            "heading_deg": self.heading_deg is None or math.isfinite(self.heading_deg),
         }
         for name, ok in checks.items():
             if not ok:
@@ -108,7 +110,7 @@ def _hop(start: Point, end: Point, no_fly: Sequence[BaseGeometry]) -> RouteLeg:
     path = shortest_path_around(start, end, no_fly)
     if path is None:
         raise PlanRefused(
-            "no way round the no-fly zones between two passes",
+            "no way round the no-fly zones",
             rule="no-fly",
             where=f"from ({start[0]:.0f}, {start[1]:.0f}) to ({end[0]:.0f}, {end[1]:.0f}) m",
         )
@@ -150,6 +152,7 @@ def plan_spray(
         a sortie that cannot work within its battery (rule and place named).
     """
     check_altitude(params.altitude_m, what="the spray altitude")
+    limits = safety or SafetyLimits()
     if not targets:
         raise PlanRefused("nothing to spray", rule="empty")
     no_fly = [z.buffered for z in zones if z.no_fly]
@@ -177,7 +180,7 @@ def plan_spray(
         if not coverage.legs:
             per_field[target.id] = {"area_m2": 0.0, "coverage": 0.0, "path_m": 0.0}
             continue
-        if route or here != coverage.legs[0].path[0]:
+        if route:  # the hop from the last field (the flight out is the sortie cutter's)
             route.append(_hop(here, coverage.legs[0].path[0], no_fly))
         for leg in coverage.legs:
             route.append(_hop(leg.path[0], leg.path[-1], no_fly) if not leg.spray else leg)
@@ -203,9 +206,6 @@ def plan_spray(
             rule="empty",
             where=", ".join(t.id for t in targets),
         )
-    if route[0].path[0] == home and not route[0].spray:
-        route.pop(0)
-    route.append(_hop(here, home, no_fly))
 
     def lat_lon(point: Point) -> str:
         p = to_wgs84(shapely.Point(point), crs)
@@ -217,8 +217,8 @@ def plan_spray(
         limits=params.limits(),
         altitude_m=params.altitude_m,
         describe=lat_lon,
+        path_between=lambda a, b: _hop(a, b, no_fly).path,
     )
-    legs = [_detoured(leg, no_fly) for leg in legs]
     fence = fence_around(
         [*(t.field for t in targets), shapely.Point(home), *(LineString(leg.path) for leg in legs)],
         margin_m=params.fence_margin_m,
@@ -234,7 +234,9 @@ def plan_spray(
         takeoff_altitude_m=params.altitude_m,
         sprayer=params.sprayer,
         sprayer_servo=params.sprayer_servo,
-        permissions=permissions_for(legs, zones, spraying=True),
+        permissions=permissions_for(
+            legs, zones, spraying=True, people_distance_m=limits.people_distance_m
+        ),
         stats=_stats(legs, params, per_field, home),
     )
     check_plan(
@@ -245,14 +247,6 @@ def plan_spray(
         sortie=params.limits(),
     )
     return plan
-
-
-def _detoured(leg: Leg, no_fly: Sequence[BaseGeometry]) -> Leg:
-    """A transit (to or from home between sorties) sent round any no-fly zone in its way."""
-    if leg.action != Action.TRANSIT or len(leg.path) != 2:
-        return leg
-    hop = _hop(leg.path[0], leg.path[1], no_fly)
-    return leg if hop.path == leg.path else dataclasses.replace(leg, path=hop.path)
 
 
 def _stats(

@@ -252,7 +252,9 @@ def test_random_routes_never_enter_a_zone_and_reach_both_ends(
     blocked = shapely.union_all(no_fly) if no_fly else None
     for corner in outbound(outcome).coords[1:-1]:
         assert blocked is not None
-        assert blocked.distance(shapely.Point(corner)) >= clearance - 1e-6
+        # 10 µm: coordinates here are ~50 km from the CRS origin, where a double holds ~1e-11
+        # relative, and the grown corners pass through GEOS buffering.
+        assert blocked.distance(shapely.Point(corner)) >= clearance - 1e-5
 
 
 def _attempt(

@@ -222,3 +222,46 @@ def test_fence_is_small_and_no_fly_zones_inside_it_are_exclusions() -> None:
     assert len(plan.fence.exterior.coords) - 1 <= 40
     assert plan.fence.contains(round_field.difference(pond.buffered))
     assert [shapely.Polygon(h).equals(pond.buffered) for h in plan.fence.interiors] == [True]
+
+
+@pytest.mark.parametrize("endurance_min", [3.0, 4.0, 5.0])
+def test_battery_sorties_fit_the_budget_the_check_uses(endurance_min: float) -> None:
+    far_field = box(0, 300, 60, 500)
+    wall = zone(
+        "wall", box(-100, 140, 100, 160), buffer_m=0.0, no_fly=True, kind=ZoneKind.POWER_LINE
+    )
+    for zones in ((), (wall,)):
+        plan = plan_spray(
+            [SprayTarget(id="far", field=far_field)],
+            crs=CRS,
+            home=(30.0, 0.0),
+            params=SprayParams(swath_m=5.0, endurance_min=endurance_min),
+            zones=zones,
+        )  # check_plan inside has passed: every sortie within the same budget
+        assert_continuous(plan)
+        for n in range(1, plan.sorties + 1):
+            own = [leg for leg in plan.legs if leg.sortie == n]
+            assert any(leg.action == Action.SPRAY for leg in own), f"sortie {n} sprays nothing"
+        for leg in plan.legs:
+            assert LineString(leg.path).intersection(wall.buffered).length < 1e-6 or not zones
+
+
+def test_hops_are_never_cut_between_sorties() -> None:
+    two = [
+        SprayTarget(id="a", field=box(0, 0, 40, 40)),
+        SprayTarget(id="b", field=box(400, 0, 440, 40)),
+    ]
+    plan = plan_spray(
+        two, crs=CRS, home=(200.0, -20.0), params=SprayParams(swath_m=5.0, endurance_min=2.5)
+    )
+    assert plan.sorties >= 2
+    ends = {p for leg in plan.legs if leg.action == Action.SPRAY for p in (leg.start, leg.end)}
+    for leg in plan.legs:
+        if leg.action == Action.TRANSIT:  # from and to home or a pass, never mid-hop
+            assert {leg.start, leg.end} <= ends | {plan.home}
+
+
+def test_a_tank_too_small_for_the_job_is_refused() -> None:
+    with pytest.raises(PlanRefused, match="more than 500 sorties") as refused:
+        spray(rate_l_ha=800.0, tank_l=0.1)
+    assert refused.value.rule == "sortie"
