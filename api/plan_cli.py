@@ -5,6 +5,7 @@ exit code 2 and one line naming the problem and the field; the other fields are
 still planned.
 """
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -105,9 +106,10 @@ def _report(
         problems.append(f"{outcome.id}: {outcome.problem}")
         return
     plan = outcome.plan
-    target = next(f for f in fields if f.id == outcome.id)
-    field_local = to_local(target.geometry, plan.crs)
-    planning.write_plan(out, outcome.id, plan, field=field_local, zones=zones_for(target, plan.crs))
+    field_local = to_local(outcome.target.geometry, plan.crs)
+    planning.write_plan(
+        out, outcome.id, plan, field=field_local, zones=zones_for(outcome.target, plan.crs)
+    )
     stats = plan.stats
     if plan.kind == "survey":  # imaged: each survey line's footprint across track
         imaged = spray_footprint(
@@ -178,23 +180,26 @@ def spray(
     if angle != "auto":
         try:
             heading = float(angle)
-        except ValueError as exc:
-            raise typer.BadParameter("auto or a number of degrees", param_hint="--angle") from exc
+        except ValueError:
+            heading = math.nan
+        if not math.isfinite(heading):
+            raise typer.BadParameter("auto or a number of degrees", param_hint="--angle")
     home_point = _point(home, "--home") if home else None
     params = SprayParams(
         swath_m=swath, altitude_m=altitude, speed_m_s=speed, heading_deg=heading,
         tank_l=tank_l, rate_l_ha=rate_l_ha, endurance_min=endurance_min,
         sprayer=sprayer, sprayer_servo=servo,
     )  # fmt: skip
+    zones = _zones_or_exit(no_spray or [], ZoneKind.HOUSE)
     targets, problems = planning.load_fields(fields, field_id or [], state.db)
-    zones, zone_problems = planning.load_zones(no_spray or [], default_kind=ZoneKind.HOUSE)
     if not Path(fields).exists():
         zones += planning.registry.list_zones(state.db())
-    problems += zone_problems
     buffers = state.settings.buffers_m
 
     def zones_for(target: FieldToPlan, crs: LocalCrs) -> list[LocalZone]:
-        return planning.zones_near(zones, crs, buffers, to_local(target.geometry, crs))
+        field_local = to_local(target.geometry, crs)
+        home_local = planning.home_in(home_point, field_local, crs)
+        return planning.zones_near(zones, crs, buffers, field_local, home_local)
 
     def plan_one(target: FieldToPlan, crs: LocalCrs) -> FlightPlan:
         field_local = to_local(target.geometry, crs)
@@ -210,6 +215,19 @@ def spray(
         _run_one_mission(targets, problems, params, home_point, zones, buffers, out)
         return
     _run(ctx, targets, problems, plan_one, out, zones_for)
+
+
+def _zones_or_exit(sources: list[Path], default_kind: ZoneKind) -> list[ZoneRecord]:
+    """Zones from files; any zone refused stops the planning (a plan must not forget one)."""
+    from api.cli import err
+
+    zones, problems = planning.load_zones(sources, default_kind=default_kind)
+    if problems:
+        for line in problems:
+            err.print(f"refused {escape(line)}")
+        err.print("nothing planned: fix the zones first")
+        raise typer.Exit(2)
+    return zones
 
 
 def _run_one_mission(
@@ -232,17 +250,19 @@ def _run_one_mission(
     together = shapely.union_all([t.geometry for t in targets])
     crs = local_crs_for(together.centroid.x, together.centroid.y)
     local = {t.id: to_local(t.geometry, crs) for t in targets}
-    near = planning.zones_near(zones, crs, buffers, shapely.union_all(list(local.values())))
+    work = shapely.union_all(list(local.values()))
+    home_local = planning.home_in(home_point, work, crs)
+    near = planning.zones_near(zones, crs, buffers, work, home_local)
     try:
         plan = plan_spray(
             [SprayTarget(id=fid, field=geom) for fid, geom in local.items()],
             crs=crs,
-            home=planning.home_in(home_point, shapely.union_all(list(local.values())), crs),
+            home=home_local,
             params=params,
             zones=near,
         )
-    except planning.TanboError as exc:
-        err.print(f"refused mission: {escape(str(exc))}")
+    except (planning.TanboError, ValueError) as exc:
+        err.print(f"refused mission: {escape(planning.describe_refusal(exc))}")
         raise typer.Exit(2) from exc
     planning.write_plan(
         out, "mission", plan, field=shapely.union_all(list(local.values())), zones=near
@@ -371,7 +391,7 @@ def delivery(
     crs = local_crs_for((start.lon_deg + end.lon_deg) / 2, (start.lat_deg + end.lat_deg) / 2)
     a = to_local(shapely.Point(start.lon_deg, start.lat_deg), crs)
     b = to_local(shapely.Point(end.lon_deg, end.lat_deg), crs)
-    zones, problems = planning.load_zones(no_fly or [], default_kind=ZoneKind.AIRPORT)
+    zones = _zones_or_exit(no_fly or [], ZoneKind.AIRPORT)
     local = planning.local_zones(zones, crs, state.settings.buffers_m)
     try:
         plan = plan_delivery(
@@ -379,8 +399,8 @@ def delivery(
             cruise_altitude_m=altitude, payload_kg=payload_kg, vehicle_empty_kg=vehicle_kg,
             endurance_min=endurance_min, release=release,
         )  # fmt: skip
-    except planning.TanboError as exc:
-        err.print(f"refused delivery: {escape(str(exc))}")
+    except (planning.TanboError, ValueError) as exc:
+        err.print(f"refused delivery: {escape(planning.describe_refusal(exc))}")
         raise typer.Exit(2) from exc
     planning.write_plan(out, "delivery", plan, zones=local)
     stats = plan.stats
@@ -388,7 +408,3 @@ def delivery(
         f"delivery {stats.get('distance_m', plan.path_m):,.0f} m round trip, "
         f"{float(stats.get('flight_time_s', 0)) / 60:.1f} min; files in {escape(str(out))}"
     )
-    for line in problems:
-        err.print(f"refused {escape(line)}")
-    if problems:
-        raise typer.Exit(2)

@@ -8,6 +8,7 @@ others are still planned.
 
 import csv
 import json
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from fields import (
     LocalCrs,
     ZoneKind,
     ZoneRecord,
+    id_text,
     identify,
     local_crs_for,
     plan_field_import,
@@ -38,10 +40,12 @@ from mission_planner.safety import LocalZone, local_zones
 
 __all__ = [
     "SUMMARY_COLUMNS",
+    "ZONE_REACH_M",
     "FieldToPlan",
     "LocalZone",
     "Outcome",
     "TanboError",
+    "describe_refusal",
     "home_in",
     "load_fields",
     "load_zones",
@@ -52,6 +56,9 @@ __all__ = [
     "write_summary",
     "zones_near",
 ]
+
+_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
+"""Ids that can name files: no path separators, no leading dot."""
 
 SUMMARY_COLUMNS = ("id", "area_ha", "path_m", "turns", "sorties", "est_time_s", "coverage")
 
@@ -68,9 +75,14 @@ class FieldToPlan:
 class Outcome:
     """What happened to one field: its plan, or why there is none."""
 
-    id: str
+    target: FieldToPlan
     plan: FlightPlan | None = None
     problem: str | None = None
+
+    @property
+    def id(self) -> str:
+        """The field's id."""
+        return self.target.id
 
 
 def load_fields(
@@ -83,7 +95,9 @@ def load_fields(
     """
     path = Path(source)
     if not path.exists() and not path.suffix:
-        wanted = [s for s in source.split(",") if s] + list(ids)
+        wanted = [s for s in source.split(",") if s.strip()] + list(ids)
+        if not wanted:
+            return [], [f"{source!r}: no field ids given"]
         records = registry.list_fields(engine(), ids=wanted)
         missing = sorted(set(wanted) - {r.id for r in records})
         unknown = [f"{m}: no registered field with this id" for m in missing]
@@ -98,9 +112,16 @@ def load_fields(
     for position, feature in enumerate(read.features):
         # The contract of `tanbo plan`: a field's id is its `id` attribute, else its index.
         value = feature.properties.get("id")
-        fid = str(value) if value not in (None, "") else str(feature.index)
-        seen.add(fid)
+        fid = id_text(value) if value not in (None, "") else str(feature.index)
         if ids and fid not in ids:
+            seen.add(fid)
+            continue
+        if fid in seen:
+            problems.append(f"{fid}: another field of {path.name} has this id")
+            continue
+        seen.add(fid)
+        if not _SAFE_ID.fullmatch(fid):
+            problems.append(f"{fid}: an id must be letters, digits, '.', '_' or '-' to name files")
             continue
         if position in rejected:
             problems.append(f"{fid}: {rejected[position]}")
@@ -120,9 +141,7 @@ def load_zones(
     zones: list[ZoneRecord] = []
     problems: list[str] = []
     for path in sources:
-        read = read_features(path)
-        with_kind = [f for f in read.features if f.properties.get("kind")]
-        plan = plan_zone_import(read, kind=None if with_kind else default_kind)
+        plan = plan_zone_import(read_features(path), kind=None, default_kind=default_kind)
         zones.extend(plan.zones)
         problems.extend(f"{path.name} {p}" for p in plan.rejected)
     return zones, problems
@@ -146,14 +165,15 @@ def plan_each(
         c = f.geometry.centroid
         crs = local_crs_for(c.x, c.y)
         try:
-            yield Outcome(id=f.id, plan=plan_one(f, crs))
-        except TanboError as exc:
-            where = getattr(exc, "where", "")
-            rule = getattr(exc, "rule", "")
-            detail = f" ({rule} at {where})" if rule and where else ""
-            yield Outcome(id=f.id, problem=f"{exc}{detail}")
-        except ValueError as exc:
-            yield Outcome(id=f.id, problem=str(exc))
+            yield Outcome(target=f, plan=plan_one(f, crs))
+        except (TanboError, ValueError) as exc:
+            yield Outcome(target=f, problem=describe_refusal(exc))
+
+
+def describe_refusal(exc: Exception) -> str:
+    """A refusal in one line: the message, and the rule and place when it names them."""
+    rule, where = getattr(exc, "rule", ""), getattr(exc, "where", "")
+    return f"{exc} ({rule} at {where})" if rule and where else str(exc)
 
 
 def write_plan(
@@ -184,11 +204,23 @@ def write_summary(out: Path, rows: Sequence[dict[str, Any]]) -> Path:
     return path
 
 
+ZONE_REACH_M = 2_000.0
+"""Zones this far from the fields and home are left out: no flight goes that far round."""
+
+
 def zones_near(
     zones: Sequence[ZoneRecord],
     crs: LocalCrs,
     buffers_m: dict[ZoneKind, float],
-    field: BaseGeometry,
+    work: BaseGeometry,
+    home: tuple[float, float],
 ) -> list[LocalZone]:
-    """Zones projected into ``crs`` whose buffered shape lies within 500 m of the field."""
-    return [z for z in local_zones(zones, crs, buffers_m) if z.buffered.distance(field) < 500.0]
+    """Zones in ``crs`` that a flight between home and the work area could meet.
+
+    Everything within :data:`ZONE_REACH_M` of the convex hull of the work area and
+    home: the flights out and back, and their detours, stay inside that.
+    """
+    around = shapely.union_all([work, shapely.Point(home)]).convex_hull
+    return [
+        z for z in local_zones(zones, crs, buffers_m) if z.buffered.distance(around) < ZONE_REACH_M
+    ]

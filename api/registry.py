@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, insert, or_, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session, col, select
 
 from api.errors import NotFound, StorageError
@@ -77,12 +77,12 @@ class ImportReport:
         return len(self.created) + len(self.updated)
 
 
-def _storage_errors(exc: Exception) -> StorageError:
+def _storage_errors(exc: DBAPIError) -> StorageError:
     orig = getattr(exc, "orig", None)
     detail = str(orig if orig is not None else exc).strip().splitlines()[0]
-    if isinstance(exc, IntegrityError):
-        return StorageError(f"the database refused the change: {detail}")
-    return StorageError(f"cannot reach the database: {detail}")
+    if isinstance(exc, OperationalError | InterfaceError):
+        return StorageError(f"cannot reach the database: {detail}")
+    return StorageError(f"the database refused the change: {detail}")
 
 
 def _existing_fields(
@@ -126,7 +126,7 @@ def import_fields(
                 # Planned and written in one transaction.
                 _write_fields(session, plan, (clock or SystemClock()).now(), progress)
                 session.commit()
-    except (IntegrityError, OperationalError) as exc:
+    except DBAPIError as exc:
         raise _storage_errors(exc) from exc
     return ImportReport(
         source=path.name,
@@ -162,7 +162,7 @@ def store_field_plan(
         with Session(engine) as session:
             _write_fields(session, plan, now, progress)
             session.commit()
-    except (IntegrityError, OperationalError) as exc:
+    except DBAPIError as exc:
         raise _storage_errors(exc) from exc
 
 
@@ -239,7 +239,7 @@ def import_zones(
                 session.rollback()
             else:
                 session.commit()
-    except (IntegrityError, OperationalError) as exc:
+    except DBAPIError as exc:
         raise _storage_errors(exc) from exc
     return ImportReport(
         source=path.name,

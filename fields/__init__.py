@@ -5,6 +5,7 @@ Pure values and file I/O; the database lives in ``api``. Import from here::
     from fields import read_features, plan_field_import, ImportOptions
 """
 
+from fields.attributes import first_value, id_text, text_or_none
 from fields.crs import (
     LocalCrs,
     area_m2,
@@ -17,6 +18,7 @@ from fields.crs import (
 from fields.errors import FieldsError, NoCoordinateSystem, UnreadableFile, UnsupportedFormat
 from fields.export import WRITE_FORMATS, field_rows, write_fields, write_zones
 from fields.importing import (
+    MAX_ID_LENGTH,
     FieldImportPlan,
     Identity,
     ImportOptions,
@@ -51,6 +53,7 @@ __all__ = [
     "DEFAULT_RESTRICTIONS",
     "FIELD_RULES",
     "FORMATS",
+    "MAX_ID_LENGTH",
     "WRITE_FORMATS",
     "ZONE_RULES",
     "FieldImportPlan",
@@ -78,7 +81,9 @@ __all__ = [
     "check_polygon",
     "coordinate_problem",
     "field_rows",
+    "first_value",
     "geodesic_area_m2",
+    "id_text",
     "identify",
     "local_crs_for",
     "perimeter_m",
@@ -87,6 +92,7 @@ __all__ = [
     "read_features",
     "reference_point",
     "swapped",
+    "text_or_none",
     "to_local",
     "to_wgs84",
     "write_fields",

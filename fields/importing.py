@@ -25,6 +25,7 @@ from fields.read import SourceFeature, SourceFile
 from fields.validate import FIELD_RULES, SizeRules, check_polygon, coordinate_problem, swapped
 
 __all__ = [
+    "MAX_ID_LENGTH",
     "FieldImportPlan",
     "Identity",
     "ImportOptions",
@@ -33,6 +34,9 @@ __all__ = [
     "plan_field_import",
     "reference_point",
 ]
+
+MAX_ID_LENGTH = 200
+"""Longest field id the registry stores."""
 
 _ID_KEYS = ("id", "ID", "Id", "field_id", "fid")
 _NAME_KEYS = ("name", "Name", "NAME", "field_name", "名称")
@@ -205,6 +209,9 @@ def plan_field_import(
 
         if ident.id is None:
             rejected.append(problem(ident.problem or "no id"))
+            continue
+        if len(ident.id) > MAX_ID_LENGTH:
+            rejected.append(problem(f"id is longer than {MAX_ID_LENGTH} characters"))
             continue
         record_or_reason = _field_from(feature, source, ident, options, consensus, existing)
         if isinstance(record_or_reason, str):

@@ -78,11 +78,13 @@ def plan_zone_import(
     restriction: Restriction | None = None,
     buffer_m: float | None = None,
     default_buffers_m: Mapping[ZoneKind, float] = DEFAULT_BUFFERS_M,
+    default_kind: ZoneKind | None = None,
 ) -> ZoneImportPlan:
     """Validate a file's features as zones.
 
     ``kind`` applies to every feature; when it is None each feature's ``kind``
-    attribute names its kind.
+    attribute names its kind, and a feature without one takes ``default_kind`` (a
+    feature whose ``kind`` is not a known kind is rejected, never guessed).
 
     Polygons are checked and repaired like fields (any size). Points and lines
     (a beehive, a power line) are kept as they are and need a buffer above zero.
@@ -107,7 +109,8 @@ def plan_zone_import(
                 Problem(feature=label, reason=f"buffer_m {own_buffer!r} is not a number")
             )
             continue
-        zone_kind = kind or _kind_of(props.get("kind"))
+        given = props.get("kind")
+        zone_kind = kind or (_kind_of(given) if given not in (None, "") else default_kind)
         if zone_kind is None:
             known = ", ".join(k.value for k in ZoneKind)
             rejected.append(

@@ -183,3 +183,99 @@ def test_pump_on_a_servo_channel_instead_of_do_sprayer(tmp_path: Path, sample_da
     assert {i.param1 for i in servo} == {10.0}
     assert {i.param2 for i in servo} == {1900.0, 1100.0}  # on over passes, off for hops
     assert not [i for i in items if i.command == 216]
+
+
+def _fields_file(tmp_path: Path, features: list[tuple[dict[str, object], object]]) -> Path:
+    from tests.common.geometries import feature_collection
+
+    return feature_collection(features, tmp_path / "fields.geojson")
+
+
+def test_a_far_no_fly_zone_on_the_way_home_is_respected(tmp_path: Path) -> None:
+    import shapely
+
+    from tests.common.geometries import at, feature_collection, rect
+
+    path = _fields_file(tmp_path, [({"id": "F1"}, rect(0, 0, 40, 100))])
+    airport = feature_collection(
+        [({"id": "RJ", "kind": "airport"}, rect(-300, -800, 600, 100))], tmp_path / "rj.geojson"
+    )
+    lon, lat = at(20, -1500)  # home 1.5 km south, the airport between
+    out = tmp_path / "out"
+    result = tanbo(
+        "plan", "spray", path, "--swath", "5", "--home", f"{lat},{lon}",
+        "--no-spray", airport, "--out", out, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    zone = shapely.Polygon(rect(-300, -800, 600, 100).exterior.coords)
+    for f in json.loads((out / "F1.geojson").read_text())["features"]:
+        if f["properties"]["kind"] == "leg":
+            line = shapely.LineString(f["geometry"]["coordinates"])
+            assert line.intersection(zone).length < 1e-7, "a leg crosses the airport"
+
+
+def test_a_refused_zone_stops_all_planning(tmp_path: Path) -> None:
+    from tests.common.geometries import feature_collection, line, rect
+
+    path = _fields_file(tmp_path, [({"id": "F1"}, rect(0, 0, 40, 100))])
+    zones = feature_collection(
+        [({"id": "PL", "kind": "powerline"}, line()), ({"id": "H"}, rect(50, 0, 10, 10))],
+        tmp_path / "zones.geojson",
+    )
+    out = tmp_path / "out"
+    result = tanbo("plan", "spray", path, "--swath", "5", "--no-spray", zones, "--out", out,
+                   cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 2
+    assert "PL (#0): zone kind 'powerline' is not one of" in result.stderr
+    assert "nothing planned" in result.stderr
+    assert not out.exists()
+
+
+def test_ids_that_cannot_name_files_or_repeat_are_refused(tmp_path: Path) -> None:
+    from tests.common.geometries import rect
+
+    path = _fields_file(
+        tmp_path,
+        [
+            ({"id": "../escaped"}, rect(0, 0, 30, 60)),
+            ({"id": "A/1"}, rect(100, 0, 30, 60)),
+            ({"id": "ok"}, rect(200, 0, 30, 60)),
+            ({"id": "ok"}, rect(300, 0, 30, 60)),
+            ({"id": "17"}, rect(400, 0, 30, 60)),
+        ],
+    )
+    out = tmp_path / "out"
+    result = tanbo("plan", "spray", path, "--swath", "5", "--out", out, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "refused ../escaped: an id must be letters" in result.stderr
+    assert "refused A/1: an id must be letters" in result.stderr
+    assert "refused ok: another field of fields.geojson has this id" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "17.geojson", "17.plan", "17.waypoints", "ok.geojson", "ok.plan", "ok.waypoints",
+        "summary.csv",
+    ]  # fmt: skip
+    assert not (tmp_path / "escaped.plan").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--angle", "nan"), "auto or a number of degrees"),
+        (("--angle", "inf"), "auto or a number of degrees"),
+    ],
+)
+def test_non_finite_angles_are_usage_errors(
+    tmp_path: Path, sample_data: Path, args: tuple[str, ...], message: str
+) -> None:
+    result = tanbo("plan", "spray", sample_data / KASAI, "--swath", "5", "--out", tmp_path / "o",
+                   *args, cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_empty_id_list_plans_nothing(tmp_path: Path) -> None:
+    result = tanbo("plan", "spray", ",", "--swath", "5", "--out", tmp_path / "o", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "no field ids given" in result.stderr

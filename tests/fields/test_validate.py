@@ -439,3 +439,13 @@ def test_every_feature_is_either_imported_or_rejected(
     for field in plan.fields:
         assert field.geometry.is_valid
         assert 1.0 <= field.area_m2 <= 1e7
+
+
+def test_an_id_longer_than_the_registry_stores_is_rejected(tmp_path: Path) -> None:
+    long_id = "x" * 201
+    path = g.feature_collection(
+        [({"id": long_id}, g.paddy()), ({"id": "ok"}, g.paddy(100, 0))], tmp_path / "ids.geojson"
+    )
+    plan = plan_field_import(read_features(path), [], ImportOptions())
+    assert [f.id for f in plan.fields] == ["ok"]
+    assert plan.rejected[0].reason == "id is longer than 200 characters"
