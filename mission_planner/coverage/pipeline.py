@@ -134,6 +134,10 @@ def plan_coverage(
     order = order or NearestEndOrder()
     if area.is_empty:
         return CoverageRoute(legs=(), heading_deg=heading_deg or 0.0, swaths=0, rings=0)
+    parts = [p for p in shapely.get_parts(area) if p.area > 1e-6]
+    if len(parts) > 1:
+        # Each part on its own, so a part narrower than a swath still gets its pass.
+        return _plan_parts(parts, width_m, heading_deg, start, keep_out, headland, swaths, order)
     head = headland.headland(area, width_m)
     footprint_room = area
     if not head.passes:
@@ -164,6 +168,49 @@ def plan_coverage(
             best = route
     assert best is not None
     return best
+
+
+def _plan_parts(
+    parts: list[BaseGeometry],
+    width_m: float,
+    heading_deg: float | None,
+    start: Point | None,
+    keep_out: BaseGeometry | None,
+    headland: HeadlandGenerator,
+    swaths: SwathGenerator,
+    order: RouteOrder,
+) -> CoverageRoute:
+    """The parts of an area one after the other, nearest first, joined by hops."""
+    here = start if start is not None else _corner(shapely.union_all(parts))
+    legs: list[RouteLeg] = []
+    counts = [0, 0]
+    heading = heading_deg
+    remaining = list(parts)
+    while remaining:
+        part = min(remaining, key=lambda p: p.distance(shapely.Point(here)))
+        remaining.remove(part)
+        route = plan_coverage(
+            part,
+            width_m,
+            heading_deg=heading_deg,
+            start=here,
+            keep_out=keep_out,
+            headland=headland,
+            swaths=swaths,
+            order=order,
+        )
+        if not route.legs:
+            continue
+        if legs:
+            legs.append(RouteLeg(path=(here, route.legs[0].path[0]), spray=False))
+        legs.extend(route.legs)
+        here = route.legs[-1].path[-1]
+        counts[0] += route.swaths
+        counts[1] += route.rings
+        heading = route.heading_deg if heading is None else heading
+    return CoverageRoute(
+        legs=tuple(legs), heading_deg=heading or 0.0, swaths=counts[0], rings=counts[1]
+    )
 
 
 def _corner(area: BaseGeometry) -> Point:

@@ -156,3 +156,15 @@ def test_random_fields_are_covered_and_never_oversprayed(
     assert m.coverage >= 0.95
     for a, b in zip(route.legs, route.legs[1:], strict=False):
         assert math.dist(a.path[-1], b.path[0]) < 1e-6
+
+
+def test_each_part_of_a_split_area_is_covered_even_a_narrow_one() -> None:
+    area = shapely.union_all([box(0, 0, 100, 100), box(200, 0, 204, 100)])  # 4 m < a swath
+    route = plan_coverage(area, W)
+    paths = [leg.path for leg in route.legs if leg.spray]
+    m = measure_coverage(paths, W, sprayable=area, field=area.buffer(W / 2))
+    assert m.coverage >= 0.995
+    narrow = box(200, 0, 204, 100)
+    assert any(shapely.LineString(p).intersects(narrow) for p in paths)
+    for a, b in zip(route.legs, route.legs[1:], strict=False):
+        assert math.dist(a.path[-1], b.path[0]) < 1e-6
