@@ -128,7 +128,8 @@ def run(
 
 
 def tanbo(field: BaseGeometry, sprayable: BaseGeometry) -> tuple[Paths, float]:
-    route = plan_coverage(sprayable, SWATH_M)
+    zones = field.difference(sprayable)  # the buffered zones inside the field
+    route = plan_coverage(sprayable, SWATH_M, keep_out=None if zones.is_empty else zones)
     return [leg.path for leg in route.legs if leg.spray], route.length_m
 
 

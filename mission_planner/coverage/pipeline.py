@@ -1,5 +1,6 @@
 """The coverage pipeline: headland → swaths at the best heading → order → the flown route."""
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -12,6 +13,7 @@ from mission_planner.coverage.headland import PerimeterPasses
 from mission_planner.coverage.order import NearestEndOrder
 from mission_planner.coverage.stages import HeadlandGenerator, RouteOrder, Swath, SwathGenerator
 from mission_planner.coverage.swaths import StripSwaths, best_of, candidate_angles
+from mission_planner.metrics import spray_footprint
 from mission_planner.plan import Point
 
 __all__ = ["CoverageRoute", "RouteLeg", "plan_coverage"]
@@ -167,7 +169,71 @@ def plan_coverage(
         if best is None or route.length_m < best.length_m:
             best = route
     assert best is not None
-    return best
+    return _with_leftovers(best, area, width_m, keep_out, swaths, order)
+
+
+MIN_LEFTOVER_M2 = 2.0
+MIN_LEFTOVER_SHARE = 0.005
+"""Unsprayed pieces smaller than 2 m² or 0.5 % of the area are left: the corner tips of a
+perimeter pass and the slivers a saved pass leaves cost more path than they are worth."""
+
+
+def _with_leftovers(
+    route: CoverageRoute,
+    area: BaseGeometry,
+    width_m: float,
+    keep_out: BaseGeometry | None,
+    swaths: SwathGenerator,
+    order: RouteOrder,
+) -> CoverageRoute:
+    """Extra passes along whatever the route left unsprayed (a neck narrower than a swath).
+
+    Each piece is swept along its long axis, inside the area where a pass fits; where
+    none does (a neck narrower than a swath), a footprint may spill up to half a swath
+    past the area's edge — never into ``keep_out``, and never more than half the piece.
+    """
+    if not route.legs:
+        return route
+    sprayed = spray_footprint([leg.path for leg in route.legs if leg.spray], width_m)
+    least = max(MIN_LEFTOVER_M2, MIN_LEFTOVER_SHARE * area.area)
+    pieces = [p for p in shapely.get_parts(area.difference(sprayed)) if p.area >= least]
+    if not pieces:
+        return route
+    spill = area.buffer(width_m / 2.0)
+    if keep_out is not None:
+        spill = spill.difference(keep_out)
+    extra: list[Swath] = []
+    for piece in pieces:
+        rect = piece.minimum_rotated_rectangle
+        xy = list(rect.exterior.coords) if rect.geom_type == "Polygon" else []
+        if len(xy) < 4:
+            continue
+        sides = [
+            (xy[1][0] - xy[0][0], xy[1][1] - xy[0][1]),
+            (xy[2][0] - xy[1][0], xy[2][1] - xy[1][1]),
+        ]
+        dx, dy = max(sides, key=lambda d: d[0] ** 2 + d[1] ** 2)
+        heading = math.degrees(math.atan2(dx, dy)) % 180.0
+        # Inside the area if a pass fits there; past its edge only where none does, and
+        # only where that sprays more of the piece than it spills (a neck, not a corner).
+        inside = swaths.swaths(area, piece, width_m, heading)
+        if inside:
+            extra.extend(inside)
+            continue
+        outside = swaths.swaths(spill, piece, width_m, heading)
+        footprint = spray_footprint([(s.start, s.end) for s in outside], width_m)
+        if outside and footprint.difference(area).area <= 0.5 * piece.area:
+            extra.extend(outside)
+    if not extra:
+        return route
+    here = route.legs[-1].path[-1]
+    legs = list(route.legs) + _fly_swaths(order.order(extra, here), here)
+    return CoverageRoute(
+        legs=tuple(legs),
+        heading_deg=route.heading_deg,
+        swaths=route.swaths + len(extra),
+        rings=route.rings,
+    )
 
 
 def _plan_parts(

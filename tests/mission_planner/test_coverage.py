@@ -20,7 +20,7 @@ from mission_planner.coverage import (
     candidate_angles,
     plan_coverage,
 )
-from mission_planner.metrics import measure_coverage
+from mission_planner.metrics import measure_coverage, spray_footprint
 from tests.common import geometries as g
 
 W = 5.0
@@ -124,7 +124,9 @@ def test_real_fields_reach_high_coverage(
         crs = local_crs_for(f.geometry.centroid.x, f.geometry.centroid.y)
         area = to_local(f.geometry, crs)
         coverage, overspray, _ = measured(area)
-        assert overspray * area.area < 0.05, f.id  # m²: floating-point dust, not spray
+        # Only a pass along a neck narrower than a swath may spill past the edge; the
+        # issue's bar is 5 % of the field.
+        assert overspray <= 0.005, f.id
         covered.append(coverage)
     assert statistics.median(covered) >= median_at_least
     assert min(covered) >= worst_at_least
@@ -168,3 +170,23 @@ def test_each_part_of_a_split_area_is_covered_even_a_narrow_one() -> None:
     assert any(shapely.LineString(p).intersects(narrow) for p in paths)
     for a, b in zip(route.legs, route.legs[1:], strict=False):
         assert math.dist(a.path[-1], b.path[0]) < 1e-6
+
+
+def test_a_neck_narrower_than_a_swath_gets_a_pass_along_it() -> None:
+    # Two 50 m blocks joined by a 40 m × 4 m neck: no ring fits through the neck.
+    area = shapely.union_all([box(0, 0, 50, 50), box(50, 23, 90, 27), box(90, 0, 140, 50)])
+    route = plan_coverage(area, W)
+    paths = [leg.path for leg in route.legs if leg.spray]
+    m = measure_coverage(paths, W, sprayable=area, field=area)
+    neck = box(55, 23, 85, 27)
+    assert m.coverage >= 0.995
+    assert spray_footprint(paths, W).intersection(neck).area >= 0.99 * neck.area
+    assert m.overspray <= 0.05  # spill past the neck's edges only: a 5 m boom over 4 m
+
+
+def test_leftover_passes_never_spray_into_keep_out() -> None:
+    area = shapely.union_all([box(0, 0, 50, 50), box(50, 23, 90, 27), box(90, 0, 140, 50)])
+    house = box(60, 27, 70, 40)  # touching the neck's north side
+    route = plan_coverage(area, W, keep_out=house)
+    footprint = spray_footprint([leg.path for leg in route.legs if leg.spray], W)
+    assert footprint.intersection(house).area < 1e-6
