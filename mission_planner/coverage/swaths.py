@@ -86,7 +86,7 @@ def _span_cost(interior: BaseGeometry, lows: np.ndarray, width_m: float) -> floa
 
 
 def strip_layout(
-    interior: BaseGeometry, width_m: float, gap_budget_m2: float = 0.0, phases: int = 5
+    interior: BaseGeometry, width_m: float, gap_budget_m2: float = 0.0, phases: int = 3
 ) -> np.ndarray:
     """The lower edges of the strips: as few strips as cover the interior, best placed.
 
