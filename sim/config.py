@@ -1,0 +1,90 @@
+"""How one simulated vehicle is set up: where it stands, its ids, its timings.
+
+Defaults are ArduPilot Copter SITL's as observed: a position about 10 s after
+start, arming allowed (the pre-arm bit set) about 40 s after start, uploads
+re-requested every second and abandoned after 8 s of silence.
+
+>>> port_for(5760, 2)
+5780
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = ["BASE_PORT", "MissionCapacity", "MissionRequest", "SimConfig", "port_for"]
+
+BASE_PORT = 5760
+"""ArduPilot SITL's first TCP port; vehicle ``i`` listens on ``BASE_PORT + 10 * i``."""
+
+
+def port_for(base_port: int, index: int) -> int:
+    """The TCP port of vehicle ``index`` (from 0), as SITL numbers its instances."""
+    return base_port + 10 * index
+
+
+class MissionRequest(StrEnum):
+    """Which message the vehicle asks for items with during an upload."""
+
+    LEGACY = "MISSION_REQUEST"
+    """What ArduPilot 4.x sends (ground stations answer it with MISSION_ITEM_INT)."""
+    INT = "MISSION_REQUEST_INT"
+    """What the current MAVLink specification asks for."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MissionCapacity:
+    """The most items each list holds; a longer upload is refused with NO_SPACE."""
+
+    mission: int = 700
+    fence: int = 100
+    rally: int = 20
+
+    def __post_init__(self) -> None:
+        for name in ("mission", "fence", "rally"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"capacity {name} = {getattr(self, name)} must be at least 1")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SimConfig:
+    """One simulated ArduPilot Copter.
+
+    Times are simulated seconds since start (``speedup`` times faster than the
+    wall clock) except the transfer timeouts, which belong to the link and run on
+    the wall clock.
+    """
+
+    home_lat_deg: float = 34.9283
+    home_lon_deg: float = 134.8414
+    home_amsl_m: float = 50.0
+    system_id: int = 1
+    host: str = "127.0.0.1"
+    port: int = BASE_PORT
+    """TCP port to listen on; 0 lets the system choose (read it back from ``SimVehicle.port``)."""
+    speedup: float = 1.0
+    gps_delay_s: float = 10.0
+    """Simulated seconds from start until a 3D fix, a position and home."""
+    prearm_delay_s: float = 40.0
+    """Simulated seconds from start until the pre-arm checks pass."""
+    mission_request: MissionRequest = MissionRequest.LEGACY
+    mission_capacity: MissionCapacity = MissionCapacity()
+    item_retry_s: float = 1.0
+    """Wall seconds before an upload request with no answer is sent again."""
+    upload_timeout_s: float = 8.0
+    """Wall seconds of silence after which an upload is abandoned (OPERATION_CANCELLED)."""
+
+    def __post_init__(self) -> None:
+        checks = {
+            "home_lat_deg": -90.0 <= self.home_lat_deg <= 90.0,
+            "home_lon_deg": -180.0 <= self.home_lon_deg <= 180.0,
+            "system_id": 1 <= self.system_id <= 255,
+            "port": 0 <= self.port <= 65535,
+            "speedup": self.speedup > 0.0,
+            "gps_delay_s": self.gps_delay_s >= 0.0,
+            "prearm_delay_s": self.prearm_delay_s >= 0.0,
+            "item_retry_s": self.item_retry_s > 0.0,
+            "upload_timeout_s": self.upload_timeout_s > self.item_retry_s,
+        }
+        for name, ok in checks.items():
+            if not ok:
+                raise ValueError(f"{name} = {getattr(self, name)} is out of range")

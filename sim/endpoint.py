@@ -1,0 +1,232 @@
+"""One simulated vehicle on a TCP port: the asyncio I/O around the pure state and services.
+
+Like ArduPilot SITL, the vehicle says nothing until a ground station connects,
+serves one client at a time (a second connection is closed at once; a
+disconnect frees the port for the next) and streams its telemetry to whoever is
+connected. Incoming messages are dispatched by type through one table built from
+each service's ``handlers``.
+
+    async with SimVehicle(SimConfig(port=0)) as vehicle:
+        print(vehicle.port)  # connect a ground station to tcp:127.0.0.1:<port>
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from types import TracebackType
+
+from sim.autopilot import Autopilot
+from sim.commands import CommandService
+from sim.config import SimConfig
+from sim.errors import EndpointError
+from sim.mission_items import MissionKind
+from sim.mission_transfer import MissionService, MissionStore
+from sim.params import ParamService, ParamTable
+from sim.state import VehicleState
+from sim.telemetry import StreamSchedule, Telemetry
+from sim.wire import COMPONENT_ID, MavCodec, Message
+
+__all__ = ["TICK_S", "SimVehicle"]
+
+TICK_S = 0.02
+"""Wall seconds between two steps of the vehicle's loop (telemetry, retries, state)."""
+
+_MAX_BUFFERED_BYTES = 1 << 20  # a client that stops reading loses telemetry, as over a radio
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+
+
+class SimVehicle:
+    """A simulated ArduPilot Copter speaking MAVLink 2 on ``config.host:config.port``.
+
+    Parameters
+    ----------
+    config
+        Where it stands, its system id, port and timings.
+    clock
+        Wall-clock seconds, monotonic; ``time.monotonic`` unless a test injects one.
+        Simulated time runs ``config.speedup`` times faster.
+    """
+
+    def __init__(self, config: SimConfig | None = None, *, clock: Clock | None = None) -> None:
+        self.config = config or SimConfig()
+        self._clock: Clock = clock or time.monotonic
+        self.state = VehicleState.at_start(self.config)
+        self.params = ParamTable.copter(system_id=self.config.system_id)
+        self.missions = MissionStore(self.state)
+        self.schedule = StreamSchedule()
+        self.telemetry = Telemetry(self.state, self._mission_total)
+        self._codec = MavCodec(self.config.system_id)
+        self._param_service = ParamService(self.params, self.send)
+        self._mission_service = MissionService(
+            self.missions, self.state, self.send, self.config, self._clock
+        )
+        self.commands = CommandService(self.schedule, self.telemetry, self.send, self._clock)
+        self.autopilot = Autopilot(self.state, self.params, self.commands, self.send)
+        self._handlers: dict[str, Callable[[Message], None]] = {
+            **self._param_service.handlers,
+            **self._mission_service.handlers,
+            **self.commands.handlers,
+            **self.autopilot.handlers,
+            "REQUEST_DATA_STREAM": self._request_data_stream,
+        }
+        self._server: asyncio.Server | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._loop_task: asyncio.Task[None] | None = None
+        self._client_tasks: set[asyncio.Task[None]] = set()
+        self._started_s = 0.0
+        self._home_sent = False
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        """The TCP port the vehicle listens on (the chosen one when started with port 0)."""
+        if self._server is None:
+            raise EndpointError("the vehicle is not listening; start() it first")
+        port: int = self._server.sockets[0].getsockname()[1]
+        return port
+
+    @property
+    def connected(self) -> bool:
+        """A ground station is connected."""
+        return self._writer is not None
+
+    async def start(self) -> None:
+        """Listen for a ground station and start the vehicle's clock.
+
+        Raises
+        ------
+        EndpointError
+            The address cannot be listened on (e.g. the port is taken).
+        """
+        if self._server is not None:
+            return
+        try:
+            self._server = await asyncio.start_server(
+                self._on_connect, self.config.host, self.config.port
+            )
+        except OSError as exc:
+            where = f"{self.config.host}:{self.config.port}"
+            raise EndpointError(f"cannot listen on {where}: {exc.strerror or exc}") from exc
+        self._started_s = self._clock()
+        self._loop_task = asyncio.create_task(self._run(), name=f"sim-{self.config.system_id}")
+
+    async def stop(self) -> None:
+        """Close the client's connection and the port, and stop the loop; safe to repeat."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+        if self._writer is not None:
+            self._writer.close()
+        # A client's reader ends by itself once its connection is closed: let it, because
+        # asyncio reports a cancelled connection handler as an error.
+        clients = set(self._client_tasks)
+        if clients:
+            _, stuck = await asyncio.wait(clients, timeout=1.0)
+            for task in stuck:  # pragma: no cover - a reader that did not see its close
+                task.cancel()
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop_task
+            self._loop_task = None
+        if server is not None:
+            await server.wait_closed()
+
+    async def __aenter__(self) -> "SimVehicle":
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # -- sending -------------------------------------------------------------------------
+
+    def send(self, message: Message) -> None:
+        """Send ``message`` to the connected ground station; dropped when nobody is connected."""
+        writer = self._writer
+        if writer is None or writer.is_closing():
+            return
+        if writer.transport.get_write_buffer_size() > _MAX_BUFFERED_BYTES:
+            return
+        writer.write(self._codec.encode(message))
+
+    # -- the loop ------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            self.step()
+            await asyncio.sleep(TICK_S)
+
+    def step(self) -> None:
+        """One step: move simulated time on, retry transfers, send what telemetry is due."""
+        now = self._clock()
+        self.state.time_s = (now - self._started_s) * self.config.speedup
+        self._mission_service.tick()
+        if not self.connected:
+            return
+        if not self._home_sent and self.state.home is not None:
+            self._home_sent = True
+            self.send(self.telemetry.home_position())
+        for msg_id in self.schedule.due(now):
+            message = self.telemetry.build(msg_id)
+            if message is not None:
+                self.send(message)
+
+    # -- receiving -----------------------------------------------------------------------
+
+    async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self._writer is not None:  # one client per port, as SITL
+            writer.close()
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        self._client_tasks.add(task)
+        self._writer = writer
+        self._home_sent = False
+        try:
+            while data := await reader.read(4096):
+                for message in self._codec.decode(data):
+                    self.dispatch(message)
+        except (ConnectionError, OSError) as exc:
+            logger.info("vehicle %d: client dropped: %s", self.config.system_id, exc)
+        finally:
+            self._writer = None
+            self._client_tasks.discard(task)
+            writer.close()
+
+    def dispatch(self, message: Message) -> None:
+        """Hand ``message`` to its service, unless it is addressed to another vehicle."""
+        target = getattr(message, "target_system", 0)
+        component = getattr(message, "target_component", 0)
+        if target not in (0, self.config.system_id) or component not in (0, COMPONENT_ID):
+            return
+        handler = self._handlers.get(message.get_type())
+        if handler is None:
+            return
+        try:
+            handler(message)
+        except (ValueError, TypeError, AttributeError, OverflowError, IndexError):
+            # A malformed message must not stop the vehicle; say what it was and go on.
+            logger.exception("vehicle %d: cannot handle %s", self.config.system_id, message)
+
+    def _request_data_stream(self, message: Message) -> None:
+        self.schedule.set_stream(
+            message.req_stream_id,
+            float(message.req_message_rate),
+            bool(message.start_stop),
+            self._clock(),
+        )
+
+    def _mission_total(self) -> int:
+        return self.missions.count(MissionKind.MISSION)

@@ -1,0 +1,108 @@
+"""What a simulated ArduPilot Copter is doing: mode, arming, position, battery, readiness.
+
+Values only: the endpoint moves ``time_s`` on and reads the rest; nothing here
+does I/O or reads a clock.
+
+>>> state = VehicleState.at_start(SimConfig(gps_delay_s=10.0, prearm_delay_s=40.0))
+>>> state.home is None, state.prearm_ok
+(True, False)
+>>> state.time_s = 40.0
+>>> state.home is not None, state.prearm_ok
+(True, True)
+"""
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+from sim.config import SimConfig
+
+__all__ = ["CopterMode", "Home", "VehicleState"]
+
+
+class CopterMode(IntEnum):
+    """ArduPilot Copter's flight modes, as HEARTBEAT ``custom_mode`` numbers them."""
+
+    STABILIZE = 0
+    AUTO = 3
+    GUIDED = 4
+    LOITER = 5
+    RTL = 6
+    LAND = 9
+    BRAKE = 17
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Home:
+    """Where the vehicle takes off from and returns to; altitude above mean sea level."""
+
+    lat_deg: float
+    lon_deg: float
+    amsl_m: float
+
+
+@dataclass(kw_only=True, slots=True)
+class VehicleState:
+    """The autopilot's state at simulated time ``time_s`` (seconds since start).
+
+    Attributes
+    ----------
+    lat_deg, lon_deg
+        Position, WGS84 degrees.
+    alt_m
+        Altitude above home, metres.
+    vn_m_s, ve_m_s, vd_m_s
+        Velocity north, east and down, m/s.
+    heading_deg
+        Degrees clockwise from north.
+    battery_v, battery_a, battery_pct
+        Battery voltage (V), current drawn (A) and remaining charge (%).
+    """
+
+    config: SimConfig
+    time_s: float = 0.0
+    armed: bool = False
+    mode: CopterMode = CopterMode.STABILIZE
+    lat_deg: float = 0.0
+    lon_deg: float = 0.0
+    alt_m: float = 0.0
+    vn_m_s: float = 0.0
+    ve_m_s: float = 0.0
+    vd_m_s: float = 0.0
+    heading_deg: float = 0.0
+    battery_v: float = 50.4
+    battery_a: float = 0.5
+    battery_pct: float = 100.0
+    mission_seq: int = 0
+
+    @classmethod
+    def at_start(cls, config: SimConfig) -> "VehicleState":
+        """A disarmed vehicle in STABILIZE, standing at home with a full battery."""
+        return cls(config=config, lat_deg=config.home_lat_deg, lon_deg=config.home_lon_deg)
+
+    @property
+    def gps_ok(self) -> bool:
+        """A 3D fix: position and home are known."""
+        return self.time_s >= self.config.gps_delay_s
+
+    @property
+    def prearm_ok(self) -> bool:
+        """The pre-arm checks pass (MAV_SYS_STATUS_PREARM_CHECK healthy): arming is allowed."""
+        return self.gps_ok and self.time_s >= self.config.prearm_delay_s
+
+    @property
+    def home(self) -> Home | None:
+        """Home, once the GPS has a fix (ArduPilot sets it then)."""
+        if not self.gps_ok:
+            return None
+        cfg = self.config
+        return Home(lat_deg=cfg.home_lat_deg, lon_deg=cfg.home_lon_deg, amsl_m=cfg.home_amsl_m)
+
+    @property
+    def amsl_m(self) -> float:
+        """Altitude above mean sea level, metres."""
+        return self.config.home_amsl_m + self.alt_m
+
+    @property
+    def boot_ms(self) -> int:
+        """Milliseconds since start, as ``time_boot_ms`` fields carry it (wraps at 2^32)."""
+        return int(self.time_s * 1000.0) % 2**32

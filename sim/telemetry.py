@@ -1,0 +1,218 @@
+"""The messages a vehicle streams, built from its state, and how often each one goes out.
+
+ArduPilot sends HEARTBEAT once a second whatever is asked, and the rest at rates a
+ground station sets per message (SET_MESSAGE_INTERVAL, in microseconds) or per
+group (REQUEST_DATA_STREAM, in Hz). HOME_POSITION goes out when home is first set
+and on request unless an interval is set for it.
+"""
+
+from collections.abc import Callable
+
+from sim.state import CopterMode, VehicleState
+from sim.wire import Message, mavlink
+
+__all__ = ["DEFAULT_INTERVALS_S", "STREAM_GROUPS", "StreamSchedule", "Telemetry"]
+
+DEFAULT_INTERVALS_S: dict[int, float | None] = {
+    mavlink.MAVLINK_MSG_ID_HEARTBEAT: 1.0,
+    mavlink.MAVLINK_MSG_ID_SYS_STATUS: 1.0,
+    mavlink.MAVLINK_MSG_ID_GLOBAL_POSITION_INT: 0.25,
+    mavlink.MAVLINK_MSG_ID_MISSION_CURRENT: 1.0,
+    mavlink.MAVLINK_MSG_ID_HOME_POSITION: None,
+}
+"""Seconds between messages before anyone asks otherwise; None: only on request."""
+
+STREAM_GROUPS: dict[int, tuple[int, ...]] = {
+    mavlink.MAV_DATA_STREAM_EXTENDED_STATUS: (
+        mavlink.MAVLINK_MSG_ID_SYS_STATUS,
+        mavlink.MAVLINK_MSG_ID_MISSION_CURRENT,
+    ),
+    mavlink.MAV_DATA_STREAM_POSITION: (mavlink.MAVLINK_MSG_ID_GLOBAL_POSITION_INT,),
+}
+"""Which simulated messages each REQUEST_DATA_STREAM group sets, as ArduPilot groups them."""
+
+_SENSORS = (
+    mavlink.MAV_SYS_STATUS_SENSOR_3D_GYRO
+    | mavlink.MAV_SYS_STATUS_SENSOR_3D_ACCEL
+    | mavlink.MAV_SYS_STATUS_SENSOR_3D_MAG
+    | mavlink.MAV_SYS_STATUS_SENSOR_ABSOLUTE_PRESSURE
+    | mavlink.MAV_SYS_STATUS_SENSOR_GPS
+    | mavlink.MAV_SYS_STATUS_SENSOR_ANGULAR_RATE_CONTROL
+    | mavlink.MAV_SYS_STATUS_SENSOR_ATTITUDE_STABILIZATION
+    | mavlink.MAV_SYS_STATUS_SENSOR_YAW_POSITION
+    | mavlink.MAV_SYS_STATUS_SENSOR_Z_ALTITUDE_CONTROL
+    | mavlink.MAV_SYS_STATUS_SENSOR_XY_POSITION_CONTROL
+    | mavlink.MAV_SYS_STATUS_SENSOR_MOTOR_OUTPUTS
+    | mavlink.MAV_SYS_STATUS_AHRS
+    | mavlink.MAV_SYS_STATUS_SENSOR_BATTERY
+    | mavlink.MAV_SYS_STATUS_PREARM_CHECK
+)
+_GPS_MODES = frozenset(
+    {CopterMode.AUTO, CopterMode.GUIDED, CopterMode.LOITER, CopterMode.RTL, CopterMode.BRAKE}
+)
+
+
+class StreamSchedule:
+    """When each streamed message is next due, on the wall clock (seconds)."""
+
+    def __init__(self) -> None:
+        self._interval_s = dict(DEFAULT_INTERVALS_S)
+        self._next_s: dict[int, float] = {}
+
+    def interval_s(self, msg_id: int) -> float | None:
+        """Seconds between two ``msg_id`` messages, or None when it is not streamed."""
+        return self._interval_s.get(msg_id)
+
+    def knows(self, msg_id: int) -> bool:
+        """Whether the vehicle can send ``msg_id`` at all."""
+        return msg_id in DEFAULT_INTERVALS_S
+
+    def set_interval(self, msg_id: int, interval_us: float, now_s: float) -> bool:
+        """Apply SET_MESSAGE_INTERVAL: -1 stops, 0 restores the default, else microseconds.
+
+        Returns False (and changes nothing) for a message the vehicle does not send.
+        """
+        if not self.knows(msg_id):
+            return False
+        if interval_us < 0:
+            self._interval_s[msg_id] = None
+        elif interval_us == 0:
+            self._interval_s[msg_id] = DEFAULT_INTERVALS_S[msg_id]
+        else:
+            self._interval_s[msg_id] = interval_us / 1e6
+        self._next_s[msg_id] = now_s  # a new rate starts now
+        return True
+
+    def set_stream(self, stream_id: int, rate_hz: float, start: bool, now_s: float) -> None:
+        """Apply REQUEST_DATA_STREAM: every message of the group at ``rate_hz``, or stopped."""
+        if stream_id == mavlink.MAV_DATA_STREAM_ALL:
+            members = tuple(m for group in STREAM_GROUPS.values() for m in group)
+        else:
+            members = STREAM_GROUPS.get(stream_id, ())
+        for msg_id in members:
+            interval_us = 1e6 / rate_hz if start and rate_hz > 0 else -1.0
+            self.set_interval(msg_id, interval_us, now_s)
+
+    def due(self, now_s: float) -> list[int]:
+        """The messages to send now; each is then scheduled one interval later."""
+        out = []
+        for msg_id, interval in self._interval_s.items():
+            if interval is None:
+                continue
+            next_s = self._next_s.get(msg_id, now_s)
+            if now_s >= next_s:
+                out.append(msg_id)
+                # Skip missed slots rather than bursting to catch up, as a radio would.
+                self._next_s[msg_id] = max(next_s + interval, now_s)
+        return out
+
+
+class Telemetry:
+    """Builds the vehicle's status messages from its state.
+
+    Parameters
+    ----------
+    state
+        The vehicle, read when a message is built.
+    mission_total
+        The number of items in the stored mission, home included.
+    """
+
+    def __init__(self, state: VehicleState, mission_total: Callable[[], int]) -> None:
+        self.state = state
+        self._mission_total = mission_total
+        self._builders: dict[int, Callable[[], Message | None]] = {
+            mavlink.MAVLINK_MSG_ID_HEARTBEAT: self.heartbeat,
+            mavlink.MAVLINK_MSG_ID_SYS_STATUS: self.sys_status,
+            mavlink.MAVLINK_MSG_ID_GLOBAL_POSITION_INT: self.global_position_int,
+            mavlink.MAVLINK_MSG_ID_MISSION_CURRENT: self.mission_current,
+            mavlink.MAVLINK_MSG_ID_HOME_POSITION: self.home_position,
+        }
+
+    def build(self, msg_id: int) -> Message | None:
+        """Message ``msg_id`` now, or None if the vehicle has nothing to say yet."""
+        builder = self._builders.get(msg_id)
+        return builder() if builder is not None else None
+
+    def heartbeat(self) -> Message:
+        """HEARTBEAT: a quadrotor running ArduPilot, its mode and whether it is armed."""
+        s = self.state
+        base = mavlink.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED | mavlink.MAV_MODE_FLAG_STABILIZE_ENABLED
+        if s.mode in _GPS_MODES:
+            base |= mavlink.MAV_MODE_FLAG_GUIDED_ENABLED
+        if s.armed:
+            base |= mavlink.MAV_MODE_FLAG_SAFETY_ARMED
+        status = mavlink.MAV_STATE_ACTIVE if s.armed else mavlink.MAV_STATE_STANDBY
+        return mavlink.MAVLink_heartbeat_message(
+            mavlink.MAV_TYPE_QUADROTOR,
+            mavlink.MAV_AUTOPILOT_ARDUPILOTMEGA,
+            base,
+            int(s.mode),
+            status,
+            3,
+        )
+
+    def sys_status(self) -> Message:
+        """SYS_STATUS: sensors (the pre-arm bit healthy once arming is allowed) and battery."""
+        s = self.state
+        health = _SENSORS
+        if not s.gps_ok:
+            health &= ~mavlink.MAV_SYS_STATUS_SENSOR_GPS
+        if not s.prearm_ok:
+            health &= ~mavlink.MAV_SYS_STATUS_PREARM_CHECK
+        return mavlink.MAVLink_sys_status_message(
+            _SENSORS,
+            _SENSORS,
+            health,
+            250,  # load, per mille
+            round(s.battery_v * 1000.0),
+            round(s.battery_a * 100.0),
+            round(s.battery_pct),
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+        )
+
+    def global_position_int(self) -> Message | None:
+        """GLOBAL_POSITION_INT, once there is a fix: e7 degrees, mm, cm/s, centidegrees."""
+        s = self.state
+        if not s.gps_ok:
+            return None
+        return mavlink.MAVLink_global_position_int_message(
+            s.boot_ms,
+            round(s.lat_deg * 1e7),
+            round(s.lon_deg * 1e7),
+            round(s.amsl_m * 1000.0),
+            round(s.alt_m * 1000.0),
+            round(s.vn_m_s * 100.0),
+            round(s.ve_m_s * 100.0),
+            round(s.vd_m_s * 100.0),
+            round(s.heading_deg * 100.0) % 36000,
+        )
+
+    def home_position(self) -> Message | None:
+        """HOME_POSITION once home is set: e7 degrees and mm above mean sea level."""
+        home = self.state.home
+        if home is None:
+            return None
+        return mavlink.MAVLink_home_position_message(
+            round(home.lat_deg * 1e7),
+            round(home.lon_deg * 1e7),
+            round(home.amsl_m * 1000.0),
+            0.0,
+            0.0,
+            0.0,
+            [1.0, 0.0, 0.0, 0.0],
+            0.0,
+            0.0,
+            0.0,
+        )
+
+    def mission_current(self) -> Message:
+        """MISSION_CURRENT: the item AUTO flies (or would start from) and the mission's size."""
+        return mavlink.MAVLink_mission_current_message(
+            self.state.mission_seq, self._mission_total()
+        )
