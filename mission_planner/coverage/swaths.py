@@ -128,10 +128,6 @@ class StripSwaths:
     """
 
     min_length_m: float = 0.5
-    end_budget_m2: float = 0.5
-    """Unsprayed area allowed at each end of a pass: where a slanted edge leaves a thin
-    wedge of interior, the pass stops short of the wedge's tip instead of flying metres
-    more for a few square decimetres."""
     gap_budget: float = 0.002
     """Share of the area that may be left unsprayed to save a whole pass (see strip_layout)."""
 
@@ -148,85 +144,26 @@ class StripSwaths:
         lows = strip_layout(interior_r, width_m, self.gap_budget * float(area.area))
         n = len(lows)
         strips = shapely.box(x_lo, lows, x_hi, lows + width_m)
-        need_geoms = shapely.intersection(strips, interior_r)
-        needed = _intervals(need_geoms)
+        needed = _intervals(shapely.intersection(strips, interior_r))
         forbidden = _intervals(shapely.difference(strips, area_r))
-        spans: list[tuple[int, float, float]] = []
+        swaths: list[Swath] = []
         for k in range(n):
+            y = float(lows[k] + width_m / 2.0)
             for a, b in _complement(forbidden[k], x_lo, x_hi):
                 inside = [(max(a, lo), min(b, hi)) for lo, hi in needed[k] if hi > a and lo < b]
-                if inside:
-                    spans.append((k, min(s for s, _ in inside), max(e for _, e in inside)))
-        spans = self._trimmed(spans, need_geoms, lows, width_m)
-        swaths: list[Swath] = []
-        for k, start, end in spans:
-            if end - start < self.min_length_m:
-                continue
-            y = float(lows[k] + width_m / 2.0)
-            swaths.append(
-                Swath(
-                    start=_unrotate_xy(start, y, angle_deg),
-                    end=_unrotate_xy(end, y, angle_deg),
-                    strip=k,
+                if not inside:
+                    continue
+                start, end = min(s for s, _ in inside), max(e for _, e in inside)
+                if end - start < self.min_length_m:
+                    continue
+                swaths.append(
+                    Swath(
+                        start=_unrotate_xy(start, y, angle_deg),
+                        end=_unrotate_xy(end, y, angle_deg),
+                        strip=k,
+                    )
                 )
-            )
         return swaths
-
-    def _trimmed(
-        self,
-        spans: list[tuple[int, float, float]],
-        needs: np.ndarray,
-        lows: np.ndarray,
-        width_m: float,
-    ) -> list[tuple[int, float, float]]:
-        if not spans or self.end_budget_m2 <= 0:
-            return spans
-        k = np.array([sp[0] for sp in spans])
-        starts = np.array([sp[1] for sp in spans])
-        ends = np.array([sp[2] for sp in spans])
-        x = np.concatenate([starts, ends])
-        side = np.concatenate([-np.ones(len(spans)), np.ones(len(spans))])
-        cut = _trim_lengths(
-            needs[np.concatenate([k, k])],
-            x,
-            side,
-            lows[np.concatenate([k, k])],
-            width_m,
-            self.end_budget_m2,
-        )
-        head, tail = cut[: len(spans)], cut[len(spans) :]
-        # Never trim a pass to less than half its length.
-        room = (ends - starts) / 4.0
-        head, tail = np.minimum(head, room), np.minimum(tail, room)
-        return [
-            (int(kk), float(s + h), float(e - t))
-            for kk, s, e, h, t in zip(k, starts, ends, head, tail, strict=True)
-        ]
-
-
-_TRIMS_M = np.array([0.5, 1.0, 2.0])
-
-
-def _trim_lengths(
-    needs: np.ndarray,
-    x: np.ndarray,
-    side: np.ndarray,
-    lows: np.ndarray,
-    width_m: float,
-    budget_m2: float,
-) -> np.ndarray:
-    """For each pass end, the longest trim whose uncovered wedge stays within the budget."""
-    m, t = len(x), len(_TRIMS_M)
-    trims = np.tile(_TRIMS_M, m)
-    xs, sides = np.repeat(x, t), np.repeat(side, t)
-    lo = np.where(sides < 0, xs - 1.0, xs - trims)
-    hi = np.where(sides < 0, xs + trims, xs + 1.0)
-    boxes = shapely.box(lo, np.repeat(lows, t), hi, np.repeat(lows, t) + width_m)
-    lost = shapely.area(shapely.intersection(np.repeat(needs, t), boxes)).reshape(m, t)
-    ok = lost <= budget_m2
-    # The longest trim that keeps within the budget (trims only grow the loss).
-    best = np.where(ok.any(axis=1), _TRIMS_M[np.maximum(ok.sum(axis=1) - 1, 0)], 0.0)
-    return np.where(ok[:, 0], best, 0.0)
 
 
 def candidate_angles(area: BaseGeometry, *, keep: int = 4) -> list[float]:
