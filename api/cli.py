@@ -6,27 +6,23 @@ rejected (one line each on standard error).
 """
 
 import sys
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import shapely
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import Engine
 
 from api import registry
-from api.config import Settings, load_settings
-from api.db import connect, migrate
+from api.config import load_settings
+from api.console import State, err, out, print_report, state_of
 from api.errors import StorageError
-from api.registry import ImportReport
 from core.errors import TanboError
 from core.ids import OwnerName
 from core.units import m2_to_ha
-from fields import FieldRecord, Restriction, ZoneKind, write_fields, write_zones
+from fields import FieldRecord, write_fields
 
 __all__ = ["app", "main"]
 
@@ -42,35 +38,9 @@ app = typer.Typer(
 fields_app = typer.Typer(
     help="Register, inspect and export field boundaries.", no_args_is_help=True
 )
-zones_app = typer.Typer(
-    help="No-spray and no-fly zones, and which fields they touch.", no_args_is_help=True
-)
 db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
 app.add_typer(fields_app, name="fields")
-app.add_typer(zones_app, name="zones")
 app.add_typer(db_app, name="db")
-
-# Piped output is not cut to 80 columns: ids (MAFF uuids are 36 characters) stay whole.
-out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-@dataclass
-class _State:
-    settings: Settings
-    engine: Engine | None = None
-
-    def db(self) -> Engine:
-        if self.engine is None:
-            self.engine = connect(self.settings.resolved_database_url)
-            migrate(self.engine)
-        return self.engine
-
-
-def _state(ctx: typer.Context) -> _State:
-    state = ctx.find_root().obj
-    assert isinstance(state, _State)
-    return state
 
 
 @app.callback()
@@ -90,7 +60,7 @@ def _root(
 
     Settings come from flags, TANBO_* variables, then a TOML file (TANBO_CONFIG or ./tanbo.toml).
     """
-    ctx.obj = _State(settings=load_settings(data_dir=data_dir, database_url=database_url))
+    ctx.obj = State(settings=load_settings(data_dir=data_dir, database_url=database_url))
 
 
 def _date(text: str | None) -> date | None:
@@ -100,24 +70,6 @@ def _date(text: str | None) -> date | None:
         return date.fromisoformat(text)
     except ValueError as exc:
         raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)") from exc
-
-
-def _print_report(report: ImportReport, what: str) -> None:
-    verb = "would import" if report.dry_run else "imported"
-    out.print(
-        f"{escape(report.source)} ({report.format}, {report.crs}): {report.features} features; "
-        f"{verb} {report.imported} {what} "
-        f"({len(report.created)} new, {len(report.updated)} updated), "
-        f"{len(report.repaired)} repaired, {len(report.rejected)} rejected"
-    )
-    for note in report.notes:
-        out.print(f"note: {escape(note)}")
-    for new, olds in report.replaced.items():
-        out.print(f"replaced {escape(', '.join(olds))} by {escape(new)} (a newer MAFF release)")
-    for problem in report.repaired:
-        out.print(f"repaired {escape(str(problem))}")
-    for problem in report.rejected:
-        err.print(f"rejected {escape(str(problem))}")
 
 
 @fields_app.command("import")
@@ -152,7 +104,7 @@ def fields_import(
     Each rejected feature gets one line on standard error and the exit code is 2;
     the valid features are imported all the same.
     """
-    state = _state(ctx)
+    state = state_of(ctx)
     options = state.settings.import_options(
         owner=OwnerName(owner) if owner else None,
         id_property=id_property,
@@ -161,7 +113,7 @@ def fields_import(
         transplanted_on=_date(transplanted),
     )
     report = registry.import_fields(state.db(), file, options, layer=layer, dry_run=dry_run)
-    _print_report(report, "fields")
+    print_report(report, "fields")
     if report.rejected:
         raise typer.Exit(2)
 
@@ -193,7 +145,7 @@ def fields_list(
     owner: Annotated[str | None, typer.Option(help="Only this owner's fields.")] = None,
 ) -> None:
     """List registered fields with their areas."""
-    records = registry.list_fields(_state(ctx).db(), owner=owner)
+    records = registry.list_fields(state_of(ctx).db(), owner=owner)
     if not records:
         out.print("no fields registered" + (f" for {escape(owner)}" if owner else ""))
         return
@@ -205,7 +157,7 @@ def fields_list(
 @fields_app.command("show")
 def fields_show(ctx: typer.Context, field_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
     """Show one field: attributes, measurements and the zones that touch it."""
-    state = _state(ctx)
+    state = state_of(ctx)
     f = registry.get_field(state.db(), field_id)
     c = f.geometry.centroid
     rows = [
@@ -260,7 +212,7 @@ def fields_set(
 ) -> None:
     """Change a field's name, owner, crop, variety or transplanting date."""
     f = registry.update_field(
-        _state(ctx).db(),
+        state_of(ctx).db(),
         field_id,
         name=name,
         owner=owner,
@@ -277,7 +229,7 @@ def fields_delete(
     field_ids: Annotated[list[str], typer.Argument(metavar="ID...", help="Fields to delete.")],
 ) -> None:
     """Delete fields (all the ids given, or none if one is unknown)."""
-    registry.delete_fields(_state(ctx).db(), field_ids)
+    registry.delete_fields(state_of(ctx).db(), field_ids)
     out.print(f"deleted {len(field_ids)} field{'s' if len(field_ids) != 1 else ''}")
 
 
@@ -293,115 +245,29 @@ def fields_export(
     ] = None,
 ) -> None:
     """Export fields in WGS84, with their attributes."""
-    records = registry.list_fields(_state(ctx).db(), owner=owner, ids=field_id or ())
+    records = registry.list_fields(state_of(ctx).db(), owner=owner, ids=field_id or ())
     write_fields(file, records)
     out.print(f"wrote {len(records)} fields to {escape(str(file))}")
-
-
-@zones_app.command("import")
-def zones_import(
-    ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="Any format `fields import` reads.")],
-    kind: Annotated[
-        ZoneKind | None, typer.Option(help="Kind of every zone (else each feature's `kind`).")
-    ] = None,
-    restriction: Annotated[Restriction | None, typer.Option(help="Default by kind.")] = None,
-    buffer_m: Annotated[
-        float | None, typer.Option(min=0, help="Buffer in metres (default by kind).")
-    ] = None,
-    layer: Annotated[str | None, typer.Option(help="Only this layer.")] = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Validate and report; store nothing.")
-    ] = False,
-) -> None:
-    """Import no-spray or no-fly zones; the same ids again update them."""
-    state = _state(ctx)
-    report = registry.import_zones(
-        state.db(),
-        file,
-        kind=kind,
-        restriction=restriction,
-        buffer_m=buffer_m,
-        buffers_m=state.settings.buffers_m,
-        layer=layer,
-        dry_run=dry_run,
-    )
-    _print_report(report, "zones")
-    if report.rejected:
-        raise typer.Exit(2)
-
-
-@zones_app.command("list")
-def zones_list(
-    ctx: typer.Context,
-    field_id: Annotated[
-        str | None, typer.Option("--field", help="Only zones touching this field, buffered.")
-    ] = None,
-    kind: Annotated[ZoneKind | None, typer.Option(help="Only this kind.")] = None,
-) -> None:
-    """List zones, or those whose buffer reaches a field."""
-    state = _state(ctx)
-    buffers = state.settings.buffers_m
-    table = Table(show_edge=False, header_style="bold")
-    for name in ("id", "name", "kind", "restriction", "buffer m"):
-        table.add_column(name)
-    if field_id is not None:
-        table.add_column("distance m", justify="right")
-        table.add_column("field m² inside", justify="right")
-        touches = registry.zones_for_field(state.db(), field_id, buffers)
-        for t in touches:
-            if kind is None or t.zone.kind == kind:
-                z = t.zone
-                table.add_row(
-                    escape(z.id),
-                    escape(z.name),
-                    z.kind.value,
-                    z.restriction.value,
-                    f"{t.buffer_m:g}",
-                    f"{t.distance_m:.1f}",
-                    f"{t.overlap_m2:,.1f}",
-                )
-    else:
-        for z in registry.list_zones(state.db(), kind=kind):
-            buffer = z.buffer_m if z.buffer_m is not None else buffers[z.kind]
-            table.add_row(
-                escape(z.id), escape(z.name), z.kind.value, z.restriction.value, f"{buffer:g}"
-            )
-    if table.row_count == 0:
-        out.print("no zones" + (f" touch field {escape(field_id)}" if field_id else ""))
-        return
-    out.print(table)
-
-
-@zones_app.command("export")
-def zones_export(
-    ctx: typer.Context,
-    file: Annotated[
-        Path, typer.Argument(metavar="FILE", help=".geojson, .gpkg, .fgb, .parquet or .kml")
-    ],
-    kind: Annotated[ZoneKind | None, typer.Option(help="Only this kind.")] = None,
-) -> None:
-    """Export zones in WGS84."""
-    zones = registry.list_zones(_state(ctx).db(), kind=kind)
-    write_zones(file, zones)
-    out.print(f"wrote {len(zones)} zones to {escape(str(file))}")
 
 
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
     """Create or upgrade the database schema to the newest migration."""
-    state = _state(ctx)
+    state = state_of(ctx)
     state.db()
     out.print(f"database at the newest schema: {escape(state.settings.resolved_database_url)}")
 
 
-def _add_plan_commands() -> None:
+def _add_command_groups() -> None:
+    # Imported here, once the command groups above exist.
     from api.plan_cli import plan_app
+    from api.zones_cli import zones_app
 
+    app.add_typer(zones_app, name="zones")
     app.add_typer(plan_app, name="plan")
 
 
-_add_plan_commands()
+_add_command_groups()
 
 
 @app.command()
@@ -409,7 +275,7 @@ def demo(ctx: typer.Context) -> None:
     """Register the sample fields and zones shipped with Tanbo and show what was registered."""
     from api.demo import run_demo
 
-    state = _state(ctx)
+    state = state_of(ctx)
     run_demo(state.db(), state.settings, out)
 
 

@@ -16,6 +16,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from api import planning
+from api.console import err, state_of
+from api.console import out as stdout
 from api.planning import FieldToPlan, Outcome
 from core.geo import GeoPoint
 from fields import LocalCrs, ZoneKind, ZoneRecord, local_crs_for, to_local
@@ -63,8 +65,6 @@ def _run(
     out: Path,
     zones_for: ZonesFor,
 ) -> None:
-    from api.cli import err
-    from api.cli import out as stdout
 
     rows: list[dict[str, object]] = []
     permissions: dict[str, None] = {}
@@ -171,9 +171,8 @@ def spray(
     ] = False,
 ) -> None:
     """Plan spray missions: zones respected, sorties by tank and battery."""
-    from api.cli import _state
 
-    state = _state(ctx)
+    state = state_of(ctx)
     if (tank_l is None) != (rate_l_ha is None):
         raise typer.BadParameter("give --tank-l and --rate-l-ha together", param_hint="--tank-l")
     heading = None
@@ -219,7 +218,6 @@ def spray(
 
 def _zones_or_exit(sources: list[Path], default_kind: ZoneKind) -> list[ZoneRecord]:
     """Zones from files; any zone refused stops the planning (a plan must not forget one)."""
-    from api.cli import err
 
     zones, problems = planning.load_zones(sources, default_kind=default_kind)
     if problems:
@@ -240,8 +238,6 @@ def _run_one_mission(
     out: Path,
 ) -> None:
     """Every field in one mission, taken nearest first from home, sorties across fields."""
-    from api.cli import err
-    from api.cli import out as stdout
 
     if not targets:
         for line in problems:
@@ -326,7 +322,6 @@ def survey(
     crosshatch: Annotated[bool, typer.Option("--crosshatch", help="A second grid at 90°.")] = False,
 ) -> None:
     """Plan camera surveys: GSD, overlaps, trigger distance, image count."""
-    from api.cli import _state
 
     if (gsd_cm is None) == (altitude is None):
         raise typer.BadParameter(
@@ -352,7 +347,7 @@ def survey(
             "give --camera, or --sensor-mm, --focal-mm and --image-px", param_hint="--camera"
         )
     home_point = _point(home, "--home") if home else None
-    targets, problems = planning.load_fields(fields, field_id or [], _state(ctx).db)
+    targets, problems = planning.load_fields(fields, field_id or [], state_of(ctx).db)
 
     def plan_one(target: FieldToPlan, crs: LocalCrs) -> FlightPlan:
         area = to_local(target.geometry, crs)
@@ -382,11 +377,8 @@ def delivery(
     ] = PayloadRelease.WINCH,
 ) -> None:
     """Plan a delivery round trip that avoids no-fly zones, with an energy check."""
-    from api.cli import _state, err
-    from api.cli import out as stdout
-    from fields import local_crs_for
 
-    state = _state(ctx)
+    state = state_of(ctx)
     start, end = _point(pickup, "--from"), _point(drop, "--to")
     crs = local_crs_for((start.lon_deg + end.lon_deg) / 2, (start.lat_deg + end.lat_deg) / 2)
     a = to_local(shapely.Point(start.lon_deg, start.lat_deg), crs)
