@@ -28,7 +28,8 @@ _ON_GROUND_M = 0.2
 
 
 class Autopilot:
-    """The arming and mode state machine (flight itself is the flight model's)."""
+    """The arming and mode state machine (flight itself is the flight controller's, told of
+    each mode change through :attr:`on_mode`)."""
 
     def __init__(
         self, state: VehicleState, params: ParamTable, commands: CommandService, send: Send
@@ -39,6 +40,8 @@ class Autopilot:
         commands.register(mavlink.MAV_CMD_COMPONENT_ARM_DISARM, self.arm_disarm)
         commands.register(mavlink.MAV_CMD_DO_SET_MODE, self.do_set_mode)
         self.handlers: dict[str, Callable[[Message], None]] = {"SET_MODE": self.set_mode_message}
+        self.on_mode: Callable[[CopterMode], str | None] | None = None
+        """Told of each mode change before it is made; a reason (sent as STATUSTEXT) refuses it."""
 
     def _text(self, text: str, severity: int = mavlink.MAV_SEVERITY_CRITICAL) -> None:
         self._send(mavlink.MAVLink_statustext_message(severity, text.encode()))
@@ -93,6 +96,13 @@ class Autopilot:
         if mode in _NEEDS_POSITION and not self.state.gps_ok:
             self._text(f"Mode change to {mode.name} failed: requires position")
             return int(mavlink.MAV_RESULT_FAILED)
+        if mode == self.state.mode:
+            return int(mavlink.MAV_RESULT_ACCEPTED)  # already there: nothing restarts
+        if self.on_mode is not None:
+            refusal = self.on_mode(mode)
+            if refusal is not None:
+                self._text(refusal)
+                return int(mavlink.MAV_RESULT_FAILED)
         self.state.mode = mode
         return int(mavlink.MAV_RESULT_ACCEPTED)
 

@@ -8,8 +8,11 @@ re-requested every second and abandoned after 8 s of silence.
 5780
 """
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from enum import StrEnum
+
+from sim.energy import Airframe
 
 __all__ = ["BASE_PORT", "MissionCapacity", "MissionRequest", "SimConfig", "port_for"]
 
@@ -51,7 +54,9 @@ class SimConfig:
 
     Times are simulated seconds since start (``speedup`` times faster than the
     wall clock) except the transfer timeouts, which belong to the link and run on
-    the wall clock.
+    the wall clock. The wind blows ``wind_m_s`` from ``wind_from_deg`` (clockwise
+    from north); the tank starts with ``tank_l`` litres (None: full) and the vehicle
+    carries ``payload_kg``.
     """
 
     home_lat_deg: float = 34.9283
@@ -72,6 +77,11 @@ class SimConfig:
     """Wall seconds before an upload request with no answer is sent again."""
     upload_timeout_s: float = 8.0
     """Wall seconds of silence after which an upload is abandoned (OPERATION_CANCELLED)."""
+    wind_m_s: float = 0.0
+    wind_from_deg: float = 0.0
+    airframe: Airframe = field(default_factory=Airframe)
+    tank_l: float | None = None
+    payload_kg: float = 0.0
 
     def __post_init__(self) -> None:
         checks = {
@@ -84,6 +94,9 @@ class SimConfig:
             "prearm_delay_s": self.prearm_delay_s >= 0.0,
             "item_retry_s": self.item_retry_s > 0.0,
             "upload_timeout_s": self.upload_timeout_s > self.item_retry_s,
+            "wind_m_s": math.isfinite(self.wind_m_s) and self.wind_m_s >= 0.0,
+            "tank_l": self.tank_l is None or 0.0 <= self.tank_l <= self.airframe.tank_capacity_l,
+            "payload_kg": math.isfinite(self.payload_kg) and self.payload_kg >= 0.0,
         }
         for name, ok in checks.items():
             if not ok:

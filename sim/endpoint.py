@@ -21,6 +21,7 @@ from sim.autopilot import Autopilot
 from sim.commands import CommandService
 from sim.config import SimConfig
 from sim.errors import EndpointError
+from sim.flight import FlightController
 from sim.mission_items import MissionKind
 from sim.mission_transfer import MissionService, MissionStore
 from sim.params import ParamService, ParamTable
@@ -31,7 +32,7 @@ from sim.wire import COMPONENT_ID, MavCodec, Message
 __all__ = ["TICK_S", "SimVehicle"]
 
 TICK_S = 0.02
-"""Wall seconds between two steps of the vehicle's loop (telemetry, retries, state)."""
+"""Wall seconds between two steps of the vehicle's loop (flight, telemetry, retries)."""
 
 _MAX_BUFFERED_BYTES = 1 << 20  # a client that stops reading loses telemetry, as over a radio
 
@@ -67,11 +68,17 @@ class SimVehicle:
         )
         self.commands = CommandService(self.schedule, self.telemetry, self.send, self._clock)
         self.autopilot = Autopilot(self.state, self.params, self.commands, self.send)
+        self.flight = FlightController(
+            self.state, self.params, self.missions, self.send, self.config,
+            self.autopilot.change_mode, self.commands,
+        )  # fmt: skip
+        self.autopilot.on_mode = self.flight.enter_mode
         self._handlers: dict[str, Callable[[Message], None]] = {
             **self._param_service.handlers,
             **self._mission_service.handlers,
             **self.commands.handlers,
             **self.autopilot.handlers,
+            **self.flight.handlers,
             "REQUEST_DATA_STREAM": self._request_data_stream,
         }
         self._server: asyncio.Server | None = None
@@ -169,9 +176,10 @@ class SimVehicle:
             await asyncio.sleep(TICK_S)
 
     def step(self) -> None:
-        """One step: move simulated time on, retry transfers, send what telemetry is due."""
+        """One step: fly on to the simulated time now, retry transfers, send what telemetry
+        is due."""
         now = self._clock()
-        self.state.time_s = (now - self._started_s) * self.config.speedup
+        self.flight.advance_to((now - self._started_s) * self.config.speedup)
         self._mission_service.tick()
         if not self.connected:
             return

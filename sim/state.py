@@ -11,12 +11,12 @@ does I/O or reads a clock.
 (True, True)
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 
 from sim.config import SimConfig
 
-__all__ = ["CopterMode", "Home", "VehicleState"]
+__all__ = ["CopterMode", "Home", "SprayEvent", "VehicleState"]
 
 
 class CopterMode(IntEnum):
@@ -40,6 +40,15 @@ class Home:
     amsl_m: float
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SprayEvent:
+    """The sprayer switched on or off at ``time_s`` while AUTO flew item ``seq``."""
+
+    time_s: float
+    seq: int
+    on: bool
+
+
 @dataclass(kw_only=True, slots=True)
 class VehicleState:
     """The autopilot's state at simulated time ``time_s`` (seconds since start).
@@ -54,8 +63,23 @@ class VehicleState:
         Velocity north, east and down, m/s.
     heading_deg
         Degrees clockwise from north.
-    battery_v, battery_a, battery_pct
-        Battery voltage (V), current drawn (A) and remaining charge (%).
+    roll_deg, pitch_deg, yaw_rate_deg_s
+        Attitude, degrees (and deg/s).
+    airspeed_m_s, throttle_pct
+        Speed through the air (m/s) and throttle output (%).
+    battery_v, battery_a, battery_pct, battery_mah
+        Battery voltage (V), current drawn (A), remaining charge (%), drawn so far (mAh).
+    tank_l, payload_kg
+        Spray mix left in the tank (L) and payload carried (kg).
+    sprayer_on, servo_pump_pct, pump_pct
+        The sprayer switched on (DO_SPRAYER), the pump output set on its servo channel
+        (DO_SET_SERVO, %), and the pump's actual output (%).
+    cam_trigger_dist_m
+        Camera trigger distance (DO_SET_CAM_TRIGG_DIST), m; 0 is off.
+    landed_state
+        MAV_LANDED_STATE (on ground, taking off, in air, landing).
+    spray_log
+        Every switch of the sprayer, in order.
     """
 
     config: SimConfig
@@ -69,15 +93,35 @@ class VehicleState:
     ve_m_s: float = 0.0
     vd_m_s: float = 0.0
     heading_deg: float = 0.0
+    roll_deg: float = 0.0
+    pitch_deg: float = 0.0
+    yaw_rate_deg_s: float = 0.0
+    airspeed_m_s: float = 0.0
+    throttle_pct: float = 0.0
     battery_v: float = 50.4
     battery_a: float = 0.5
     battery_pct: float = 100.0
+    battery_mah: float = 0.0
+    tank_l: float = 0.0
+    payload_kg: float = 0.0
+    sprayer_on: bool = False
+    servo_pump_pct: float = 0.0
+    pump_pct: float = 0.0
+    cam_trigger_dist_m: float = 0.0
+    landed_state: int = 1  # MAV_LANDED_STATE_ON_GROUND
     mission_seq: int = 0
+    spray_log: list[SprayEvent] = field(default_factory=list)
 
     @classmethod
     def at_start(cls, config: SimConfig) -> "VehicleState":
-        """A disarmed vehicle in STABILIZE, standing at home with a full battery."""
-        return cls(config=config, lat_deg=config.home_lat_deg, lon_deg=config.home_lon_deg)
+        """A disarmed vehicle in STABILIZE, standing at home with a full battery and tank."""
+        return cls(
+            config=config,
+            lat_deg=config.home_lat_deg,
+            lon_deg=config.home_lon_deg,
+            tank_l=config.airframe.tank_capacity_l if config.tank_l is None else config.tank_l,
+            payload_kg=config.payload_kg,
+        )
 
     @property
     def gps_ok(self) -> bool:

@@ -6,6 +6,7 @@ group (REQUEST_DATA_STREAM, in Hz). HOME_POSITION goes out when home is first se
 and on request unless an interval is set for it.
 """
 
+import math
 from collections.abc import Callable
 
 from sim.state import CopterMode, VehicleState
@@ -18,6 +19,10 @@ DEFAULT_INTERVALS_S: dict[int, float | None] = {
     mavlink.MAVLINK_MSG_ID_SYS_STATUS: 1.0,
     mavlink.MAVLINK_MSG_ID_GLOBAL_POSITION_INT: 0.25,
     mavlink.MAVLINK_MSG_ID_MISSION_CURRENT: 1.0,
+    mavlink.MAVLINK_MSG_ID_ATTITUDE: 0.25,
+    mavlink.MAVLINK_MSG_ID_VFR_HUD: 0.25,
+    mavlink.MAVLINK_MSG_ID_BATTERY_STATUS: 1.0,
+    mavlink.MAVLINK_MSG_ID_EXTENDED_SYS_STATE: 1.0,
     mavlink.MAVLINK_MSG_ID_HOME_POSITION: None,
 }
 """Seconds between messages before anyone asks otherwise; None: only on request."""
@@ -26,8 +31,12 @@ STREAM_GROUPS: dict[int, tuple[int, ...]] = {
     mavlink.MAV_DATA_STREAM_EXTENDED_STATUS: (
         mavlink.MAVLINK_MSG_ID_SYS_STATUS,
         mavlink.MAVLINK_MSG_ID_MISSION_CURRENT,
+        mavlink.MAVLINK_MSG_ID_EXTENDED_SYS_STATE,
     ),
     mavlink.MAV_DATA_STREAM_POSITION: (mavlink.MAVLINK_MSG_ID_GLOBAL_POSITION_INT,),
+    mavlink.MAV_DATA_STREAM_EXTRA1: (mavlink.MAVLINK_MSG_ID_ATTITUDE,),
+    mavlink.MAV_DATA_STREAM_EXTRA2: (mavlink.MAVLINK_MSG_ID_VFR_HUD,),
+    mavlink.MAV_DATA_STREAM_EXTRA3: (mavlink.MAVLINK_MSG_ID_BATTERY_STATUS,),
 }
 """Which simulated messages each REQUEST_DATA_STREAM group sets, as ArduPilot groups them."""
 
@@ -127,6 +136,10 @@ class Telemetry:
             mavlink.MAVLINK_MSG_ID_GLOBAL_POSITION_INT: self.global_position_int,
             mavlink.MAVLINK_MSG_ID_MISSION_CURRENT: self.mission_current,
             mavlink.MAVLINK_MSG_ID_HOME_POSITION: self.home_position,
+            mavlink.MAVLINK_MSG_ID_ATTITUDE: self.attitude,
+            mavlink.MAVLINK_MSG_ID_VFR_HUD: self.vfr_hud,
+            mavlink.MAVLINK_MSG_ID_BATTERY_STATUS: self.battery_status,
+            mavlink.MAVLINK_MSG_ID_EXTENDED_SYS_STATE: self.extended_sys_state,
         }
 
     def build(self, msg_id: int) -> Message | None:
@@ -215,4 +228,39 @@ class Telemetry:
         """MISSION_CURRENT: the item AUTO flies (or would start from) and the mission's size."""
         return mavlink.MAVLink_mission_current_message(
             self.state.mission_seq, self._mission_total()
+        )
+
+    def attitude(self) -> Message:
+        """ATTITUDE: roll, pitch and yaw (yaw -pi..pi from north) in radians, rates in rad/s."""
+        s = self.state
+        yaw = math.radians((s.heading_deg + 180.0) % 360.0 - 180.0)
+        return mavlink.MAVLink_attitude_message(
+            s.boot_ms, math.radians(s.roll_deg), math.radians(s.pitch_deg), yaw,
+            0.0, 0.0, math.radians(s.yaw_rate_deg_s),
+        )  # fmt: skip
+
+    def vfr_hud(self) -> Message:
+        """VFR_HUD: air and ground speed (m/s), heading (deg), throttle (%), altitude above
+        mean sea level (m, as ArduPilot sends it) and climb rate (m/s)."""
+        s = self.state
+        return mavlink.MAVLink_vfr_hud_message(
+            s.airspeed_m_s, math.hypot(s.vn_m_s, s.ve_m_s), round(s.heading_deg) % 360,
+            round(s.throttle_pct), s.amsl_m, -s.vd_m_s,
+        )  # fmt: skip
+
+    def battery_status(self) -> Message:
+        """BATTERY_STATUS: the pack's voltage (mV, in the first cell slot as ArduPilot does
+        without cell monitoring), current (cA), drawn (mAh) and remaining (%)."""
+        s = self.state
+        voltages = [min(round(s.battery_v * 1000.0), 65534)] + [65535] * 9
+        return mavlink.MAVLink_battery_status_message(
+            0, mavlink.MAV_BATTERY_FUNCTION_ALL, mavlink.MAV_BATTERY_TYPE_LIPO, 32767,
+            voltages, round(s.battery_a * 100.0), round(s.battery_mah), -1,
+            round(s.battery_pct),
+        )  # fmt: skip
+
+    def extended_sys_state(self) -> Message:
+        """EXTENDED_SYS_STATE: a multicopter, and whether it is on the ground or flying."""
+        return mavlink.MAVLink_extended_sys_state_message(
+            mavlink.MAV_VTOL_STATE_MC, self.state.landed_state
         )

@@ -19,7 +19,12 @@ from sim import SimConfig, SimVehicle
 Row = dict[str, int | float]
 T = TypeVar("T")
 
-STREAMED = frozenset({"HEARTBEAT", "SYS_STATUS", "GLOBAL_POSITION_INT", "MISSION_CURRENT"})
+STREAMED = frozenset(
+    {
+        "HEARTBEAT", "SYS_STATUS", "GLOBAL_POSITION_INT", "MISSION_CURRENT", "ATTITUDE",
+        "VFR_HUD", "BATTERY_STATUS", "EXTENDED_SYS_STATE",
+    }
+)  # fmt: skip
 """Telemetry that comes again anyway: never kept for later."""
 
 FAST = {"gps_delay_s": 0.0, "prearm_delay_s": 0.0, "port": 0}
@@ -160,6 +165,11 @@ class Gcs:
         """Wait for the answer to a request, so telemetry sent before it has been read."""
         self.send(mavlink.MAVLink_param_request_read_message(self.target, 1, b"", 0))
         self.recv("PARAM_VALUE", where=lambda m: m.param_index == 0)
+
+    def set_param(self, name: str, value: float) -> float:
+        """PARAM_SET, and the value the vehicle stored."""
+        self.send(mavlink.MAVLink_param_set_message(self.target, 1, name.encode(), value, 9))
+        return float(self.recv("PARAM_VALUE", where=lambda m: m.param_id == name).param_value)
 
     def command(self, command: int, *params: float) -> Any:
         """COMMAND_LONG, and its COMMAND_ACK."""

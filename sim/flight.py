@@ -1,0 +1,313 @@
+"""The flight controller: each mode's behaviour, the flight model stepped, and what it costs.
+
+Every step the active task (AUTO's current mission command, GUIDED's take-off or
+target, RTL's climb-return-loiter-land, LAND's descent, or holding position in
+the other modes) gives the position controller a goal; :func:`sim.physics.fly`
+moves the vehicle; the battery and the tank drain; the state the telemetry reads
+is written. Touching down at the end of a landing disarms, as ArduPilot does. The
+sprayer stops on entering RTL or LAND and on disarming.
+
+Simulated time is advanced in steps of at most :data:`MAX_STEP_S`, so the result does
+not depend on how often the endpoint's loop runs or how fast ``speedup`` makes it.
+"""
+
+import math
+from collections.abc import Callable
+
+from sim.commands import CommandRequest, CommandService
+from sim.config import SimConfig
+from sim.energy import Battery, current_a, drain_tank, spray_flow_l_min, throttle_pct
+from sim.mission_items import MissionKind, StoredItem
+from sim.mission_run import MissionRunner, NavSettings
+from sim.mission_transfer import MissionStore
+from sim.nav import Climb, FlyTo, Hover, Land, RtlSettings, Task, rtl
+from sim.params import ParamTable
+from sim.payload import PayloadService
+from sim.physics import Goal, Limits, LocalFrame, Motion, Wind, fly
+from sim.state import CopterMode, VehicleState
+from sim.wire import Message, Send, mavlink
+
+__all__ = ["MAX_STEP_S", "FlightController"]
+
+MAX_STEP_S = 0.05
+"""The longest step of simulated time the flight model takes, seconds."""
+
+_G = 9.80665
+_DRAG_PER_S = 0.5  # lean per airspeed: tan(lean) = drag * v / g
+_FALLING = Limits(descent_m_s=20.0, accel_z_m_s2=_G)
+_HOLDING = frozenset({CopterMode.STABILIZE, CopterMode.LOITER, CopterMode.BRAKE})
+ACCEPTED = int(mavlink.MAV_RESULT_ACCEPTED)
+FAILED = int(mavlink.MAV_RESULT_FAILED)
+
+
+class FlightController:
+    """Flies one simulated Copter.
+
+    Parameters
+    ----------
+    state
+        The vehicle's state: read for mode and arming, written with position,
+        attitude, battery and tank.
+    params
+        WPNAV_*, RTL_*, LAND_*, BATT_CAPACITY, SPRAY_* are read as they are now.
+    store
+        The stored mission AUTO flies.
+    send
+        Hands MISSION_CURRENT, MISSION_ITEM_REACHED and STATUSTEXT to the endpoint.
+    config
+        Home, the wind and the airframe.
+    change_mode
+        The autopilot's mode change (for the commands that switch mode).
+    commands
+        Where the flight commands are registered; None for a controller driven directly.
+    """
+
+    def __init__(
+        self,
+        state: VehicleState,
+        params: ParamTable,
+        store: MissionStore,
+        send: Send,
+        config: SimConfig,
+        change_mode: Callable[[int], int],
+        commands: CommandService | None = None,
+    ) -> None:
+        self.state = state
+        self._params = params
+        self._store = store
+        self._send = send
+        self._config = config
+        self._change_mode = change_mode
+        self.frame = LocalFrame(lat0_deg=config.home_lat_deg, lon0_deg=config.home_lon_deg)
+        self.wind = Wind(speed_m_s=config.wind_m_s, from_deg=config.wind_from_deg)
+        self.motion = Motion()
+        self.payload = PayloadService(state, params, commands)
+        self.runner = MissionRunner(store, self)
+        self.task: Task | None = None
+        """What the vehicle does in the modes other than AUTO."""
+        self.speed_m_s: float | None = None
+        """DO_CHANGE_SPEED's horizontal speed, m/s (None: WPNAV_SPEED)."""
+        if commands is not None:
+            for command, handler in {
+                mavlink.MAV_CMD_NAV_TAKEOFF: self._takeoff,
+                mavlink.MAV_CMD_NAV_LAND: lambda r: change_mode(CopterMode.LAND),
+                mavlink.MAV_CMD_NAV_RETURN_TO_LAUNCH: lambda r: change_mode(CopterMode.RTL),
+                mavlink.MAV_CMD_MISSION_START: self._mission_start,
+                mavlink.MAV_CMD_DO_CHANGE_SPEED: lambda r: self.change_speed(*r.params[:2]),
+            }.items():
+                commands.register(command, handler)
+        self.handlers: dict[str, Callable[[Message], None]] = {
+            "SET_POSITION_TARGET_GLOBAL_INT": self._position_target,
+        }
+
+    # -- settings from the parameters ---------------------------------------------------
+
+    def limits(self) -> Limits:
+        """The WPNAV_* limits in SI units, with DO_CHANGE_SPEED's speed if one was set."""
+        p = self._params.get
+        return Limits(
+            speed_m_s=self.speed_m_s or p("WPNAV_SPEED") / 100.0,
+            climb_m_s=p("WPNAV_SPEED_UP") / 100.0,
+            descent_m_s=p("WPNAV_SPEED_DN") / 100.0,
+            accel_m_s2=p("WPNAV_ACCEL") / 100.0,
+        )
+
+    def nav_settings(self) -> NavSettings:
+        """What AUTO and RTL need from the parameters, in SI units."""
+        p = self._params.get
+        radius_m = max(p("WPNAV_RADIUS") / 100.0, 0.05)
+        rtl_speed = p("RTL_SPEED") or p("WPNAV_SPEED")
+        return NavSettings(
+            frame=self.frame,
+            home_amsl_m=self._config.home_amsl_m,
+            radius_m=radius_m,
+            accel_m_s2=p("WPNAV_ACCEL") / 100.0,
+            rtl=RtlSettings(
+                alt_m=p("RTL_ALT") / 100.0,
+                speed_m_s=rtl_speed / 100.0,
+                loiter_s=p("RTL_LOIT_TIME") / 1000.0,
+                radius_m=radius_m,
+                land_fast_m_s=(p("LAND_SPEED_HIGH") or p("WPNAV_SPEED_DN")) / 100.0,
+                land_slow_m_s=max(p("LAND_SPEED"), 30.0) / 100.0,
+            ),
+        )
+
+    # -- modes ---------------------------------------------------------------------------
+
+    def enter_mode(self, mode: CopterMode) -> str | None:
+        """Set up ``mode``'s behaviour; a reason to refuse it, or None (the autopilot's hook)."""
+        s, m = self.state, self.motion
+        airborne = not m.on_ground
+        if mode == CopterMode.AUTO:
+            restart = self.runner.complete or self._params.get("MIS_RESTART") == 1.0
+            first = 1 if restart else s.mission_seq
+            if s.armed and self._store.count(MissionKind.MISSION) <= 1:
+                return "Mode change to AUTO failed: init failed"
+            if s.armed and not airborne and not self.runner.starts_with_takeoff(first):
+                return "Auto: Missing Takeoff Cmd"
+            self.speed_m_s = None
+            self.runner.start(first, m, self.nav_settings())
+            self.task = None
+            return None
+        if mode in (CopterMode.RTL, CopterMode.LAND):
+            self.payload.stop()
+        if mode == CopterMode.RTL:
+            self.task = rtl(m, self.nav_settings().rtl) if airborne else None
+        elif mode == CopterMode.LAND:
+            r = self.nav_settings().rtl
+            stop = m.stopping_point(self.limits().accel_m_s2)
+            self.task = Land(
+                stop.north_m, stop.east_m, fast_m_s=r.land_fast_m_s, slow_m_s=r.land_slow_m_s
+            )
+        else:
+            if mode == CopterMode.GUIDED:
+                self.speed_m_s = None
+            self.task = Hover(m.stopping_point(self.limits().accel_m_s2)) if airborne else None
+        return None
+
+    def _takeoff(self, request: CommandRequest) -> int:
+        """NAV_TAKEOFF in GUIDED: climb to param7 metres above home, then hold."""
+        s = self.state
+        if s.mode != CopterMode.GUIDED or not s.armed or not self.motion.on_ground:
+            return FAILED
+        self.task = Climb(self.motion, max(request.params[6], 0.0))
+        return ACCEPTED
+
+    def _mission_start(self, request: CommandRequest) -> int:
+        """MISSION_START: AUTO from item param1 (when given), as ArduPilot starts it."""
+        first = int(request.params[0])
+        if 1 <= first < self._store.count(MissionKind.MISSION):
+            self.state.mission_seq = first
+            self.runner.complete = False
+        if self.state.mode != CopterMode.AUTO:
+            return self._change_mode(CopterMode.AUTO)
+        if not self.runner.running:  # in AUTO already: start (again) unless it is running
+            seq = 1 if self.runner.complete else self.state.mission_seq
+            self.runner.start(seq, self.motion, self.nav_settings())
+        return ACCEPTED
+
+    def change_speed(self, speed_type: float, speed_m_s: float) -> int:
+        """DO_CHANGE_SPEED: a new horizontal speed (types 0 and 1; -1 or 0 keeps it)."""
+        if int(speed_type) in (0, 1) and speed_m_s > 0.0:
+            self.speed_m_s = speed_m_s
+        return ACCEPTED
+
+    def _position_target(self, msg: Message) -> None:
+        """SET_POSITION_TARGET_GLOBAL_INT in GUIDED: fly there and hold."""
+        if self.state.mode != CopterMode.GUIDED or self.motion.on_ground:
+            return
+        if msg.type_mask & 0b111:  # the position is to be ignored
+            return
+        lat, lon = msg.lat_int / 1e7, msg.lon_int / 1e7
+        north, east = self.frame.to_local(lat, lon)
+        up = msg.alt
+        if msg.coordinate_frame in (mavlink.MAV_FRAME_GLOBAL, mavlink.MAV_FRAME_GLOBAL_INT):
+            up -= self._config.home_amsl_m
+        goal = Goal(north_m=north, east_m=east, up_m=up)
+        self.task = FlyTo(goal, self.nav_settings().radius_m, hold_s=math.inf)
+
+    # -- mission hooks -------------------------------------------------------------------
+
+    def current(self, seq: int) -> None:
+        """The runner's current item: reported with MISSION_CURRENT."""
+        self.state.mission_seq = seq
+        total = self._store.count(MissionKind.MISSION)
+        self._send(mavlink.MAVLink_mission_current_message(seq, total))
+
+    def reached(self, seq: int) -> None:
+        """A NAV command complete: MISSION_ITEM_REACHED."""
+        self._send(mavlink.MAVLink_mission_item_reached_message(seq))
+
+    def run_do(self, item: StoredItem) -> None:
+        """A DO command met in the mission."""
+        if item.command == mavlink.MAV_CMD_DO_CHANGE_SPEED:
+            self.change_speed(item.param1, item.param2)
+            return
+        params = (item.param1, item.param2, item.param3, item.param4)
+        self.payload.run(item.command, params, item.seq)
+
+    def finished(self) -> None:
+        """The mission is over: the vehicle holds where it is, or disarms if it is down."""
+        if self.motion.on_ground:
+            self.state.armed = False
+
+    # -- stepping ------------------------------------------------------------------------
+
+    def advance_to(self, time_s: float) -> None:
+        """Fly on until simulated ``time_s`` (seconds since start) in short steps."""
+        s = self.state
+        if s.mode == CopterMode.AUTO and self.runner.running and s.mission_seq != self.runner.seq:
+            self.runner.start(s.mission_seq, self.motion, self.nav_settings())  # SET_CURRENT
+        settings = self.nav_settings()
+        while time_s - s.time_s > 1e-9:
+            dt = min(MAX_STEP_S, time_s - s.time_s)
+            s.time_s += dt
+            self.step(dt, settings)  # limits read each step: a DO_CHANGE_SPEED acts at once
+        s.time_s = time_s
+
+    def active_task(self) -> Task | None:
+        """What the vehicle is doing in its mode."""
+        return self.runner.task if self.state.mode == CopterMode.AUTO else self.task
+
+    def step(self, dt_s: float, settings: NavSettings) -> None:
+        """One step of ``dt_s`` seconds: the task, the flight model, energy, the state."""
+        s = self.state
+        task = self.active_task() if s.armed else None
+        if s.armed:
+            limits = self.limits()
+            goal = self.motion.here() if task is None else task.goal(self.motion)
+            flying = limits if task is None else task.limits(limits, self.motion)
+            self.motion = fly(self.motion, goal, flying, dt_s, self.wind)
+        elif not self.motion.on_ground:  # disarmed in the air: it falls
+            self.motion = fly(self.motion, self.motion.here(-1.0), _FALLING, dt_s, self.wind)
+        if task is not None:
+            landing = task.landing
+            if s.mode == CopterMode.AUTO:
+                self.runner.update(self.motion, dt_s, settings)
+            elif task.update(self.motion, dt_s):
+                self.task = Hover(task.point) if isinstance(task, Climb) else None
+            if landing and self.motion.on_ground:
+                s.armed = False
+        if not s.armed and (s.sprayer_on or s.servo_pump_pct > 0.0):
+            self.payload.stop()
+        self._account(dt_s, landing=task is not None and task.landing)
+
+    def _account(self, dt_s: float, *, landing: bool) -> None:
+        s, m, frame = self.state, self.motion, self._config.airframe
+        airborne = not m.on_ground
+        mass = frame.mass_kg(tank_l=s.tank_l, payload_kg=s.payload_kg)
+        amps = current_a(
+            frame, mass_kg=mass, armed=s.armed, airborne=airborne,
+            speed_m_s=m.airspeed_m_s, climb_m_s=m.vu_m_s,
+        )  # fmt: skip
+        battery = Battery(
+            capacity_mah=self._params.get("BATT_CAPACITY"), consumed_mah=s.battery_mah,
+            cells=frame.cells, internal_ohm=frame.internal_ohm,
+        ).drain(current_a=amps, dt_s=dt_s)  # fmt: skip
+        s.battery_mah, s.battery_a = battery.consumed_mah, amps
+        s.battery_v, s.battery_pct = battery.voltage_v(amps), battery.remaining_pct
+        s.pump_pct = self.payload.pump_pct(m.groundspeed_m_s)
+        s.tank_l = drain_tank(s.tank_l, spray_flow_l_min(frame, s.pump_pct), dt_s)
+        s.throttle_pct = throttle_pct(frame, mass_kg=mass, armed=s.armed, airborne=airborne)
+        s.lat_deg, s.lon_deg = self.frame.to_global(m.north_m, m.east_m)
+        s.alt_m = m.up_m
+        s.vn_m_s, s.ve_m_s, s.vd_m_s = m.vn_m_s, m.ve_m_s, -m.vu_m_s
+        s.heading_deg, s.yaw_rate_deg_s, s.airspeed_m_s = (
+            m.heading_deg,
+            m.yaw_rate_deg_s,
+            m.airspeed_m_s,
+        )
+        h = math.radians(m.heading_deg)
+        forward = m.air_n_m_s * math.cos(h) + m.air_e_m_s * math.sin(h)
+        right = -m.air_n_m_s * math.sin(h) + m.air_e_m_s * math.cos(h)
+        tilt = _DRAG_PER_S / _G if airborne else 0.0
+        s.pitch_deg = -math.degrees(math.atan(tilt * forward))
+        s.roll_deg = math.degrees(math.atan(tilt * right))
+        if not airborne:
+            s.landed_state = mavlink.MAV_LANDED_STATE_ON_GROUND
+        elif landing:
+            s.landed_state = mavlink.MAV_LANDED_STATE_LANDING
+        elif m.vu_m_s > 0.2 and m.up_m < 2.0:
+            s.landed_state = mavlink.MAV_LANDED_STATE_TAKEOFF
+        else:
+            s.landed_state = mavlink.MAV_LANDED_STATE_IN_AIR
