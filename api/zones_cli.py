@@ -9,7 +9,7 @@ from rich.table import Table
 
 from api import registry
 from api.console import out, print_report, state_of
-from fields import Restriction, ZoneKind, write_zones
+from fields import Restriction, ZoneKind, effective_buffer_m, write_zones
 
 __all__ = ["zones_app"]
 
@@ -83,7 +83,7 @@ def zones_list(
                 )
     else:
         for z in registry.list_zones(state.db(), kind=kind):
-            buffer = z.buffer_m if z.buffer_m is not None else buffers[z.kind]
+            buffer = effective_buffer_m(z, buffers)
             table.add_row(
                 escape(z.id), escape(z.name), z.kind.value, z.restriction.value, f"{buffer:g}"
             )

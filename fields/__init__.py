@@ -44,6 +44,7 @@ from fields.zones import (
     ZoneImportPlan,
     ZoneTouch,
     buffered_zone,
+    effective_buffer_m,
     plan_zone_import,
     zones_touching,
 )
@@ -80,6 +81,7 @@ __all__ = [
     "buffered_zone",
     "check_polygon",
     "coordinate_problem",
+    "effective_buffer_m",
     "field_rows",
     "first_value",
     "geodesic_area_m2",

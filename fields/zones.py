@@ -30,6 +30,7 @@ __all__ = [
     "ZoneImportPlan",
     "ZoneTouch",
     "buffered_zone",
+    "effective_buffer_m",
     "plan_zone_import",
     "zones_touching",
 ]
@@ -183,13 +184,20 @@ def _restriction_of(value: object) -> Restriction | None:
         return None
 
 
+def effective_buffer_m(
+    zone: ZoneRecord, default_buffers_m: Mapping[ZoneKind, float] = DEFAULT_BUFFERS_M
+) -> float:
+    """The zone's own buffer, else its kind's default."""
+    return zone.buffer_m if zone.buffer_m is not None else default_buffers_m[zone.kind]
+
+
 def buffered_zone(
     zone: ZoneRecord,
     crs: LocalCrs,
     default_buffers_m: Mapping[ZoneKind, float] = DEFAULT_BUFFERS_M,
 ) -> BaseGeometry:
     """The zone grown by its buffer, in ``crs`` metres."""
-    buffer = zone.buffer_m if zone.buffer_m is not None else default_buffers_m[zone.kind]
+    buffer = effective_buffer_m(zone, default_buffers_m)
     local = to_local(zone.geometry, crs)
     return local.buffer(buffer) if buffer > 0 else local
 
@@ -232,7 +240,7 @@ def zones_touching(
     centroid = field.geometry.centroid
     crs = LocalCrs(epsg=field.local_crs_epsg, name="")
     local_field = to_local(field.geometry, crs)
-    buffers = [z.buffer_m if z.buffer_m is not None else default_buffers_m[z.kind] for z in zones]
+    buffers = [effective_buffer_m(z, default_buffers_m) for z in zones]
     # A cheap pre-filter in degrees; a degree of longitude shrinks with latitude.
     reach_deg = max(buffers) / (111_000.0 * max(0.05, math.cos(math.radians(centroid.y))))
     window = field.geometry.buffer(reach_deg * 1.5 + 1e-6)

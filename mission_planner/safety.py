@@ -27,6 +27,7 @@ __all__ = [
     "LocalZone",
     "SafetyLimits",
     "check_plan",
+    "lat_lon",
     "local_zones",
     "permissions_for",
 ]
@@ -79,9 +80,14 @@ class SafetyLimits:
     people_distance_m: float = 30.0
 
 
-def _where(plan: FlightPlan, point: Point) -> str:
-    p = to_wgs84(shapely.Point(point), plan.crs)
+def lat_lon(crs: LocalCrs, point: Point) -> str:
+    """A local point as ``lat,lon`` for a person (and a CLI's --home)."""
+    p = to_wgs84(shapely.Point(point), crs)
     return f"{p.y:.6f},{p.x:.6f}"
+
+
+def _where(plan: FlightPlan, point: Point) -> str:
+    return lat_lon(plan.crs, point)
 
 
 def _leg_name(plan: FlightPlan, index: int) -> str:

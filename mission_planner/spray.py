@@ -15,14 +15,14 @@ import shapely
 from shapely import LineString, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from fields import LocalCrs, to_wgs84
+from fields import LocalCrs
 from mission_planner.coverage import CoverageRoute, RouteLeg, plan_coverage
 from mission_planner.detour import shortest_path_around
 from mission_planner.fence import DEFAULT_FENCE_MARGIN_M, fence_around, rally_point
 from mission_planner.metrics import measure_coverage
 from mission_planner.plan import Action, FlightPlan, Leg, Point, SprayerControl
 from mission_planner.refusals import PlanRefused, check_altitude
-from mission_planner.safety import LocalZone, SafetyLimits, check_plan, permissions_for
+from mission_planner.safety import LocalZone, SafetyLimits, check_plan, lat_lon, permissions_for
 from mission_planner.sorties import SortieLimits, split_sorties
 
 __all__ = ["SprayParams", "SprayTarget", "plan_spray"]
@@ -207,16 +207,12 @@ def plan_spray(
             where=", ".join(t.id for t in targets),
         )
 
-    def lat_lon(point: Point) -> str:
-        p = to_wgs84(shapely.Point(point), crs)
-        return f"{p.y:.6f},{p.x:.6f}"
-
     legs = split_sorties(
         route,
         home=home,
         limits=params.limits(),
         altitude_m=params.altitude_m,
-        describe=lat_lon,
+        describe=lambda point: lat_lon(crs, point),
         path_between=lambda a, b: _hop(a, b, no_fly).path,
     )
     fence = fence_around(
