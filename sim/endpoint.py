@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 
 from sim.autopilot import Autopilot
@@ -87,6 +87,9 @@ class SimVehicle:
         self._client_tasks: set[asyncio.Task[None]] = set()
         self._started_s = 0.0
         self._home_sent = False
+        self._peers: list[Callable[[bytes], None]] = []
+        self.link_up = True
+        """False while the radio link is cut (a fault): nothing is sent or received."""
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -100,8 +103,27 @@ class SimVehicle:
 
     @property
     def connected(self) -> bool:
-        """A ground station is connected."""
-        return self._writer is not None
+        """A ground station is connected (over TCP, or a peer is attached)."""
+        return self._writer is not None or bool(self._peers)
+
+    def add_peer(self, write: Callable[[bytes], None]) -> None:
+        """Also send every outgoing frame to ``write`` (a second link, e.g. UDP to a
+        ground station, as SITL's ``--out``); what that peer sends back goes to
+        :meth:`receive`."""
+        self._peers.append(write)
+        self._home_sent = False
+
+    def remove_peer(self, write: Callable[[bytes], None]) -> None:
+        """Stop sending to a peer added with :meth:`add_peer`."""
+        with contextlib.suppress(ValueError):
+            self._peers.remove(write)
+
+    def receive(self, messages: Iterable[Message]) -> None:
+        """Messages decoded from a peer's link: dispatched unless the link is cut."""
+        if not self.link_up:
+            return
+        for message in messages:
+            self.dispatch(message)
 
     async def start(self) -> None:
         """Listen for a ground station and start the vehicle's clock.
@@ -160,13 +182,24 @@ class SimVehicle:
     # -- sending -------------------------------------------------------------------------
 
     def send(self, message: Message) -> None:
-        """Send ``message`` to the connected ground station; dropped when nobody is connected."""
+        """Send ``message`` to the connected ground station and the peers; dropped when
+        nobody is connected or the link is cut."""
+        if not self.link_up:
+            return
         writer = self._writer
-        if writer is None or writer.is_closing():
+        tcp = (
+            writer is not None
+            and not writer.is_closing()
+            and writer.transport.get_write_buffer_size() <= _MAX_BUFFERED_BYTES
+        )
+        if not tcp and not self._peers:
             return
-        if writer.transport.get_write_buffer_size() > _MAX_BUFFERED_BYTES:
-            return
-        writer.write(self._codec.encode(message))
+        frame = self._codec.encode(message)
+        if tcp:
+            assert writer is not None
+            writer.write(frame)
+        for peer in self._peers:
+            peer(frame)
 
     # -- the loop ------------------------------------------------------------------------
 
@@ -204,8 +237,10 @@ class SimVehicle:
         self._home_sent = False
         try:
             while data := await reader.read(4096):
-                for message in self._codec.decode(data):
-                    self.dispatch(message)
+                messages = self._codec.decode(data)
+                if self.link_up:
+                    for message in messages:
+                        self.dispatch(message)
         except (ConnectionError, OSError) as exc:
             logger.info("vehicle %d: client dropped: %s", self.config.system_id, exc)
         finally:
