@@ -11,7 +11,11 @@ Traceback (most recent call last):
 ValueError: latitude 95.0 is outside -90..90
 """
 
+import math
 from dataclasses import dataclass
+
+EARTH_RADIUS_M = 6_371_008.8
+"""The mean earth radius (IUGG), for great-circle distances."""
 
 __all__ = ["GeoPoint", "LocalPoint"]
 
@@ -40,6 +44,21 @@ class GeoPoint:
         except ValueError as exc:
             raise ValueError(f"expected LAT,LON in degrees, got {text!r}") from exc
         return cls(lat_deg=lat, lon_deg=lon)
+
+    def distance_m(self, other: "GeoPoint") -> float:
+        """Great-circle distance to ``other`` in metres (a sphere: within 0.5 %).
+
+        >>> round(GeoPoint(lat_deg=35.0, lon_deg=135.0).distance_m(
+        ...     GeoPoint(lat_deg=35.001, lon_deg=135.0)), 1)
+        111.2
+        """
+        lat1, lat2 = math.radians(self.lat_deg), math.radians(other.lat_deg)
+        dlon = math.radians(other.lon_deg - self.lon_deg)
+        h = (
+            math.sin((lat2 - lat1) / 2) ** 2
+            + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
+        )
+        return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

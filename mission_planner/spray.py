@@ -275,5 +275,6 @@ def _stats(
         "est_time_s": est,
         "coverage": covered / area if area > 0 else 0.0,
         "volume_l": (params.rate_l_ha or 0.0) * area / 10_000.0,
+        "swath_m": params.swath_m,
         "fields": per_field,
     }

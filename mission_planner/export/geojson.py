@@ -7,9 +7,11 @@ order, whose properties are ``kind: "leg"``, ``sortie`` (int from 1), ``action``
 follow, each with its own ``kind``: ``"field"``, ``"zone"``, ``"waypoint"``
 (the mission's positioned items), ``"fence"``, ``"home"``, ``"rally"``.
 Coordinates are WGS84 longitude, latitude (RFC 7946), rounded to 1e-8 degree
-(about 1 mm).
+(about 1 mm). The foreign member ``tanbo`` says what the plan is: kind, sorties,
+path, permissions, and where known swath, estimated time, area and volume.
 """
 
+import math
 from collections.abc import Iterable
 from typing import Any, Protocol
 
@@ -146,6 +148,10 @@ def to_geojson(
         "path_m": round(plan.path_m, 3),
         "permissions": list(plan.permissions),
     }
+    for key in ("swath_m", "est_time_s", "flight_time_s", "area_ha", "volume_l"):
+        value = plan.stats.get(key)
+        if isinstance(value, int | float) and math.isfinite(value):
+            tanbo[key] = round(float(value), 3)
     return {"type": "FeatureCollection", "tanbo": tanbo, "features": features}
 
 
