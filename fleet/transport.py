@@ -84,6 +84,12 @@ def parse_url(url: str) -> Endpoint:
     )
 
 
+class HasFileno(Protocol):
+    """A socket or a serial port: anything ``select`` can wait on."""
+
+    def fileno(self) -> int: ...
+
+
 class Transport(Protocol):
     """A byte pipe to one vehicle (or one radio carrying several)."""
 
@@ -227,7 +233,7 @@ def open_transport(url: str, *, timeout_s: float = 5.0) -> Transport:
 
 
 def _read_when_ready(
-    source: object, receive: Callable[[], bytes], timeout_s: float
+    source: "int | HasFileno", receive: Callable[[], bytes], timeout_s: float
 ) -> bytes | None:
     """What ``receive`` returns once ``source`` is readable within ``timeout_s`` (``b""``
     with nothing to read yet); None when the source is gone or closed."""
