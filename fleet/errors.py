@@ -59,7 +59,8 @@ class TransferFailed(FleetError):
     Attributes
     ----------
     result
-        The MAV_MISSION_RESULT name the vehicle sent, or ``"TIMEOUT"``/``"MISMATCH"``.
+        The MAV_MISSION_RESULT name the vehicle sent, or ``"TIMEOUT"``, ``"MISMATCH"``,
+        ``"INCOMPLETE"`` (accepted before every item was sent) or ``"INVALID"``.
     """
 
     def __init__(self, message: str, *, result: str) -> None:
