@@ -261,10 +261,13 @@ def db_upgrade(ctx: typer.Context) -> None:
 def _add_command_groups() -> None:
     # Imported here, once the command groups above exist.
     from api.plan_cli import plan_app
+    from api.vehicles_cli import logs_app, vehicles_app
     from api.zones_cli import zones_app
 
     app.add_typer(zones_app, name="zones")
     app.add_typer(plan_app, name="plan")
+    app.add_typer(vehicles_app, name="vehicles")
+    app.add_typer(logs_app, name="logs")
 
 
 _add_command_groups()

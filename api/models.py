@@ -14,7 +14,17 @@ from sqlmodel import Field, SQLModel
 from core.ids import FieldId, OwnerName, ZoneId
 from fields import FieldRecord, LandUse, Restriction, ZoneKind, ZoneRecord
 
-__all__ = ["FieldRow", "ZoneRow", "field_record", "field_row", "zone_record", "zone_row"]
+__all__ = [
+    "FieldRow",
+    "FlightLogRow",
+    "InspectionRow",
+    "VehicleRow",
+    "ZoneRow",
+    "field_record",
+    "field_row",
+    "zone_record",
+    "zone_row",
+]
 
 
 def _utc() -> Any:
@@ -154,3 +164,128 @@ def zone_record(row: ZoneRow) -> ZoneRecord:
         source=row.source,
         properties=dict(row.properties),
     )
+
+
+# Vehicles, their daily inspections and their flight logs (fleet.registry, fleet.flightlog).
+
+
+class VehicleRow(SQLModel, table=True):
+    """A registered aircraft; retired ones stay, so their flight logs keep their vehicle."""
+
+    __tablename__ = "vehicle"
+    __table_args__ = (
+        CheckConstraint(
+            "system_id IS NULL OR (system_id >= 1 AND system_id <= 255)", name="vehicle_system_id"
+        ),
+        CheckConstraint(
+            "max_takeoff_weight_kg > 0 AND max_payload_kg >= 0 AND tank_l >= 0",
+            name="vehicle_capacities",
+        ),
+        CheckConstraint(
+            "battery_mah > 0 AND battery_cells >= 1 AND battery_cells <= 24",
+            name="vehicle_battery",
+        ),
+    )
+
+    registration: str = Field(primary_key=True, max_length=40)
+    category: str = Field(max_length=20)
+    model: str = Field(max_length=200)
+    maker: str = Field(default="", max_length=200)
+    serial_number: str = Field(default="", max_length=200)
+    type_certificate_no: str | None = Field(default=None, max_length=100)
+    airworthiness_certificate_no: str | None = Field(default=None, max_length=100)
+    system_id: int | None = None
+    connection: str | None = Field(default=None, max_length=500)
+    max_takeoff_weight_kg: float
+    max_payload_kg: float
+    tank_l: float
+    battery_mah: int
+    battery_cells: int
+    sprayer_kind: str = Field(max_length=30)
+    sprayer_channel: int | None = None
+    sprayer_pwm_on_us: int | None = None
+    sprayer_pwm_off_us: int | None = None
+    release: str = Field(max_length=20)
+    notes: str = Field(default="", max_length=4000)
+    retired_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    created_at: datetime = Field(sa_column=_utc())
+    updated_at: datetime = Field(sa_column=_utc())
+
+
+class InspectionRow(SQLModel, table=True):
+    """A daily inspection (日常点検記録) of one vehicle."""
+
+    __tablename__ = "inspection"
+
+    id: str = Field(primary_key=True, max_length=36)
+    registration: str = Field(
+        foreign_key="vehicle.registration", ondelete="RESTRICT", index=True, max_length=40
+    )
+    inspected_on: date = Field(index=True)
+    inspector: str = Field(max_length=200)
+    place: str = Field(default="", max_length=500)
+    results: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    remarks: str = Field(default="", max_length=4000)
+    passed: bool
+    created_at: datetime = Field(sa_column=_utc())
+
+
+class FlightLogRow(SQLModel, table=True):
+    """One flight's record (飛行記録); never deleted with its vehicle."""
+
+    __tablename__ = "flight_log"
+    __table_args__ = (
+        CheckConstraint(
+            "flight_time_s >= 0 AND distance_m >= 0 AND items_reached >= 0",
+            name="flight_log_figures",
+        ),
+    )
+
+    flight_id: str = Field(primary_key=True, max_length=36)
+    registration: str = Field(
+        foreign_key="vehicle.registration", ondelete="RESTRICT", index=True, max_length=40
+    )
+    flight_date: date = Field(index=True)
+    pilot: str = Field(max_length=200)
+    pilot_licence_no: str | None = Field(default=None, max_length=100)
+    purpose: str = Field(max_length=30)
+    result: str = Field(index=True, max_length=20)
+    route: str = Field(default="", max_length=2000)
+    permissions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    takeoff_lat: float | None = None
+    takeoff_lon: float | None = None
+    takeoff_address: str | None = Field(default=None, max_length=500)
+    takeoff_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    landing_lat: float | None = None
+    landing_lon: float | None = None
+    landing_address: str | None = Field(default=None, max_length=500)
+    landing_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    flight_time_s: float
+    total_flight_time_s: float | None = None
+    anomalies: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    inspection_id: str | None = Field(
+        default=None, foreign_key="inspection.id", ondelete="RESTRICT", max_length=36
+    )
+    mission_name: str | None = Field(default=None, max_length=500)
+    mission_sha256: str | None = Field(default=None, max_length=64)
+    system_id: int | None = None
+    area_sprayed_ha: float | None = None
+    distance_m: float
+    max_altitude_m: float | None = None
+    battery_used_pct: float | None = None
+    battery_used_mah: float | None = None
+    tank_used_l: float | None = None
+    items_reached: int
+    items_total: int
+    created_at: datetime = Field(sa_column=_utc())
+    updated_at: datetime = Field(sa_column=_utc())
