@@ -2,8 +2,9 @@
 
 Arming needs the pre-arm checks passed (else COMMAND_ACK FAILED and a STATUSTEXT
 "PreArm: ..." saying why) and an armable mode; AUTO is armable only with
-AUTO_OPTIONS bit 0. A forced command (param2 = 21196) skips the checks. Modes that
-need a position (AUTO, GUIDED, LOITER, RTL, BRAKE) are refused without a fix.
+AUTO_OPTIONS bit 0. A forced command (param2 = 21196) skips the checks; other services
+add their own (:attr:`Autopilot.prearm_checks`: the battery and the fence). Modes that
+need a position (AUTO, GUIDED, LOITER, RTL, BRAKE) are refused while the EKF has none.
 SET_MODE is answered with a COMMAND_ACK whose command is SET_MODE's message id
 (11), as ArduPilot does.
 """
@@ -15,14 +16,15 @@ from sim.params import ParamTable
 from sim.state import CopterMode, VehicleState
 from sim.wire import Message, Send, mavlink
 
-__all__ = ["FORCE_MAGIC", "Autopilot"]
+__all__ = ["FORCE_MAGIC", "NEEDS_POSITION", "Autopilot"]
 
 FORCE_MAGIC = 21196.0
 """param2 of COMPONENT_ARM_DISARM that forces arming or disarming past the checks."""
 
-_NEEDS_POSITION = frozenset(
+NEEDS_POSITION = frozenset(
     {CopterMode.AUTO, CopterMode.GUIDED, CopterMode.LOITER, CopterMode.RTL, CopterMode.BRAKE}
 )
+"""The modes that need a position estimate (ArduPilot's ``requires_GPS``)."""
 _NOT_ARMABLE = frozenset({CopterMode.RTL, CopterMode.LAND})
 _ON_GROUND_M = 0.2
 
@@ -42,6 +44,8 @@ class Autopilot:
         self.handlers: dict[str, Callable[[Message], None]] = {"SET_MODE": self.set_mode_message}
         self.on_mode: Callable[[CopterMode], str | None] | None = None
         """Told of each mode change before it is made; a reason (sent as STATUSTEXT) refuses it."""
+        self.prearm_checks: list[Callable[[], str | None]] = []
+        """More pre-arm checks, each giving the reason arming is refused (after "PreArm: ")."""
 
     def _text(self, text: str, severity: int = mavlink.MAV_SEVERITY_CRITICAL) -> None:
         self._send(mavlink.MAVLink_statustext_message(severity, text.encode()))
@@ -84,6 +88,10 @@ class Autopilot:
             return "Need 3D Fix"
         if not self.state.prearm_ok:
             return "EKF3 still initialising"
+        for check in self.prearm_checks:
+            reason = check()
+            if reason is not None:
+                return reason
         return None
 
     def change_mode(self, custom_mode: int) -> int:
@@ -93,7 +101,7 @@ class Autopilot:
         except ValueError:
             self._text(f"Unknown mode {custom_mode}", mavlink.MAV_SEVERITY_WARNING)
             return int(mavlink.MAV_RESULT_FAILED)
-        if mode in _NEEDS_POSITION and not self.state.gps_ok:
+        if mode in NEEDS_POSITION and not self.state.position_ok:
             self._text(f"Mode change to {mode.name} failed: requires position")
             return int(mavlink.MAV_RESULT_FAILED)
         if mode == self.state.mode:

@@ -56,7 +56,9 @@ class SimConfig:
     wall clock) except the transfer timeouts, which belong to the link and run on
     the wall clock. The wind blows ``wind_m_s`` from ``wind_from_deg`` (clockwise
     from north); the tank starts with ``tank_l`` litres (None: full) and the vehicle
-    carries ``payload_kg``.
+    carries ``payload_kg``. The GPS fix wanders ``gps_noise_m`` (one standard deviation
+    per horizontal axis) about the true position, reproducibly from ``seed`` (see
+    :mod:`sim.gps`).
     """
 
     home_lat_deg: float = 34.9283
@@ -82,6 +84,11 @@ class SimConfig:
     airframe: Airframe = field(default_factory=Airframe)
     tank_l: float | None = None
     payload_kg: float = 0.0
+    gps_noise_m: float = 0.5
+    """GPS error, metres, one sigma per horizontal axis: a u-blox M8/M9 class receiver with
+    SBAS in open sky. Only GPS_RAW_INT carries it; navigation uses the EKF's estimate."""
+    seed: int = 0
+    """Seeds the vehicle's random numbers (with its system id, so vehicles differ)."""
 
     def __post_init__(self) -> None:
         checks = {
@@ -97,6 +104,7 @@ class SimConfig:
             "wind_m_s": math.isfinite(self.wind_m_s) and self.wind_m_s >= 0.0,
             "tank_l": self.tank_l is None or 0.0 <= self.tank_l <= self.airframe.tank_capacity_l,
             "payload_kg": math.isfinite(self.payload_kg) and self.payload_kg >= 0.0,
+            "gps_noise_m": math.isfinite(self.gps_noise_m) and self.gps_noise_m >= 0.0,
         }
         for name, ok in checks.items():
             if not ok:

@@ -8,6 +8,10 @@ each service's ``handlers``.
 
     async with SimVehicle(SimConfig(port=0)) as vehicle:
         print(vehicle.port)  # connect a ground station to tcp:127.0.0.1:<port>
+        vehicle.inject("gust:8@270:30")  # a fault, while it runs (see sim.faults)
+
+The failsafes (:mod:`sim.failsafe`) and the fault timers (:mod:`sim.injector`) run on
+simulated time, stepped with the flight model.
 """
 
 import asyncio
@@ -21,7 +25,10 @@ from sim.autopilot import Autopilot
 from sim.commands import CommandService
 from sim.config import SimConfig
 from sim.errors import EndpointError
+from sim.failsafe import FailsafeService
+from sim.faults import Fault, FaultKind
 from sim.flight import FlightController
+from sim.injector import FaultInjector
 from sim.mission_items import MissionKind
 from sim.mission_transfer import MissionService, MissionStore
 from sim.params import ParamService, ParamTable
@@ -73,12 +80,18 @@ class SimVehicle:
             self.autopilot.change_mode, self.commands,
         )  # fmt: skip
         self.autopilot.on_mode = self.flight.enter_mode
+        self.failsafe = FailsafeService(
+            self.state, self.params, self.missions, self.autopilot, self.flight, self.send
+        )
+        self.faults = FaultInjector(self.state, self.params, self.flight, self._set_link)
         self._handlers: dict[str, Callable[[Message], None]] = {
             **self._param_service.handlers,
             **self._mission_service.handlers,
             **self.commands.handlers,
             **self.autopilot.handlers,
             **self.flight.handlers,
+            **self.failsafe.handlers,
+            "HEARTBEAT": self._heartbeat,
             "REQUEST_DATA_STREAM": self._request_data_stream,
         }
         self._server: asyncio.Server | None = None
@@ -179,6 +192,47 @@ class SimVehicle:
     ) -> None:
         await self.stop()
 
+    # -- faults --------------------------------------------------------------------------
+
+    def inject(self, fault: Fault | str) -> None:
+        """Put ``fault`` (a :mod:`sim.faults` value or its text form, e.g. ``"link-cut:30"``)
+        into the vehicle now, at the simulated time the wall clock has reached.
+
+        Raises
+        ------
+        ValueError
+            The text names no fault, or the motor is not one the frame has.
+        """
+        self._catch_up()
+        self.faults.inject(fault)
+
+    def clear(self, kind: FaultKind | str) -> bool:
+        """End the fault of ``kind`` (e.g. ``"gust"``) now; False if none was in force.
+
+        Raises
+        ------
+        ValueError
+            ``kind`` names no kind of fault.
+        """
+        self._catch_up()
+        return self.faults.clear(kind)
+
+    def _set_link(self, up: bool) -> None:
+        self.link_up = up
+
+    def _sim_time_s(self) -> float:
+        """Simulated seconds since start that the wall clock has reached."""
+        if self._server is None:  # not started: time stands still
+            return self.state.time_s
+        return (self._clock() - self._started_s) * self.config.speedup
+
+    def _catch_up(self) -> None:
+        self.flight.advance_to(max(self.state.time_s, self._sim_time_s()))
+
+    def _heartbeat(self, message: Message) -> None:
+        # stamped with the simulated time it arrived at, not that of the last step
+        self.failsafe.heartbeat(message, max(self.state.time_s, self._sim_time_s()))
+
     # -- sending -------------------------------------------------------------------------
 
     def send(self, message: Message) -> None:
@@ -212,7 +266,7 @@ class SimVehicle:
         """One step: fly on to the simulated time now, retry transfers, send what telemetry
         is due."""
         now = self._clock()
-        self.flight.advance_to((now - self._started_s) * self.config.speedup)
+        self.flight.advance_to(max(self.state.time_s, self._sim_time_s()))
         self._mission_service.tick()
         if not self.connected:
             return

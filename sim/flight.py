@@ -7,12 +7,20 @@ moves the vehicle; the battery and the tank drain; the state the telemetry reads
 is written. Touching down at the end of a landing disarms, as ArduPilot does. The
 sprayer stops on entering RTL or LAND and on disarming.
 
+Faults change the flying: a gust adds to the wind; a quadcopter that has lost a motor
+tumbles down (:func:`sim.physics.tumble`) whatever it was doing; while the GPS is lost
+the vehicle flies on its EKF's dead-reckoned position, which cannot see the wind, so
+it really drifts downwind of where it believes it is (:attr:`VehicleState.true_lat_deg`)
+until a fix returns and the estimate jumps back to the truth. The failsafes and the
+fault timers are told of every step through :attr:`FlightController.after_step`.
+
 Simulated time is advanced in steps of at most :data:`MAX_STEP_S`, so the result does
 not depend on how often the endpoint's loop runs or how fast ``speedup`` makes it.
 """
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
 
 from sim.commands import CommandRequest, CommandService
 from sim.config import SimConfig
@@ -23,7 +31,7 @@ from sim.mission_transfer import MissionStore
 from sim.nav import Climb, FlyTo, Hover, Land, RtlSettings, Task, rtl
 from sim.params import ParamTable
 from sim.payload import PayloadService
-from sim.physics import Goal, Limits, LocalFrame, Motion, Wind, fly
+from sim.physics import CALM, Goal, Limits, LocalFrame, Motion, Wind, fly, tumble
 from sim.state import CopterMode, VehicleState
 from sim.wire import Message, Send, mavlink
 
@@ -35,7 +43,8 @@ MAX_STEP_S = 0.05
 _G = 9.80665
 _DRAG_PER_S = 0.5  # lean per airspeed: tan(lean) = drag * v / g
 _FALLING = Limits(descent_m_s=20.0, accel_z_m_s2=_G)
-_HOLDING = frozenset({CopterMode.STABILIZE, CopterMode.LOITER, CopterMode.BRAKE})
+_TUMBLING_DEG = 60.0  # the attitude of a quadcopter spinning down on three motors
+_TIPPED_DEG = 90.0  # lying on its side after it came down
 ACCEPTED = int(mavlink.MAV_RESULT_ACCEPTED)
 FAILED = int(mavlink.MAV_RESULT_FAILED)
 
@@ -87,6 +96,17 @@ class FlightController:
         """What the vehicle does in the modes other than AUTO."""
         self.speed_m_s: float | None = None
         """DO_CHANGE_SPEED's horizontal speed, m/s (None: WPNAV_SPEED)."""
+        self.gust: Wind = CALM
+        """Wind on top of the steady wind (a fault)."""
+        self.motor_failed = False
+        """A motor has stopped and the frame cannot fly without it (a fault)."""
+        self.tipped_over = False
+        """It came down out of control and lies on its side."""
+        self.land_pause_s = 0.0
+        """Seconds the next LAND holds its height before descending (failsafes set it)."""
+        self.after_step: list[Callable[[float], None]] = []
+        """Called with the step's length after every step (failsafes, fault timers)."""
+        self._drift_n_m = self._drift_e_m = 0.0  # truth less the EKF's dead-reckoned estimate
         if commands is not None:
             for command, handler in {
                 mavlink.MAV_CMD_NAV_TAKEOFF: self._takeoff,
@@ -117,6 +137,8 @@ class FlightController:
         p = self._params.get
         radius_m = max(p("WPNAV_RADIUS") / 100.0, 0.05)
         rtl_speed = p("RTL_SPEED") or p("WPNAV_SPEED")
+        fenced = p("FENCE_ENABLE") == 1.0 and int(p("FENCE_TYPE")) & 1
+        ceiling = p("FENCE_ALT_MAX") - p("FENCE_MARGIN") if fenced else None
         return NavSettings(
             frame=self.frame,
             home_amsl_m=self._config.home_amsl_m,
@@ -129,6 +151,7 @@ class FlightController:
                 radius_m=radius_m,
                 land_fast_m_s=(p("LAND_SPEED_HIGH") or p("WPNAV_SPEED_DN")) / 100.0,
                 land_slow_m_s=max(p("LAND_SPEED"), 30.0) / 100.0,
+                ceiling_m=ceiling,
             ),
         )
 
@@ -157,8 +180,9 @@ class FlightController:
             r = self.nav_settings().rtl
             stop = m.stopping_point(self.limits().accel_m_s2)
             self.task = Land(
-                stop.north_m, stop.east_m, fast_m_s=r.land_fast_m_s, slow_m_s=r.land_slow_m_s
-            )
+                stop.north_m, stop.east_m, fast_m_s=r.land_fast_m_s, slow_m_s=r.land_slow_m_s,
+                pause_s=self.land_pause_s, hold_up_m=m.up_m,
+            )  # fmt: skip
         else:
             if mode == CopterMode.GUIDED:
                 self.speed_m_s = None
@@ -245,6 +269,10 @@ class FlightController:
             self.step(dt, settings)  # limits read each step: a DO_CHANGE_SPEED acts at once
         s.time_s = time_s
 
+    def wind_now(self) -> Wind:
+        """The wind blowing now: the steady wind and any gust."""
+        return self.wind if self.gust is CALM else self.wind.plus(self.gust)
+
     def active_task(self) -> Task | None:
         """What the vehicle is doing in its mode."""
         return self.runner.task if self.state.mode == CopterMode.AUTO else self.task
@@ -252,14 +280,22 @@ class FlightController:
     def step(self, dt_s: float, settings: NavSettings) -> None:
         """One step of ``dt_s`` seconds: the task, the flight model, energy, the state."""
         s = self.state
-        task = self.active_task() if s.armed else None
-        if s.armed:
+        wind = self.wind_now()
+        felt = CALM if s.gps_lost else wind  # dead reckoning flies as if the air were still
+        out_of_control = s.armed and self.motor_failed
+        task = self.active_task() if s.armed and not out_of_control else None
+        airborne = not self.motion.on_ground
+        if out_of_control:
+            self.motion = tumble(self.motion, dt_s, felt)
+            self.tipped_over = self.tipped_over or (airborne and self.motion.on_ground)
+        elif s.armed:
             limits = self.limits()
             goal = self.motion.here() if task is None else task.goal(self.motion)
             flying = limits if task is None else task.limits(limits, self.motion)
-            self.motion = fly(self.motion, goal, flying, dt_s, self.wind)
-        elif not self.motion.on_ground:  # disarmed in the air: it falls
-            self.motion = fly(self.motion, self.motion.here(-1.0), _FALLING, dt_s, self.wind)
+            self.motion = fly(self.motion, goal, flying, dt_s, felt)
+        elif airborne:  # disarmed in the air: it falls
+            self.motion = fly(self.motion, self.motion.here(-1.0), _FALLING, dt_s, felt)
+        self._dead_reckon(wind, dt_s, airborne=airborne)
         if task is not None:
             landing = task.landing
             if s.mode == CopterMode.AUTO:
@@ -271,6 +307,25 @@ class FlightController:
         if not s.armed and (s.sprayer_on or s.servo_pump_pct > 0.0):
             self.payload.stop()
         self._account(dt_s, landing=task is not None and task.landing)
+        for hook in self.after_step:
+            hook(dt_s)
+
+    def _dead_reckon(self, wind: Wind, dt_s: float, *, airborne: bool) -> None:
+        """Keep the truth apart from the estimate while the GPS is lost; join them again (the
+        EKF resets to the GPS) once it is back."""
+        if self.state.gps_lost:
+            if airborne:
+                self._drift_n_m += wind.north_m_s * dt_s
+                self._drift_e_m += wind.east_m_s * dt_s
+            return
+        if self._drift_n_m or self._drift_e_m:
+            m = self.motion
+            self.motion = replace(
+                m, north_m=m.north_m + self._drift_n_m, east_m=m.east_m + self._drift_e_m,
+                vn_m_s=m.air_n_m_s + wind.north_m_s if not m.on_ground else 0.0,
+                ve_m_s=m.air_e_m_s + wind.east_m_s if not m.on_ground else 0.0,
+            )  # fmt: skip
+            self._drift_n_m = self._drift_e_m = 0.0
 
     def _account(self, dt_s: float, *, landing: bool) -> None:
         s, m, frame = self.state, self.motion, self._config.airframe
@@ -290,6 +345,9 @@ class FlightController:
         s.tank_l = drain_tank(s.tank_l, spray_flow_l_min(frame, s.pump_pct), dt_s)
         s.throttle_pct = throttle_pct(frame, mass_kg=mass, armed=s.armed, airborne=airborne)
         s.lat_deg, s.lon_deg = self.frame.to_global(m.north_m, m.east_m)
+        s.true_lat_deg, s.true_lon_deg = self.frame.to_global(
+            m.north_m + self._drift_n_m, m.east_m + self._drift_e_m
+        )
         s.alt_m = m.up_m
         s.vn_m_s, s.ve_m_s, s.vd_m_s = m.vn_m_s, m.ve_m_s, -m.vu_m_s
         s.heading_deg, s.yaw_rate_deg_s, s.airspeed_m_s = (
@@ -303,6 +361,11 @@ class FlightController:
         tilt = _DRAG_PER_S / _G if airborne else 0.0
         s.pitch_deg = -math.degrees(math.atan(tilt * forward))
         s.roll_deg = math.degrees(math.atan(tilt * right))
+        s.attitude_error_deg = 0.0
+        if self.tipped_over or (s.armed and self.motor_failed):
+            s.roll_deg = _TIPPED_DEG if self.tipped_over else _TUMBLING_DEG
+            s.pitch_deg = 0.0
+            s.attitude_error_deg = s.roll_deg if s.armed else 0.0
         if not airborne:
             s.landed_state = mavlink.MAV_LANDED_STATE_ON_GROUND
         elif landing:

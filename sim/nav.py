@@ -119,26 +119,41 @@ class FlyTo(Task):
 class Land(Task):
     """Descend where the vehicle is (or at ``north_m``, ``east_m``) until it touches down.
 
-    Faster than ``slow_m_s`` (LAND_SPEED) only above :data:`LAND_ALT_LOW_M`.
+    Faster than ``slow_m_s`` (LAND_SPEED) only above :data:`LAND_ALT_LOW_M`. With
+    ``pause_s`` it first holds its height that long (ArduPilot's land with pause, which
+    failsafes use, gives a pilot four seconds to take over).
     """
 
     @property
     def landing(self) -> bool:
         return True
 
-    def __init__(self, north_m: float, east_m: float, *, fast_m_s: float, slow_m_s: float) -> None:
+    def __init__(
+        self,
+        north_m: float,
+        east_m: float,
+        *,
+        fast_m_s: float,
+        slow_m_s: float,
+        pause_s: float = 0.0,
+        hold_up_m: float = 0.0,
+    ) -> None:
         self.point = Goal(north_m=north_m, east_m=east_m, up_m=-1.0)
         self.fast_m_s = fast_m_s
         self.slow_m_s = slow_m_s
+        self.pause_s = pause_s
+        self._hold = Goal(north_m=north_m, east_m=east_m, up_m=hold_up_m)
+        self.paused_s = 0.0
 
     def goal(self, motion: Motion) -> Goal:
-        return self.point
+        return self._hold if self.paused_s < self.pause_s else self.point
 
     def limits(self, base: Limits, motion: Motion) -> Limits:
         descent = self.fast_m_s if motion.up_m > LAND_ALT_LOW_M else self.slow_m_s
         return replace(base, descent_m_s=descent)
 
     def update(self, motion: Motion, dt_s: float) -> bool:
+        self.paused_s += dt_s
         return motion.on_ground
 
 
@@ -192,6 +207,8 @@ class RtlSettings:
         Arrival radius above home, m (WPNAV_RADIUS).
     land_fast_m_s, land_slow_m_s
         Descent speeds above and below :data:`LAND_ALT_LOW_M`, m/s.
+    ceiling_m
+        The highest it may return at, m (an altitude fence less its margin), or None.
     """
 
     alt_m: float
@@ -200,12 +217,19 @@ class RtlSettings:
     radius_m: float
     land_fast_m_s: float
     land_slow_m_s: float
+    ceiling_m: float | None = None
 
 
 def rtl(motion: Motion, settings: RtlSettings) -> Chain:
-    """ArduPilot's return to launch: climb to RTL_ALT (if lower), fly home, loiter, land."""
+    """ArduPilot's return to launch: climb to RTL_ALT (if lower), fly home, loiter, land.
+
+    Under an altitude fence it returns no higher than the fence less its margin, even if
+    that means coming down first (ArduPilot lowers the return target the same way).
+    """
     s = settings
     return_m = max(s.alt_m, motion.up_m)
+    if s.ceiling_m is not None:
+        return_m = max(0.0, min(return_m, s.ceiling_m))
     home = Goal(north_m=0.0, east_m=0.0, up_m=return_m)
     return Chain(
         motion,

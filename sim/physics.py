@@ -28,6 +28,7 @@ __all__ = [
     "Wind",
     "fly",
     "sqrt_speed",
+    "tumble",
 ]
 
 EARTH_RADIUS_M = 6_378_137.0
@@ -36,6 +37,7 @@ EARTH_RADIUS_M = 6_378_137.0
 POSITION_GAIN = 2.0
 """Proportional gain of the position controller near its goal, 1/s."""
 
+_DRAG_PER_S = 0.5  # an uncontrolled airframe's speed through the air halves in about 1.4 s
 _FACE_GOAL_M = 2.0  # nearer than this the vehicle keeps its heading (ArduPilot: WP_YAW_BEHAVIOR)
 
 
@@ -102,6 +104,19 @@ class Wind:
     def east_m_s(self) -> float:
         """The air's velocity eastwards, m/s."""
         return -self.speed_m_s * math.sin(math.radians(self.from_deg))
+
+    def plus(self, other: "Wind") -> "Wind":
+        """The two winds blowing together (their velocities added).
+
+        >>> w = Wind(speed_m_s=3.0, from_deg=0.0).plus(Wind(speed_m_s=4.0, from_deg=90.0))
+        >>> round(w.speed_m_s, 6), round(w.from_deg, 2)
+        (5.0, 53.13)
+        """
+        north, east = self.north_m_s + other.north_m_s, self.east_m_s + other.east_m_s
+        speed = math.hypot(north, east)
+        if speed < 1e-12:
+            return CALM
+        return Wind(speed_m_s=speed, from_deg=math.degrees(math.atan2(-east, -north)) % 360.0)
 
 
 CALM = Wind()
@@ -305,4 +320,50 @@ def fly(motion: Motion, goal: Goal, limits: Limits, dt_s: float, wind: Wind = CA
         north_m=motion.north_m + vn * dt_s, east_m=motion.east_m + ve * dt_s, up_m=up,
         air_n_m_s=air_n, air_e_m_s=air_e, vn_m_s=vn, ve_m_s=ve, vu_m_s=vu,
         heading_deg=heading, yaw_rate_deg_s=rate,
+    )  # fmt: skip
+
+
+TUMBLE_ACCEL_M_S2 = 7.0
+"""Downward acceleration of a quadcopter that has lost a motor (the others still push, but
+it spins and tilts), m/s²."""
+
+TUMBLE_SPEED_M_S = 15.0
+"""The fastest it falls (drag), m/s."""
+
+_TUMBLE_YAW_RATE_DEG_S = 360.0  # the unbalanced torque spins it
+
+
+def tumble(motion: Motion, dt_s: float, wind: Wind = CALM) -> Motion:
+    """Move an uncontrolled vehicle on by ``dt_s``: it falls, spinning, and drifts with the air.
+
+    Its speed through the air dies away (drag), so over the ground it goes with the wind;
+    on the ground it stays where it came down.
+
+    >>> m = tumble(Motion(up_m=20.0), 1.0)
+    >>> round(m.up_m, 1), round(m.vu_m_s, 1)
+    (13.0, -7.0)
+
+    Raises
+    ------
+    ValueError
+        ``dt_s`` is not positive.
+    """
+    if not dt_s > 0.0:
+        raise ValueError(f"time step {dt_s} s must be positive")
+    if motion.up_m <= 0.0:
+        return Motion(
+            north_m=motion.north_m, east_m=motion.east_m, air_n_m_s=-wind.north_m_s,
+            air_e_m_s=-wind.east_m_s, heading_deg=motion.heading_deg,
+        )  # fmt: skip
+    vu = max(-TUMBLE_SPEED_M_S, motion.vu_m_s - TUMBLE_ACCEL_M_S2 * dt_s)
+    up = max(0.0, motion.up_m + vu * dt_s)
+    keep = math.exp(-_DRAG_PER_S * dt_s)
+    air_n, air_e = motion.air_n_m_s * keep, motion.air_e_m_s * keep
+    vn, ve = air_n + wind.north_m_s, air_e + wind.east_m_s
+    spin = _TUMBLE_YAW_RATE_DEG_S if up > 0.0 else 0.0
+    return Motion(
+        north_m=motion.north_m + vn * dt_s, east_m=motion.east_m + ve * dt_s, up_m=up,
+        air_n_m_s=air_n, air_e_m_s=air_e, vn_m_s=vn, ve_m_s=ve,
+        vu_m_s=vu if up > 0.0 else 0.0,
+        heading_deg=(motion.heading_deg + spin * dt_s) % 360.0, yaw_rate_deg_s=spin,
     )  # fmt: skip

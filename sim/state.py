@@ -12,11 +12,21 @@ does I/O or reads a clock.
 """
 
 from dataclasses import dataclass, field
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 from sim.config import SimConfig
+from sim.faults import FaultRecord
 
-__all__ = ["CopterMode", "Home", "SprayEvent", "VehicleState"]
+__all__ = [
+    "BatteryLevel",
+    "CopterMode",
+    "FailsafeEvent",
+    "FailsafeKind",
+    "FenceStatus",
+    "Home",
+    "SprayEvent",
+    "VehicleState",
+]
 
 
 class CopterMode(IntEnum):
@@ -49,6 +59,48 @@ class SprayEvent:
     on: bool
 
 
+class BatteryLevel(IntEnum):
+    """A battery failsafe level, as AP_BattMonitor orders them (higher is worse)."""
+
+    NONE = 0
+    LOW = 1
+    CRITICAL = 2
+
+
+class FailsafeKind(StrEnum):
+    """What set a failsafe off."""
+
+    BATTERY_LOW = "battery-low"
+    BATTERY_CRITICAL = "battery-critical"
+    GCS = "gcs"
+    FENCE = "fence"
+    EKF = "ekf"
+    CRASH = "crash"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FailsafeEvent:
+    """A failsafe of ``kind`` at simulated ``time_s``, and what the vehicle did: the mode it
+    changed to (``"RTL"``, ``"LAND"``, ``"BRAKE"``), ``"disarm"``, ``"none"`` (nothing, or
+    told to carry on), or ``"cleared"`` when the condition went away."""
+
+    time_s: float
+    kind: FailsafeKind
+    action: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FenceStatus:
+    """The geofence as SYS_STATUS and FENCE_STATUS report it (FENCE_TYPE bits: 1 ceiling,
+    2 circle, 4 zones)."""
+
+    present: int = 0
+    enabled: int = 0
+    breaches: int = 0
+    breach_count: int = 0
+    breach_time_s: float = 0.0
+
+
 @dataclass(kw_only=True, slots=True)
 class VehicleState:
     """The autopilot's state at simulated time ``time_s`` (seconds since start).
@@ -56,7 +108,11 @@ class VehicleState:
     Attributes
     ----------
     lat_deg, lon_deg
-        Position, WGS84 degrees.
+        Position as the autopilot estimates it (its EKF), WGS84 degrees: what it reports
+        and navigates by.
+    true_lat_deg, true_lon_deg
+        Where the vehicle really is; differs from the estimate only while the GPS is lost
+        (dead reckoning cannot see the wind, so the vehicle drifts with it).
     alt_m
         Altitude above home, metres.
     vn_m_s, ve_m_s, vd_m_s
@@ -80,6 +136,16 @@ class VehicleState:
         MAV_LANDED_STATE (on ground, taking off, in air, landing).
     spray_log
         Every switch of the sprayer, in order.
+    gps_lost, position_lost
+        The GPS has no fix (a fault); the EKF has no position any more (dead reckoning ran
+        out after the fix was lost).
+    battery_failsafe, gcs_failsafe, ekf_failsafe, fence
+        The failsafes' states (the battery's level is latched: it never goes back).
+    attitude_error_deg
+        How far the attitude is from the one wanted, degrees (large only out of control).
+    fault_log, failsafe_log
+        Every fault injected and cleared, and every failsafe, in order (for scoring
+        reaction times; nothing of these is sent over MAVLink).
     """
 
     config: SimConfig
@@ -111,6 +177,17 @@ class VehicleState:
     landed_state: int = 1  # MAV_LANDED_STATE_ON_GROUND
     mission_seq: int = 0
     spray_log: list[SprayEvent] = field(default_factory=list)
+    true_lat_deg: float = 0.0
+    true_lon_deg: float = 0.0
+    gps_lost: bool = False
+    position_lost: bool = False
+    battery_failsafe: BatteryLevel = BatteryLevel.NONE
+    gcs_failsafe: bool = False
+    ekf_failsafe: bool = False
+    fence: FenceStatus = FenceStatus()
+    attitude_error_deg: float = 0.0
+    fault_log: list[FaultRecord] = field(default_factory=list)
+    failsafe_log: list[FailsafeEvent] = field(default_factory=list)
 
     @classmethod
     def at_start(cls, config: SimConfig) -> "VehicleState":
@@ -119,14 +196,22 @@ class VehicleState:
             config=config,
             lat_deg=config.home_lat_deg,
             lon_deg=config.home_lon_deg,
+            true_lat_deg=config.home_lat_deg,
+            true_lon_deg=config.home_lon_deg,
             tank_l=config.airframe.tank_capacity_l if config.tank_l is None else config.tank_l,
             payload_kg=config.payload_kg,
         )
 
     @property
     def gps_ok(self) -> bool:
-        """A 3D fix: position and home are known."""
-        return self.time_s >= self.config.gps_delay_s
+        """The GPS has a 3D fix (after start-up, unless it has been lost)."""
+        return self.time_s >= self.config.gps_delay_s and not self.gps_lost
+
+    @property
+    def position_ok(self) -> bool:
+        """The EKF has a position (modes that need one can be entered): from the first fix
+        on, unless dead reckoning ran out after losing it."""
+        return self.time_s >= self.config.gps_delay_s and not self.position_lost
 
     @property
     def prearm_ok(self) -> bool:
@@ -135,8 +220,8 @@ class VehicleState:
 
     @property
     def home(self) -> Home | None:
-        """Home, once the GPS has a fix (ArduPilot sets it then)."""
-        if not self.gps_ok:
+        """Home, once the GPS has had a fix (ArduPilot sets it then, and keeps it)."""
+        if self.time_s < self.config.gps_delay_s:
             return None
         cfg = self.config
         return Home(lat_deg=cfg.home_lat_deg, lon_deg=cfg.home_lon_deg, amsl_m=cfg.home_amsl_m)

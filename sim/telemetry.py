@@ -4,12 +4,21 @@ ArduPilot sends HEARTBEAT once a second whatever is asked, and the rest at rates
 ground station sets per message (SET_MESSAGE_INTERVAL, in microseconds) or per
 group (REQUEST_DATA_STREAM, in Hz). HOME_POSITION goes out when home is first set
 and on request unless an interval is set for it.
+
+The failsafes show as ArduPilot shows them: SYS_STATUS marks the battery unhealthy
+once a battery failsafe has triggered, the GPS while it has no fix, the AHRS during an
+EKF failsafe and the geofence while it is breached; BATTERY_STATUS carries the charge
+state (OK, LOW, CRITICAL); FENCE_STATUS goes out while a fence is enabled. GPS_RAW_INT
+is the receiver's own noisy fix (:mod:`sim.gps`); GLOBAL_POSITION_INT is the EKF's
+estimate, and ArduPilot keeps sending it (stale, dead-reckoned) when the fix is lost.
 """
 
 import math
 from collections.abc import Callable
 
-from sim.state import CopterMode, VehicleState
+from sim.gps import SATELLITES, VERTICAL_RATIO, GpsReceiver
+from sim.physics import LocalFrame
+from sim.state import BatteryLevel, CopterMode, VehicleState
 from sim.wire import Message, mavlink
 
 __all__ = ["DEFAULT_INTERVALS_S", "STREAM_GROUPS", "StreamSchedule", "Telemetry"]
@@ -23,6 +32,8 @@ DEFAULT_INTERVALS_S: dict[int, float | None] = {
     mavlink.MAVLINK_MSG_ID_VFR_HUD: 0.25,
     mavlink.MAVLINK_MSG_ID_BATTERY_STATUS: 1.0,
     mavlink.MAVLINK_MSG_ID_EXTENDED_SYS_STATE: 1.0,
+    mavlink.MAVLINK_MSG_ID_GPS_RAW_INT: 1.0,
+    mavlink.MAVLINK_MSG_ID_FENCE_STATUS: 1.0,
     mavlink.MAVLINK_MSG_ID_HOME_POSITION: None,
 }
 """Seconds between messages before anyone asks otherwise; None: only on request."""
@@ -32,6 +43,8 @@ STREAM_GROUPS: dict[int, tuple[int, ...]] = {
         mavlink.MAVLINK_MSG_ID_SYS_STATUS,
         mavlink.MAVLINK_MSG_ID_MISSION_CURRENT,
         mavlink.MAVLINK_MSG_ID_EXTENDED_SYS_STATE,
+        mavlink.MAVLINK_MSG_ID_GPS_RAW_INT,
+        mavlink.MAVLINK_MSG_ID_FENCE_STATUS,
     ),
     mavlink.MAV_DATA_STREAM_POSITION: (mavlink.MAVLINK_MSG_ID_GLOBAL_POSITION_INT,),
     mavlink.MAV_DATA_STREAM_EXTRA1: (mavlink.MAVLINK_MSG_ID_ATTITUDE,),
@@ -56,6 +69,12 @@ _SENSORS = (
     | mavlink.MAV_SYS_STATUS_SENSOR_BATTERY
     | mavlink.MAV_SYS_STATUS_PREARM_CHECK
 )
+_CHARGE_STATES = {
+    BatteryLevel.NONE: mavlink.MAV_BATTERY_CHARGE_STATE_OK,
+    BatteryLevel.LOW: mavlink.MAV_BATTERY_CHARGE_STATE_LOW,
+    BatteryLevel.CRITICAL: mavlink.MAV_BATTERY_CHARGE_STATE_CRITICAL,
+}
+_UNKNOWN_DOP = 65535
 _GPS_MODES = frozenset(
     {CopterMode.AUTO, CopterMode.GUIDED, CopterMode.LOITER, CopterMode.RTL, CopterMode.BRAKE}
 )
@@ -130,6 +149,10 @@ class Telemetry:
     def __init__(self, state: VehicleState, mission_total: Callable[[], int]) -> None:
         self.state = state
         self._mission_total = mission_total
+        cfg = state.config
+        self.gps = GpsReceiver(noise_m=cfg.gps_noise_m, seed=f"{cfg.seed}:{cfg.system_id}")
+        """The GPS receiver whose fixes GPS_RAW_INT reports."""
+        self._last_fix: tuple[int, int, int] | None = None
         self._builders: dict[int, Callable[[], Message | None]] = {
             mavlink.MAVLINK_MSG_ID_HEARTBEAT: self.heartbeat,
             mavlink.MAVLINK_MSG_ID_SYS_STATUS: self.sys_status,
@@ -140,6 +163,8 @@ class Telemetry:
             mavlink.MAVLINK_MSG_ID_VFR_HUD: self.vfr_hud,
             mavlink.MAVLINK_MSG_ID_BATTERY_STATUS: self.battery_status,
             mavlink.MAVLINK_MSG_ID_EXTENDED_SYS_STATE: self.extended_sys_state,
+            mavlink.MAVLINK_MSG_ID_GPS_RAW_INT: self.gps_raw_int,
+            mavlink.MAVLINK_MSG_ID_FENCE_STATUS: self.fence_status,
         }
 
     def build(self, msg_id: int) -> Message | None:
@@ -166,16 +191,26 @@ class Telemetry:
         )
 
     def sys_status(self) -> Message:
-        """SYS_STATUS: sensors (the pre-arm bit healthy once arming is allowed) and battery."""
+        """SYS_STATUS: sensors (the pre-arm bit healthy once arming is allowed, the failsafes'
+        sensors unhealthy while they are on) and battery."""
         s = self.state
-        health = _SENSORS
-        if not s.gps_ok:
-            health &= ~mavlink.MAV_SYS_STATUS_SENSOR_GPS
-        if not s.prearm_ok:
-            health &= ~mavlink.MAV_SYS_STATUS_PREARM_CHECK
+        present = enabled = health = _SENSORS
+        for bad, bit in (
+            (not s.gps_ok, mavlink.MAV_SYS_STATUS_SENSOR_GPS),
+            (not s.prearm_ok, mavlink.MAV_SYS_STATUS_PREARM_CHECK),
+            (s.battery_failsafe != BatteryLevel.NONE, mavlink.MAV_SYS_STATUS_SENSOR_BATTERY),
+            (s.ekf_failsafe or s.position_lost, mavlink.MAV_SYS_STATUS_AHRS),
+        ):
+            if bad:
+                health &= ~bit
+        fence = mavlink.MAV_SYS_STATUS_GEOFENCE
+        if s.fence.present:
+            present |= fence
+            enabled |= fence if s.fence.enabled else 0
+            health |= fence if not s.fence.breaches else 0
         return mavlink.MAVLink_sys_status_message(
-            _SENSORS,
-            _SENSORS,
+            present,
+            enabled,
             health,
             250,  # load, per mille
             round(s.battery_v * 1000.0),
@@ -190,9 +225,10 @@ class Telemetry:
         )
 
     def global_position_int(self) -> Message | None:
-        """GLOBAL_POSITION_INT, once there is a fix: e7 degrees, mm, cm/s, centidegrees."""
+        """GLOBAL_POSITION_INT, the EKF's estimate once there has been a fix: e7 degrees, mm,
+        cm/s, centidegrees."""
         s = self.state
-        if not s.gps_ok:
+        if s.home is None:
             return None
         return mavlink.MAVLink_global_position_int_message(
             s.boot_ms,
@@ -256,11 +292,61 @@ class Telemetry:
         return mavlink.MAVLink_battery_status_message(
             0, mavlink.MAV_BATTERY_FUNCTION_ALL, mavlink.MAV_BATTERY_TYPE_LIPO, 32767,
             voltages, round(s.battery_a * 100.0), round(s.battery_mah), -1,
-            round(s.battery_pct),
+            round(s.battery_pct), 0, _CHARGE_STATES[s.battery_failsafe],
         )  # fmt: skip
 
     def extended_sys_state(self) -> Message:
         """EXTENDED_SYS_STATE: a multicopter, and whether it is on the ground or flying."""
         return mavlink.MAVLink_extended_sys_state_message(
             mavlink.MAV_VTOL_STATE_MC, self.state.landed_state
+        )
+
+    def gps_raw_int(self) -> Message:
+        """GPS_RAW_INT: the receiver's latest fix, noise and all (e7 degrees, mm above mean
+        sea level, HDOP and VDOP * 100, cm/s, centidegrees, and accuracies in mm); without a
+        fix, NO_FIX and no satellites, with the last position it had."""
+        s = self.state
+        time_s = self.gps.fix_time_s(s.time_s)
+        if not s.gps_ok:
+            lat, lon, alt_mm = (0, 0, 0) if s.home is None else self._last_fix or self._here()
+            return mavlink.MAVLink_gps_raw_int_message(
+                round(time_s * 1e6), mavlink.GPS_FIX_TYPE_NO_FIX, lat, lon, alt_mm,
+                _UNKNOWN_DOP, _UNKNOWN_DOP, 0, 0, 0,
+            )  # fmt: skip
+        error = self.gps.error_at(s.time_s)
+        truth = LocalFrame(lat0_deg=s.true_lat_deg, lon0_deg=s.true_lon_deg)
+        lat_deg, lon_deg = truth.to_global(error.north_m, error.east_m)
+        alt_mm = round((s.amsl_m + error.up_m) * 1e3)
+        self._last_fix = (round(lat_deg * 1e7), round(lon_deg * 1e7), alt_mm)
+        hdop = self.gps.hdop
+        course = math.degrees(math.atan2(s.ve_m_s, s.vn_m_s)) % 360.0
+        return mavlink.MAVLink_gps_raw_int_message(
+            round(time_s * 1e6), mavlink.GPS_FIX_TYPE_3D_FIX, *self._last_fix,
+            round(hdop * 100.0), round(hdop * VERTICAL_RATIO * 100.0),
+            round(math.hypot(s.vn_m_s, s.ve_m_s) * 100.0), round(course * 100.0) % 36000,
+            SATELLITES, 0, round(self.gps.noise_m * 1000.0),
+            round(self.gps.noise_m * VERTICAL_RATIO * 1000.0),
+        )  # fmt: skip
+
+    def _here(self) -> tuple[int, int, int]:
+        s = self.state
+        return round(s.lat_deg * 1e7), round(s.lon_deg * 1e7), round(s.amsl_m * 1e3)
+
+    def fence_status(self) -> Message | None:
+        """FENCE_STATUS while a fence is enabled: breached or not, how often, which kind
+        (MAXALT for the ceiling, BOUNDARY for the circle and the zones) and since when."""
+        fence = self.state.fence
+        if not fence.enabled:
+            return None
+        if fence.breaches & 1:
+            kind = mavlink.FENCE_BREACH_MAXALT
+        elif fence.breaches:
+            kind = mavlink.FENCE_BREACH_BOUNDARY
+        else:
+            kind = mavlink.FENCE_BREACH_NONE
+        return mavlink.MAVLink_fence_status_message(
+            1 if fence.breaches else 0,
+            min(fence.breach_count, 65535),
+            kind,
+            int(fence.breach_time_s * 1000.0) % 2**32,
         )

@@ -1,5 +1,6 @@
-"""A simulated vehicle without sockets: the state, services and flight controller wired as the
-endpoint wires them, with sent messages collected in a list and time moved on by hand."""
+"""A simulated vehicle without sockets: the state, services, flight controller, failsafes and
+fault injector wired as the endpoint wires them, with sent messages collected in a list and
+time moved on by hand."""
 
 from collections.abc import Sequence
 from typing import Any
@@ -10,6 +11,8 @@ from sim import (
     Autopilot,
     CommandRequest,
     CommandService,
+    FailsafeService,
+    FaultInjector,
     MissionStore,
     ParamTable,
     SimConfig,
@@ -46,6 +49,15 @@ class Bench:
             self.autopilot.change_mode, self.commands,
         )  # fmt: skip
         self.autopilot.on_mode = self.flight.enter_mode
+        self.telemetry = telemetry
+        self.failsafe = FailsafeService(
+            self.state, self.params, self.store, self.autopilot, self.flight, self.sent.append
+        )
+        self.link_up = True
+        self.faults = FaultInjector(self.state, self.params, self.flight, self._set_link)
+
+    def _set_link(self, up: bool) -> None:
+        self.link_up = up
 
     def load(self, items: Sequence[StoredItem]) -> None:
         """Store ``items`` as the mission (item 0, the home placeholder, is added)."""
@@ -81,6 +93,10 @@ class Bench:
 
     def of_type(self, kind: str) -> list[Any]:
         return [m for m in self.sent if m.get_type() == kind]
+
+    def texts(self) -> list[str]:
+        """Every STATUSTEXT sent, in order."""
+        return [m.text for m in self.of_type("STATUSTEXT")]
 
     def reached(self) -> list[int]:
         return [m.seq for m in self.of_type("MISSION_ITEM_REACHED")]

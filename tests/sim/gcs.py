@@ -22,7 +22,7 @@ T = TypeVar("T")
 STREAMED = frozenset(
     {
         "HEARTBEAT", "SYS_STATUS", "GLOBAL_POSITION_INT", "MISSION_CURRENT", "ATTITUDE",
-        "VFR_HUD", "BATTERY_STATUS", "EXTENDED_SYS_STATE",
+        "VFR_HUD", "BATTERY_STATUS", "EXTENDED_SYS_STATE", "GPS_RAW_INT", "FENCE_STATUS",
     }
 )  # fmt: skip
 """Telemetry that comes again anyway: never kept for later."""
@@ -103,12 +103,35 @@ class Gcs:
         self.mav = self.conn.mav
         self.target = 1
         self._kept: list[Any] = []
+        self._sending = threading.Lock()
 
     def close(self) -> None:
         self.conn.close()
 
     def send(self, message: Any) -> None:
-        self.conn.mav.send(message)
+        with self._sending:  # the heartbeat thread sends too
+            self.conn.mav.send(message)
+
+    @contextmanager
+    def heartbeats(self, rate_hz: float) -> Iterator[None]:
+        """Send a ground station's HEARTBEAT ``rate_hz`` times a (wall) second meanwhile."""
+        stop = threading.Event()
+        beat = mavlink.MAVLink_heartbeat_message(
+            mavlink.MAV_TYPE_GCS, mavlink.MAV_AUTOPILOT_INVALID, 0, 0, mavlink.MAV_STATE_ACTIVE, 3
+        )
+
+        def run() -> None:
+            while not stop.is_set():
+                self.send(beat)
+                stop.wait(1.0 / rate_hz)
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join(timeout=2.0)
 
     def _read(self, timeout: float) -> Any:
         msg = self.conn.recv_match(blocking=True, timeout=timeout)
