@@ -84,6 +84,10 @@ class SimConfig:
     airframe: Airframe = field(default_factory=Airframe)
     tank_l: float | None = None
     payload_kg: float = 0.0
+    ground_crew_s: float | None = None
+    """Simulated seconds a vehicle stands disarmed on the ground before a crew refills its
+    tank and swaps its battery (:mod:`sim.ground_crew`); None (as in ArduPilot SITL):
+    nobody comes."""
     gps_noise_m: float = 0.5
     """GPS error, metres, one sigma per horizontal axis: a u-blox M8/M9 class receiver with
     SBAS in open sky. Only GPS_RAW_INT carries it; navigation uses the EKF's estimate."""
@@ -104,6 +108,7 @@ class SimConfig:
             "wind_m_s": math.isfinite(self.wind_m_s) and self.wind_m_s >= 0.0,
             "tank_l": self.tank_l is None or 0.0 <= self.tank_l <= self.airframe.tank_capacity_l,
             "payload_kg": math.isfinite(self.payload_kg) and self.payload_kg >= 0.0,
+            "ground_crew_s": self.ground_crew_s is None or self.ground_crew_s >= 0.0,
             "gps_noise_m": math.isfinite(self.gps_noise_m) and self.gps_noise_m >= 0.0,
         }
         for name, ok in checks.items():

@@ -28,6 +28,7 @@ from sim.errors import EndpointError
 from sim.failsafe import FailsafeService
 from sim.faults import Fault, FaultKind
 from sim.flight import FlightController
+from sim.ground_crew import GroundCrew
 from sim.injector import FaultInjector
 from sim.mission_items import MissionKind
 from sim.mission_transfer import MissionService, MissionStore
@@ -84,6 +85,8 @@ class SimVehicle:
             self.state, self.params, self.missions, self.autopilot, self.flight, self.send
         )
         self.faults = FaultInjector(self.state, self.params, self.flight, self._set_link)
+        self.ground_crew = GroundCrew(self.state, self.config, self.failsafe.battery_replaced)
+        self.flight.after_step.append(self.ground_crew.update)
         self._handlers: dict[str, Callable[[Message], None]] = {
             **self._param_service.handlers,
             **self._mission_service.handlers,

@@ -117,6 +117,13 @@ class FailsafeService:
         autopilot.prearm_checks.append(self.prearm_failure)
         flight.after_step.append(self.update)
 
+    def battery_replaced(self) -> None:
+        """A fresh battery went in (on the ground, disarmed): the latched battery level and
+        its action are forgotten, as after the power cycle a real swap is."""
+        self.state.battery_failsafe = BatteryLevel.NONE
+        self.battery.reset()
+        self._highest = priority(-1) + 1
+
     # -- inputs --------------------------------------------------------------------------
 
     def heartbeat(self, msg: Message, time_s: float) -> None:

@@ -1,0 +1,607 @@
+"""Flying a mission: upload and verify, check, arm, start, watch, and account for it.
+
+:class:`Flight` does what an operator does with QGroundControl, in order:
+
+1. ask for telemetry (SET_MESSAGE_INTERVAL), wait for position and home;
+2. upload the mission, the fence and the rally points, each read back
+   (:mod:`fleet.transfer`); enable the sprayer when the mission sprays
+   (``SPRAY_ENABLE``) and the fence when there is one, with the 150 m altitude cap
+   (``FENCE_ALT_MAX``) in the vehicle's own fence too;
+3. run the pre-flight checks (:mod:`fleet.preflight`): all of them, by name;
+4. GUIDED, arm, MISSION_START — QGroundControl's "start mission" — which ArduPilot
+   accepts from a ground station without a pilot raising the throttle;
+5. watch until the vehicle has landed and disarmed, recording the track, the items
+   reached, what was sprayed and every anomaly. On a failsafe Tanbo itself sends the
+   sprayer off at once (a vehicle spraying on its way home drifts pesticide), on top of
+   the autopilot's own stop.
+
+The record is kept from the first message, so whatever ends the flight — completion,
+a failsafe, a lost link, the operator, an exception — :meth:`Flight.record` still
+gives what happened.
+"""
+
+import itertools
+import math
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+import shapely
+from pymavlink.dialects.v20 import ardupilotmega as mavlink
+
+from core.geo import GeoPoint
+from fields.crs import local_crs_for, to_local
+from fleet.commands import Commander
+from fleet.errors import CommandFailed, FleetError, LinkError
+from fleet.events import EventKind, VehicleEvent
+from fleet.link import Link, Message
+from fleet.preflight import Check, Facts, check, require
+from fleet.telemetry import GpsFix, VehicleStatus
+from fleet.transfer import MissionTransfer
+from mission_planner.build import mission_items_int
+from mission_planner.model import Command, Mission, MissionType
+
+__all__ = [
+    "Anomaly",
+    "Flight",
+    "FlightOptions",
+    "FlightRecord",
+    "Outcome",
+    "PlanInfo",
+    "spray_states",
+]
+
+TELEMETRY_HZ = {
+    mavlink.MAVLINK_MSG_ID_GLOBAL_POSITION_INT: 10.0,
+    mavlink.MAVLINK_MSG_ID_SYS_STATUS: 2.0,
+    mavlink.MAVLINK_MSG_ID_GPS_RAW_INT: 2.0,
+    mavlink.MAVLINK_MSG_ID_BATTERY_STATUS: 1.0,
+    mavlink.MAVLINK_MSG_ID_MISSION_CURRENT: 2.0,
+    mavlink.MAVLINK_MSG_ID_EXTENDED_SYS_STATE: 1.0,
+    mavlink.MAVLINK_MSG_ID_VFR_HUD: 2.0,
+}
+"""What a flight asks the vehicle to stream, and how often (Hz)."""
+
+_TAKEOFF_ALT_M = 1.0
+_CAP_M = 150.0
+
+
+class Outcome(StrEnum):
+    """How a flight ended."""
+
+    COMPLETED = "completed"
+    FAILSAFE = "failsafe"
+    ABORTED = "aborted"
+    CRASHED = "crashed"
+    LINK_LOST = "link_lost"
+    NOT_FLOWN = "not_flown"
+
+
+@dataclass(frozen=True, slots=True)
+class PlanInfo:
+    """What the plan says beyond its mission items (from the planner's GeoJSON, when
+    it travels with the .plan): its kind, the permissions it needs, how wide it sprays."""
+
+    kind: str = "unknown"
+    permissions: tuple[str, ...] = ()
+    swath_m: float | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FlightOptions:
+    """How a flight is run."""
+
+    endurance_s: float = 15 * 60.0
+    """Flight time a full battery gives (the vehicle's, with its load)."""
+    reserve_pct: float = 20.0
+    """Battery that must be left at landing, on top of what the plan needs."""
+    speed_m_s: float = 5.0
+    """Speed to estimate the flight time with when the plan does not say."""
+    registration: str | None = None
+    telemetry_timeout_s: float = 15.0
+    """Wall seconds to wait for position and home before giving up."""
+
+
+@dataclass(frozen=True, slots=True)
+class Anomaly:
+    """Something that affected the flight's safety, at vehicle time ``t_s`` (seconds since
+    its boot) and wall time ``at``."""
+
+    at: datetime
+    t_s: float | None
+    text: str
+
+
+@dataclass(slots=True)
+class FlightRecord:
+    """What happened, filled in as the flight goes."""
+
+    system_id: int
+    started_at: datetime
+    outcome: Outcome = Outcome.NOT_FLOWN
+    takeoff_at: datetime | None = None
+    takeoff_place: GeoPoint | None = None
+    landing_at: datetime | None = None
+    landing_place: GeoPoint | None = None
+    flight_time_s: float = 0.0
+    distance_m: float = 0.0
+    max_alt_m: float = 0.0
+    battery_start_pct: float | None = None
+    battery_end_pct: float | None = None
+    battery_used_mah: float | None = None
+    items_reached: int = 0
+    items_total: int = 0
+    sprayed_m2: float = 0.0
+    anomalies: list[Anomaly] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+
+
+def spray_states(mission: Mission) -> list[bool]:
+    """For each wire seq, whether the sprayer is on while the vehicle flies towards it.
+
+    ArduPilot runs the DO commands that follow a navigation item once that item is
+    reached, and MISSION_CURRENT names the navigation item being flown to, so the state
+    towards item ``s`` is set by the last sprayer command before ``s``.
+
+    >>> from mission_planner.model import Frame, MissionItem
+    >>> wp = dict(frame=Frame.GLOBAL_RELATIVE_ALT, lat_deg=35.0, lon_deg=135.0, alt_m=3.0)
+    >>> items = (MissionItem(command=Command.NAV_TAKEOFF, **wp),
+    ...          MissionItem(command=Command.DO_SPRAYER, frame=Frame.MISSION, param1=1),
+    ...          MissionItem(command=Command.NAV_WAYPOINT, **wp),
+    ...          MissionItem(command=Command.DO_SPRAYER, frame=Frame.MISSION, param1=0),
+    ...          MissionItem(command=Command.NAV_WAYPOINT, **wp))
+    >>> spray_states(Mission(home=GeoPoint(lat_deg=35.0, lon_deg=135.0), items=items))
+    [False, False, False, True, True, False]
+    """
+    states = [False]
+    on = False
+    for item in mission.items:
+        states.append(on)
+        if item.command == Command.DO_SPRAYER:
+            on = item.param1 >= 0.5
+        elif item.command == Command.DO_SET_SERVO and _is_pump(item.param2):
+            on = item.param2 > 1500
+    return states
+
+
+def _is_pump(pwm: float) -> bool:
+    return 800.0 <= pwm <= 2200.0
+
+
+def _sprays(mission: Mission) -> bool:
+    return any(i.command == Command.DO_SPRAYER and i.param1 >= 0.5 for i in mission.items)
+
+
+class Flight:
+    """One mission flown by one vehicle.
+
+    Parameters
+    ----------
+    link
+        The link the vehicle is on.
+    system_id
+        The vehicle.
+    mission
+        What to fly (home, items, fence, rally).
+    info
+        The plan's kind, permissions, swath and estimate.
+    options
+        Endurance, reserve, registration.
+    on_event
+        Called (in the flight's thread) with each vehicle event, for a display.
+    """
+
+    def __init__(
+        self,
+        link: Link,
+        system_id: int,
+        mission: Mission,
+        info: PlanInfo = PlanInfo(),
+        options: FlightOptions = FlightOptions(),
+        *,
+        on_event: Callable[[VehicleEvent], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.link = link
+        self.system_id = system_id
+        self.mission = mission
+        self.info = info
+        self.options = options
+        self.commander = Commander(link, system_id)
+        self._on_event = on_event
+        self._clock = clock
+        self._events: queue.SimpleQueue[VehicleEvent] = queue.SimpleQueue()
+        self._spray = spray_states(mission)
+        self._track: list[tuple[float, float, float, float, bool]] = []
+        self._track_lock = threading.Lock()
+        self._boot0: tuple[float, datetime] | None = None
+        self._failsafe = False
+        self._uploaded = False
+        self._fence_verified = False
+        self._flown_m = 0.0
+        self._abort = threading.Event()
+        self.record = FlightRecord(system_id=system_id, started_at=datetime.now(UTC))
+        self.record.items_total = len(mission.items)
+
+    @property
+    def status(self) -> VehicleStatus:
+        """The vehicle's live telemetry."""
+        return self.link.tracker(self.system_id).status
+
+    # -- 1-3: before take-off ----------------------------------------------------------
+
+    def prepare(self) -> list[Check]:
+        """:meth:`upload`, then :meth:`check`; refuse if a check fails.
+
+        Raises
+        ------
+        PreflightFailed
+            A check failed (all failures are named).
+        TransferFailed, CommandFailed, LinkError
+            The vehicle did not take the mission or a setting.
+        """
+        self.upload()
+        checks = self.check()
+        require(checks)
+        return checks
+
+    def upload(self) -> None:
+        """Telemetry, the mission, fence and rally uploaded and read back, and the
+        vehicle's sprayer and fence settings.
+
+        Raises
+        ------
+        TransferFailed, CommandFailed, LinkError
+            The vehicle did not take the mission or a setting.
+        """
+        for msg_id, hz in TELEMETRY_HZ.items():
+            self.commander.set_message_interval(msg_id, hz)
+        self._wait_for_position()
+        transfer = MissionTransfer(self.link, self.system_id)
+        rows = mission_items_int(self.mission, MissionType.MISSION)
+        transfer.upload_verified(rows, MissionType.MISSION)
+        self.link.tracker(self.system_id).mission_count = len(rows)
+        self._uploaded = True
+        fence_rows = mission_items_int(self.mission, MissionType.FENCE)
+        transfer.upload_verified(fence_rows, MissionType.FENCE)
+        if fence_rows:
+            self._fence_verified = True
+            fence_type = int(self.commander.get_param("FENCE_TYPE"))
+            self.commander.set_param("FENCE_TYPE", float(fence_type | 1 | 4))  # alt + polygon
+            alt_max = self.commander.get_param("FENCE_ALT_MAX")
+            if alt_max > _CAP_M:
+                self.commander.set_param("FENCE_ALT_MAX", _CAP_M)
+            self.commander.set_param("FENCE_ENABLE", 1.0)
+        transfer.upload_verified(
+            mission_items_int(self.mission, MissionType.RALLY), MissionType.RALLY
+        )
+        if _sprays(self.mission) and self.commander.get_param("SPRAY_ENABLE") < 0.5:
+            self.commander.set_param("SPRAY_ENABLE", 1.0)
+
+    def check(self) -> list[Check]:
+        """Every pre-flight check on the vehicle as it is now (repeatable: between sorties
+        the checks are run until the ground crew's battery swap makes them pass)."""
+        fence_enabled = None
+        spray_enabled = None
+        if self._fence_verified:
+            fence_enabled = self.commander.get_param("FENCE_ENABLE") >= 0.5
+        if _sprays(self.mission):
+            spray_enabled = self.commander.get_param("SPRAY_ENABLE") >= 0.5
+        s = self.status
+        last = s.last_heard_s
+        facts = Facts(
+            link_age_s=None if last is None else max(0.0, self._clock() - last),
+            gps_fix=s.gps_fix,
+            satellites=s.satellites,
+            prearm_ok=s.prearm_ok,
+            battery_pct=s.battery_pct,
+            needed_battery_pct=self.needed_battery_pct(),
+            mission_verified=self._uploaded,
+            fence_verified=self._fence_verified or None,
+            fence_enabled=fence_enabled,
+            registration=self.options.registration,
+            distance_from_home_m=self._distance_from_home(),
+            spray_enabled=spray_enabled,
+            armed=s.armed,
+        )
+        self.record.checks = check(facts)
+        return self.record.checks
+
+    def estimated_time_s(self) -> float:
+        """The mission's flight time: each leg at the speed last set before it (the
+        options' speed until a DO_CHANGE_SPEED), plus half a minute per take-off and
+        landing."""
+        speed = self.options.speed_m_s
+        here = self.mission.home
+        total = 0.0
+        for item in self.mission.items:
+            if item.command == Command.DO_CHANGE_SPEED and item.param2 > 0:
+                speed = item.param2
+            elif item.command in (Command.NAV_TAKEOFF, Command.NAV_LAND):
+                total += 30.0
+            if item.command == Command.NAV_RETURN_TO_LAUNCH:
+                total += here.distance_m(self.mission.home) / speed + 30.0
+                here = self.mission.home
+            elif item.position is not None:
+                total += here.distance_m(item.position) / speed
+                here = item.position
+        return total
+
+    def needed_battery_pct(self) -> float:
+        """Battery the plan uses, plus the reserve (percent)."""
+        used = 100.0 * self.estimated_time_s() / self.options.endurance_s
+        return used + self.options.reserve_pct
+
+    def _wait_for_position(self) -> None:
+        deadline = self._clock() + self.options.telemetry_timeout_s
+        while self._clock() < deadline:
+            s = self.status
+            if s.position_known and s.gps_fix >= GpsFix.FIX_3D and s.battery_pct is not None:
+                return
+            time.sleep(0.05)
+        raise LinkError(
+            f"vehicle {self.system_id} reported no 3D position in "
+            f"{self.options.telemetry_timeout_s:g} s (GPS fix type {self.status.gps_fix})"
+        )
+
+    def _distance_from_home(self) -> float | None:
+        s = self.status
+        if s.lat_deg is None or s.lon_deg is None:
+            return None
+        return GeoPoint(lat_deg=s.lat_deg, lon_deg=s.lon_deg).distance_m(self.mission.home)
+
+    # -- 4-5: the flight ---------------------------------------------------------------
+
+    def abort(self) -> None:
+        """Ask the running flight to return home (RTL) and keep watching it land."""
+        self._abort.set()
+
+    def fly(self, *, timeout_s: float = 3600.0) -> FlightRecord:
+        """Arm, start the mission and watch it to the end (landed and disarmed).
+
+        Returns
+        -------
+        FlightRecord
+            Also kept in :attr:`record`, filled in even when this raises.
+
+        Raises
+        ------
+        CommandFailed
+            Arming or the start was refused (nothing flew).
+        """
+        unsubscribe = self.link.bus.subscribe(self._queue_event)
+        unlisten = self.link.listen(self._sample)
+        rec = self.record
+        try:
+            rec.battery_start_pct = self.status.battery_pct
+            self.commander.set_mode("GUIDED")
+            self.commander.arm()
+            armed_at, armed_place = self._at(self.status.boot_s), self._here()
+            try:
+                self.commander.start_mission()
+            except CommandFailed:
+                self._disarm_after_refusal()
+                raise
+            rec.takeoff_at, rec.takeoff_place = armed_at, armed_place  # a copter rises there
+            self._watch(timeout_s)
+        finally:
+            unlisten()
+            unsubscribe()
+            self._finish()
+        return rec
+
+    def _disarm_after_refusal(self) -> None:
+        try:
+            self.commander.disarm()
+        except FleetError as exc:
+            self._note(f"mission start refused and the vehicle could not be disarmed: {exc}")
+
+    def _queue_event(self, event: VehicleEvent) -> None:
+        if event.system_id == self.system_id:
+            self._events.put(event)
+
+    def _sample(self, msg: Message) -> None:
+        """Reader thread: keep the track (cheap; no commands from here)."""
+        if msg.get_srcSystem() != self.system_id or msg.get_type() != "GLOBAL_POSITION_INT":
+            return
+        if msg.lat == 0 and msg.lon == 0:
+            return
+        s = self.status
+        seq = s.mission_seq or 0
+        spraying = (
+            s.mode == "AUTO"
+            and not self._failsafe
+            and 0 <= seq < len(self._spray)
+            and self._spray[seq]
+        )
+        with self._track_lock:
+            if self._boot0 is None:
+                self._boot0 = (msg.time_boot_ms / 1000.0, datetime.now(UTC))
+            if self._track:
+                _, lat, lon, _, _ = self._track[-1]
+                here = GeoPoint(lat_deg=msg.lat / 1e7, lon_deg=msg.lon / 1e7)
+                self._flown_m += here.distance_m(GeoPoint(lat_deg=lat, lon_deg=lon))
+            self._track.append(
+                (msg.time_boot_ms / 1000.0, msg.lat / 1e7, msg.lon / 1e7,
+                 msg.relative_alt / 1000.0, spraying)
+            )  # fmt: skip
+
+    def _at(self, boot_s: float | None) -> datetime:
+        """Wall time of vehicle time ``boot_s`` (a simulator's clock runs at its speed-up)."""
+        if boot_s is None or self._boot0 is None:
+            return datetime.now(UTC)
+        return self._boot0[1] + timedelta(seconds=boot_s - self._boot0[0])
+
+    @property
+    def flown_m(self) -> float:
+        """Distance flown so far (from the position samples), metres."""
+        return self._flown_m
+
+    def note(self, text: str) -> None:
+        """Add an anomaly to the record, at the vehicle's time now."""
+        self._note(text)
+
+    def _note(self, text: str) -> None:
+        boot = self.status.boot_s
+        self.record.anomalies.append(Anomaly(at=self._at(boot), t_s=boot, text=text))
+
+    def _watch(self, timeout_s: float) -> None:
+        rec = self.record
+        deadline = self._clock() + timeout_s
+        took_off = False
+        complete = False
+        link_lost = False
+        rtl_sent = False
+        while self._clock() < deadline:
+            try:
+                event = self._events.get(timeout=0.1)
+            except queue.Empty:
+                event = None
+            if event is not None:
+                if self._on_event is not None:
+                    self._on_event(event)
+                if event.kind == EventKind.FAILSAFE:
+                    self._failsafe = True
+                    self._note(f"failsafe: {event.detail}")
+                    self._sprayer_off()
+                elif event.kind == EventKind.LINK_LOST:
+                    link_lost = True
+                    self._note(f"link lost: {event.detail}")
+                elif event.kind == EventKind.LINK_RESTORED:
+                    link_lost = False
+                    self._note("link restored")
+                elif event.kind == EventKind.ITEM_REACHED and event.value is not None:
+                    rec.items_reached = max(rec.items_reached, int(event.value))
+                elif event.kind == EventKind.MISSION_COMPLETE:
+                    complete = True
+                elif event.kind == EventKind.STATUS_TEXT and "crash" in event.detail.lower():
+                    self._note(event.detail)
+                    rec.outcome = Outcome.CRASHED
+            if self._abort.is_set() and not rtl_sent:
+                rtl_sent = True
+                self._note("operator abort: return to launch")
+                self._sprayer_off()
+                try:
+                    self.commander.set_mode("RTL")
+                except CommandFailed as exc:
+                    self._note(f"RTL refused: {exc}")
+            s = self.status
+            flying = s.landed is False or (s.alt_rel_m or 0.0) > _TAKEOFF_ALT_M
+            if s.armed and flying:
+                took_off = True
+            if took_off and not s.armed and s.connected:
+                rec.landing_at = self._at(s.boot_s)
+                rec.landing_place = self._here()
+                break
+        else:
+            self._note(f"still flying after {timeout_s:g} s: stopped watching")
+        if rec.outcome == Outcome.CRASHED:
+            return
+        if link_lost:
+            rec.outcome = Outcome.LINK_LOST
+        elif rtl_sent:
+            rec.outcome = Outcome.ABORTED
+        elif self._failsafe:
+            rec.outcome = Outcome.FAILSAFE
+        elif complete and rec.landing_at is not None:
+            rec.outcome = Outcome.COMPLETED
+        else:
+            rec.outcome = Outcome.ABORTED
+
+    def _here(self) -> GeoPoint | None:
+        s = self.status
+        if s.lat_deg is None or s.lon_deg is None:
+            return None
+        return GeoPoint(lat_deg=s.lat_deg, lon_deg=s.lon_deg)
+
+    def _sprayer_off(self) -> None:
+        if not _sprays(self.mission) and not any(
+            i.command == Command.DO_SET_SERVO for i in self.mission.items
+        ):
+            return
+        try:
+            if _sprays(self.mission):
+                self.commander.sprayer(False)
+            for item in self.mission.items:
+                if item.command == Command.DO_SET_SERVO and _is_pump(item.param2):
+                    off = min(
+                        (i.param2 for i in self.mission.items
+                         if i.command == Command.DO_SET_SERVO and i.param1 == item.param1),
+                    )  # fmt: skip
+                    self.commander.set_servo(int(item.param1), int(off))
+                    break
+            self._note("Tanbo switched the sprayer off")
+        except FleetError as exc:
+            self._note(f"could not switch the sprayer off: {exc}")
+
+    def _sprayed_legs(
+        self, track: list[tuple[float, float, float, float, bool]]
+    ) -> list[list[tuple[float, float]]]:
+        """The spray legs flown, as (lon, lat) lines: each leg the vehicle reached the end
+        of, and of the leg it was on when the flight ended, the part up to where it last
+        sprayed. In AUTO ArduPilot holds the line between waypoints to within a metre or
+        so, so the legs say where the spray went better than position reports a second or
+        more apart (a simulator at speed-up sends them seconds of its time apart)."""
+        legs: list[list[tuple[float, float]]] = []
+        previous: tuple[float, float] | None = None
+        reached = self.record.items_reached
+        for seq, item in enumerate(self.mission.items, 1):
+            if item.position is None or not item.command.is_nav:
+                continue
+            here = (item.lon_deg, item.lat_deg)
+            if seq > reached:  # the leg it was on: as far as it sprayed
+                last = next((t for t in reversed(track) if t[4]), None)
+                if previous is not None and self._spray[seq] and last is not None:
+                    legs.append([previous, (last[2], last[1])])
+                break
+            if previous is not None and self._spray[seq]:
+                legs.append([previous, here])
+            previous = here
+        return [leg for leg in legs if leg[0] != leg[1]]
+
+    def _finish(self) -> None:
+        """Figures from the track; safe to call however the flight ended."""
+        rec = self.record
+        s = self.status
+        rec.battery_end_pct = s.battery_pct
+        rec.battery_used_mah = s.battery_used_mah
+        with self._track_lock:
+            track = list(self._track)
+        if len(track) < 2:
+            return
+        crs = local_crs_for(track[0][2], track[0][1])
+        line = to_local(shapely.LineString([(t[2], t[1]) for t in track]), crs)
+        xy = shapely.get_coordinates(line)
+        steps = [math.dist(a, b) for a, b in itertools.pairwise(xy)]
+        rec.distance_m = float(sum(steps))
+        rec.max_alt_m = max(t[3] for t in track)
+        airborne = [i for i, t in enumerate(track) if t[3] > _TAKEOFF_ALT_M]
+        if airborne:
+            # The samples on the ground either side of the flight say where and when it
+            # left and came back (more exactly than the watcher's polling could).
+            # Without a sample on the ground before (or after), the times and places the
+            # watcher noted at arming (and disarming) stand.
+            first, last = airborne[0], airborne[-1]
+            before = track[first - 1] if first > 0 else track[first]
+            after = track[last + 1] if last + 1 < len(track) else track[last]
+            rec.flight_time_s = max(0.0, after[0] - before[0])
+            if first > 0:
+                rec.takeoff_at = self._at(before[0])
+                rec.takeoff_place = GeoPoint(lat_deg=before[1], lon_deg=before[2])
+            if last + 1 < len(track) and rec.landing_at is not None:
+                rec.landing_at = self._at(after[0])
+                rec.landing_place = GeoPoint(lat_deg=after[1], lon_deg=after[2])
+        swath = self.info.swath_m
+        if swath:
+            legs = self._sprayed_legs(track)
+            if legs:
+                local = [to_local(shapely.LineString(leg), crs) for leg in legs]
+                swept = shapely.union_all(
+                    [leg.buffer(swath / 2.0, cap_style="flat") for leg in local], grid_size=1e-6
+                )
+                rec.sprayed_m2 = float(swept.area)

@@ -1,0 +1,123 @@
+"""fleet flies a planned spray mission on the simulator end to end, over real TCP."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from shapely import box
+
+from fields import local_crs_for
+from fleet.errors import CommandFailed, PreflightFailed
+from fleet.events import EventKind, VehicleEvent
+from fleet.flight import Flight, FlightOptions, Outcome, PlanInfo
+from fleet.link import Link
+from mission_planner import build_mission
+from mission_planner.model import Mission
+from mission_planner.spray import SprayParams, SprayTarget, plan_spray
+from tests.sim.gcs import RunningSim, running
+
+FIELD_M2 = 30.0 * 60.0
+INFO = PlanInfo(kind="spray", swath_m=5.0, source="test.plan")
+OPTIONS = FlightOptions(registration="SIM-TEST")
+
+
+def planned() -> Mission:
+    """A spray mission over a 30 m by 60 m field, home 10 m off its corner."""
+    crs = local_crs_for(134.8414, 34.9283)
+    plan = plan_spray(
+        [SprayTarget(id="F", field=box(0, 0, 30, 60))],
+        crs=crs,
+        home=(-10.0, -10.0),
+        params=SprayParams(swath_m=5.0),
+    )
+    return build_mission(plan)
+
+
+@contextmanager
+def vehicle_at_home(mission: Mission, **config: Any) -> Iterator[tuple[RunningSim, Link]]:
+    """A simulated copter standing on the mission's home, and a link to it."""
+    settings = {
+        "speedup": 20.0,
+        "home_lat_deg": mission.home.lat_deg,
+        "home_lon_deg": mission.home.lon_deg,
+        **config,
+    }
+    with running(**settings) as sim, Link(f"tcp:127.0.0.1:{sim.port}") as link:
+        link.wait_for_vehicle(1, timeout_s=5.0)
+        yield sim, link
+
+
+def test_a_spray_mission_is_flown_end_to_end() -> None:
+    mission = planned()
+    events: list[VehicleEvent] = []
+    with vehicle_at_home(mission) as (sim, link):
+        flight = Flight(link, 1, mission, INFO, OPTIONS, on_event=events.append)
+        checks = flight.prepare()
+        assert all(c.ok for c in checks)
+        assert {c.name for c in checks} >= {"gps", "battery", "mission", "fence", "sprayer"}
+        stored = sim.call(lambda: sim.vehicle.missions.count(0))
+        assert stored == len(mission.items) + 1  # home + every item, read back
+        spray_enable = sim.call(lambda: sim.vehicle.params.get("SPRAY_ENABLE"))
+        fence_enable = sim.call(lambda: sim.vehicle.params.get("FENCE_ENABLE"))
+        record = flight.fly(timeout_s=60.0)
+        landed_at = sim.call(lambda: (sim.vehicle.state.lat_deg, sim.vehicle.state.lon_deg))
+    assert spray_enable == 1.0
+    assert fence_enable == 1.0
+    assert record.outcome == Outcome.COMPLETED
+    assert record.items_reached == len(mission.items)
+    assert record.takeoff_at is not None
+    assert record.landing_at is not None
+    assert record.landing_at > record.takeoff_at
+    assert record.takeoff_place is not None
+    assert record.takeoff_place.distance_m(mission.home) < 3.0
+    assert abs(landed_at[0] - mission.home.lat_deg) < 2e-5
+    assert 60.0 < record.flight_time_s < 600.0  # simulated seconds
+    assert record.distance_m > 300.0
+    assert 2.0 < record.max_alt_m <= 150.0
+    assert record.battery_start_pct is not None
+    assert record.battery_end_pct is not None
+    assert record.battery_end_pct < record.battery_start_pct
+    # Sprayed while over the field, at 5 m swath: most of it, and not three times it.
+    assert 0.6 * FIELD_M2 < record.sprayed_m2 < 1.6 * FIELD_M2
+    assert record.anomalies == []
+    kinds = [e.kind for e in events]
+    assert EventKind.ARMED in kinds
+    assert EventKind.MISSION_COMPLETE in kinds
+    assert kinds[-1] == EventKind.DISARMED or EventKind.DISARMED in kinds
+
+
+def test_a_vehicle_far_from_the_plans_home_is_refused_before_anything_flies() -> None:
+    mission = planned()
+    with vehicle_at_home(mission, home_lat_deg=mission.home.lat_deg + 0.001) as (sim, link):
+        flight = Flight(link, 1, mission, INFO, OPTIONS)
+        with pytest.raises(PreflightFailed, match=r"home: vehicle stands 11\d m") as caught:
+            flight.prepare()
+        armed = sim.call(lambda: sim.vehicle.state.armed)
+    assert caught.value.check == "home"
+    assert not armed
+
+
+def test_an_unregistered_vehicle_and_a_weak_battery_are_both_named() -> None:
+    mission = planned()
+    options = FlightOptions(registration=None, endurance_s=60.0)  # the plan needs > 100 %
+    with vehicle_at_home(mission) as (_sim, link), pytest.raises(PreflightFailed) as caught:
+        Flight(link, 1, mission, INFO, options).prepare()
+    assert "registration: vehicle not in the registry" in str(caught.value)
+    assert "battery: battery 100 % is less than the 100 %" not in str(caught.value)
+    assert "battery:" in str(caught.value)
+
+
+def test_a_refused_start_flies_nothing_and_says_why() -> None:
+    """The GPS is lost between the checks and the start: the vehicle refuses, nothing flies."""
+    mission = planned()
+    with vehicle_at_home(mission) as (sim, link):
+        flight = Flight(link, 1, mission, INFO, OPTIONS)
+        flight.prepare()
+        sim.call(lambda: setattr(sim.vehicle.state, "gps_lost", True))
+        with pytest.raises(CommandFailed, match="refused"):
+            flight.fly(timeout_s=5.0)
+        armed = sim.call(lambda: sim.vehicle.state.armed)
+    assert not armed
+    assert flight.record.outcome == Outcome.NOT_FLOWN
+    assert flight.record.takeoff_at is None
