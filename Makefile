@@ -33,6 +33,7 @@ bench: $(STAMP)
 	scripts/ensure-postgres
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/coverage.py
+	$(BIN)/python bench/sim.py
 
 clean:
 	rm -rf $(VENV) .tanbo .pytest_cache .mypy_cache .ruff_cache

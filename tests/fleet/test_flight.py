@@ -121,3 +121,56 @@ def test_a_refused_start_flies_nothing_and_says_why() -> None:
     assert not armed
     assert flight.record.outcome == Outcome.NOT_FLOWN
     assert flight.record.takeoff_at is None
+
+
+def test_a_battery_failsafe_mid_spray_is_recorded_and_the_sprayer_is_switched_off() -> None:
+    mission = planned()
+    events: list[VehicleEvent] = []
+    sent: list[int] = []
+    with vehicle_at_home(mission) as (sim, link):
+        flight = Flight(link, 1, mission, INFO, OPTIONS, on_event=events.append)
+        flight.prepare()
+        original = sim.vehicle.dispatch
+
+        def spy(message):  # type: ignore[no-untyped-def]
+            if message.get_type() == "COMMAND_LONG":
+                sent.append(int(message.command))
+            original(message)
+
+        sim.call(lambda: setattr(sim.vehicle, "dispatch", spy))
+
+        def drop_battery(event: VehicleEvent) -> None:
+            events.append(event)
+            mid_spray = event.kind == EventKind.ITEM_REACHED and (event.value or 0) >= 10
+            if mid_spray and not sim.call(lambda: sim.vehicle.state.fault_log):
+                sim.call(lambda: sim.vehicle.inject("battery:20"))
+
+        flight._on_event = drop_battery
+        record = flight.fly(timeout_s=60.0)
+        sprayer_on = sim.call(lambda: sim.vehicle.state.sprayer_on)
+    assert record.outcome == Outcome.FAILSAFE
+    assert any("Battery" in a.text for a in record.anomalies)
+    assert any(a.text == "Tanbo switched the sprayer off" for a in record.anomalies)
+    assert 216 in sent  # DO_SPRAYER off, sent by Tanbo on top of the autopilot's stop
+    assert not sprayer_on
+    assert record.landing_at is not None
+    assert record.items_reached < len(mission.items)
+    assert EventKind.FAILSAFE in [e.kind for e in events]
+
+
+def test_a_link_lost_mid_flight_ends_as_link_lost_with_the_record_kept() -> None:
+    mission = planned()
+    with vehicle_at_home(mission) as (sim, link):
+        flight = Flight(link, 1, mission, INFO, OPTIONS)
+        flight.prepare()
+
+        def cut(event: VehicleEvent) -> None:
+            if event.kind == EventKind.ITEM_REACHED and not sim.vehicle.state.fault_log:
+                sim.call(lambda: sim.vehicle.inject("link-cut"))
+
+        flight._on_event = cut
+        record = flight.fly(timeout_s=8.0)
+    assert record.outcome == Outcome.LINK_LOST
+    assert any(a.text.startswith("link lost") for a in record.anomalies)
+    assert record.takeoff_at is not None
+    assert record.distance_m > 0.0
