@@ -124,6 +124,7 @@ def _vehicle_row(v: VehicleRecord) -> dict[str, Any]:
         "max_takeoff_weight_kg": v.max_takeoff_weight_kg,
         "max_payload_kg": v.max_payload_kg,
         "tank_l": v.tank_l,
+        "pump_max_l_min": v.pump_max_l_min,
         "battery_mah": v.battery_mah,
         "battery_cells": v.battery_cells,
         "sprayer_kind": v.sprayer.kind.value,
@@ -150,6 +151,7 @@ def _vehicle(row: VehicleRow) -> VehicleRecord:
         max_takeoff_weight_kg=row.max_takeoff_weight_kg,
         max_payload_kg=row.max_payload_kg,
         tank_l=row.tank_l,
+        pump_max_l_min=row.pump_max_l_min,
         battery_mah=row.battery_mah,
         battery_cells=row.battery_cells,
         sprayer=Sprayer(

@@ -3,8 +3,9 @@ sorties and sharing them between vehicles, and turning a flown record into the é
 entry that is stored.
 
 A plan written by ``tanbo plan`` is ``NAME.plan`` with ``NAME.geojson`` beside it; the
-GeoJSON's ``tanbo`` member says what the plan is (kind, permissions, swath), so the
-flight log names its purpose and permissions and the flight knows how wide it sprays.
+GeoJSON's ``tanbo`` member says what the plan is (kind, permissions, swath, L/ha), so
+the flight log names its purpose and permissions and the flight knows how wide it sprays
+and at what rate.
 A QGroundControl ``.plan`` or a ``.waypoints`` file from any ground station flies too;
 what it does not say is left unknown.
 """
@@ -116,6 +117,7 @@ def _plan_info(path: Path) -> PlanInfo:
         kind=str(tanbo.get("kind", "unknown")),
         permissions=tuple(str(p) for p in permissions) if isinstance(permissions, list) else (),
         swath_m=number("swath_m"),
+        rate_l_ha=number("rate_l_ha"),
         source=path.name,
     )
 

@@ -199,6 +199,7 @@ class VehicleRow(SQLModel, table=True):
     max_takeoff_weight_kg: float
     max_payload_kg: float
     tank_l: float
+    pump_max_l_min: float | None = None
     battery_mah: int
     battery_cells: int
     sprayer_kind: str = Field(max_length=30)

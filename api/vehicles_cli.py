@@ -56,6 +56,7 @@ _OPTION = {
     "max_takeoff_weight_kg": "--mtow-kg",
     "max_payload_kg": "--payload-kg",
     "tank_l": "--tank-l",
+    "pump_max_l_min": "--pump-l-min",
     "battery_mah": "--battery-mah",
     "battery_cells": "--cells",
     "sprayer": "--sprayer",
@@ -143,6 +144,10 @@ Connect = Annotated[
 Mtow = Annotated[float, typer.Option("--mtow-kg", help="Maximum take-off weight, kg.")]
 Payload = Annotated[float | None, typer.Option("--payload-kg", help="Maximum payload, kg.")]
 Tank = Annotated[float | None, typer.Option("--tank-l", help="Spray tank, L (0 = none).")]
+PumpFlow = Annotated[
+    float | None,
+    typer.Option("--pump-l-min", help="Spray pump flow at full output, L/min (sets the L/ha)."),
+]
 Battery = Annotated[int, typer.Option("--battery-mah", help="Battery capacity, mAh.")]
 Cells = Annotated[int, typer.Option("--cells", help="Battery cells in series.")]
 SprayerSpec = Annotated[
@@ -173,6 +178,7 @@ def vehicles_add(
     connect: Connect = None,
     payload_kg: Payload = None,
     tank_l: Tank = None,
+    pump_l_min: PumpFlow = None,
     sprayer: SprayerSpec = None,
     release: Release = None,
     notes: Notes = None,
@@ -193,6 +199,7 @@ def vehicles_add(
             max_takeoff_weight_kg=mtow_kg,
             max_payload_kg=payload_kg or 0.0,
             tank_l=tank_l or 0.0,
+            pump_max_l_min=pump_l_min,
             battery_mah=battery_mah,
             battery_cells=cells,
             sprayer=_sprayer(sprayer) or Sprayer(),
@@ -258,6 +265,7 @@ def vehicles_show(ctx: typer.Context, registration: Registration) -> None:
         ("max take-off weight", f"{v.max_takeoff_weight_kg:g} kg"),
         ("max payload", f"{v.max_payload_kg:g} kg"),
         ("tank", f"{v.tank_l:g} L" if v.tank_l else "none"),
+        ("pump", f"{v.pump_max_l_min:g} L/min at full output" if v.pump_max_l_min else "—"),
         ("battery", f"{v.battery_mah} mAh, {v.battery_cells} cells"),
         ("sprayer", f"{v.sprayer.spec}: {_sprayer_text(v.sprayer)}"),
         ("release", v.release.value),
@@ -282,6 +290,7 @@ def vehicles_set(
     mtow_kg: Annotated[float | None, typer.Option("--mtow-kg")] = None,
     payload_kg: Payload = None,
     tank_l: Tank = None,
+    pump_l_min: PumpFlow = None,
     battery_mah: Annotated[int | None, typer.Option("--battery-mah")] = None,
     cells: Annotated[int | None, typer.Option("--cells")] = None,
     sprayer: SprayerSpec = None,
@@ -293,7 +302,8 @@ def vehicles_set(
         "model": model, "maker": maker, "serial_number": serial, "category": category,
         "type_certificate_no": type_cert, "airworthiness_certificate_no": airworthiness_cert,
         "system_id": sysid, "connection": connect, "max_takeoff_weight_kg": mtow_kg,
-        "max_payload_kg": payload_kg, "tank_l": tank_l, "battery_mah": battery_mah,
+        "max_payload_kg": payload_kg, "tank_l": tank_l, "pump_max_l_min": pump_l_min,
+        "battery_mah": battery_mah,
         "battery_cells": cells, "sprayer": _sprayer(sprayer), "release": release, "notes": notes,
     }  # fmt: skip
     changes = {k: v for k, v in given.items() if v is not None}

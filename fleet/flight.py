@@ -67,6 +67,7 @@ TELEMETRY_HZ = {
 """What a flight asks the vehicle to stream, and how often (Hz)."""
 
 _TAKEOFF_ALT_M = 1.0
+_FENCE_ALT, _FENCE_CIRCLE, _FENCE_POLYGON = 1, 2, 4  # FENCE_TYPE bits
 _CAP_M = 150.0
 
 
@@ -89,6 +90,7 @@ class PlanInfo:
     kind: str = "unknown"
     permissions: tuple[str, ...] = ()
     swath_m: float | None = None
+    rate_l_ha: float | None = None
     source: str = ""
 
 
@@ -103,8 +105,13 @@ class FlightOptions:
     speed_m_s: float = 5.0
     """Speed to estimate the flight time with when the plan does not say."""
     registration: str | None = None
+    pump_max_l_min: float | None = None
+    """The vehicle's spray pump flow at full output (from the registry), L/min."""
     telemetry_timeout_s: float = 15.0
     """Wall seconds to wait for position and home before giving up."""
+    ready_timeout_s: float = 90.0
+    """Wall seconds to wait for the autopilot's pre-arm checks to pass before the
+    pre-flight checks are run (ArduPilot SITL needs about 40 s after boot)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +184,16 @@ def _sprays(mission: Mission) -> bool:
     return any(i.command == Command.DO_SPRAYER and i.param1 >= 0.5 for i in mission.items)
 
 
+@dataclass(slots=True)
+class _Seen:
+    """What the watcher has seen of a flight so far."""
+
+    took_off: bool = False
+    complete: bool = False
+    link_lost: bool = False
+    rtl_sent: bool = False
+
+
 class Flight:
     """One mission flown by one vehicle.
 
@@ -221,9 +238,14 @@ class Flight:
         self._track_lock = threading.Lock()
         self._boot0: tuple[float, datetime] | None = None
         self._failsafe = False
+        self.setup_notes: list[str] = []
+        self.pump_needed_pct: float | None = None
+        """Pump output the plan's rate needs at its spray speed, % (once known)."""
+        """What Tanbo changed on the vehicle beyond the plan, in words."""
         self._uploaded = False
         self._fence_verified = False
         self._flown_m = 0.0
+        self._airborne_battery: tuple[float | None, float | None] | None = None
         self._abort = threading.Event()
         self.record = FlightRecord(system_id=system_id, started_at=datetime.now(UTC))
         self.record.items_total = len(mission.items)
@@ -246,9 +268,19 @@ class Flight:
             The vehicle did not take the mission or a setting.
         """
         self.upload()
+        self.wait_until_ready()
         checks = self.check()
         require(checks)
         return checks
+
+    def wait_until_ready(self) -> bool:
+        """Wait (at most :attr:`FlightOptions.ready_timeout_s`) until the autopilot says its
+        pre-arm checks pass; whether they do. A vehicle that does not report them counts
+        as ready: the arming command will say."""
+        deadline = self._clock() + self.options.ready_timeout_s
+        while self.status.prearm_ok is False and self._clock() < deadline:
+            time.sleep(0.1)
+        return self.status.prearm_ok is not False
 
     def upload(self) -> None:
         """Telemetry, the mission, fence and rally uploaded and read back, and the
@@ -271,8 +303,12 @@ class Flight:
         transfer.upload_verified(fence_rows, MissionType.FENCE)
         if fence_rows:
             self._fence_verified = True
-            fence_type = int(self.commander.get_param("FENCE_TYPE"))
-            self.commander.set_param("FENCE_TYPE", float(fence_type | 1 | 4))  # alt + polygon
+            fence_type = int(self.commander.get_param("FENCE_TYPE")) | _FENCE_ALT | _FENCE_POLYGON
+            if fence_type & _FENCE_CIRCLE and not self._inside_circle_fence():
+                # The planned polygon is the fence; a default 300 m circle would cut the plan.
+                fence_type &= ~_FENCE_CIRCLE
+                self._note_setup("circle fence left off: the plan goes beyond FENCE_RADIUS")
+            self.commander.set_param("FENCE_TYPE", float(fence_type))
             alt_max = self.commander.get_param("FENCE_ALT_MAX")
             if alt_max > _CAP_M:
                 self.commander.set_param("FENCE_ALT_MAX", _CAP_M)
@@ -280,8 +316,55 @@ class Flight:
         transfer.upload_verified(
             mission_items_int(self.mission, MissionType.RALLY), MissionType.RALLY
         )
-        if _sprays(self.mission) and self.commander.get_param("SPRAY_ENABLE") < 0.5:
-            self.commander.set_param("SPRAY_ENABLE", 1.0)
+        if _sprays(self.mission):
+            if self.commander.get_param("SPRAY_ENABLE") < 0.5:
+                self.commander.set_param("SPRAY_ENABLE", 1.0)
+            self._set_pump_rate()
+
+    def spray_speed_m_s(self) -> float:
+        """The fastest the mission flies while spraying (DO_CHANGE_SPEED before the legs;
+        :attr:`FlightOptions.speed_m_s` until one)."""
+        speed, fastest = self.options.speed_m_s, 0.0
+        for seq, item in enumerate(self.mission.items, 1):
+            if item.command == Command.DO_CHANGE_SPEED and item.param2 > 0:
+                speed = item.param2
+            elif item.position is not None and self._spray[seq]:
+                fastest = max(fastest, speed)
+        return fastest or speed
+
+    def _set_pump_rate(self) -> None:
+        """Set SPRAY_PUMP_RATE so the plan's L/ha comes out: ArduPilot drives the pump at
+        SPRAY_PUMP_RATE % per m/s of ground speed, so with a pump of F L/min at full output
+        and a swath of w m the rate is R L/ha when SPRAY_PUMP_RATE = 0.6 R w / F — at any
+        speed, as long as the pump does not run out of output."""
+        info, flow = self.info, self.options.pump_max_l_min
+        if not (info.rate_l_ha and info.swath_m and flow):
+            missing = (
+                "the pump's flow (tanbo vehicles set --pump-l-min)"
+                if not flow
+                else ("the plan's L/ha and swath")
+            )
+            self._note_setup(f"application rate left as the vehicle has it: {missing} unknown")
+            return
+        per_m_s = 0.6 * info.rate_l_ha * info.swath_m / flow
+        self.pump_needed_pct = per_m_s * self.spray_speed_m_s()
+        held = self.commander.set_param("SPRAY_PUMP_RATE", round(per_m_s, 2))
+        self._note_setup(
+            f"SPRAY_PUMP_RATE {held:g} %/(m/s): {info.rate_l_ha:g} L/ha over {info.swath_m:g} m "
+            f"with a {flow:g} L/min pump ({self.pump_needed_pct:.0f} % at "
+            f"{self.spray_speed_m_s():g} m/s)"
+        )
+
+    def _inside_circle_fence(self) -> bool:
+        """Every place the mission goes is inside ArduPilot's circular fence round home."""
+        radius = self.commander.get_param("FENCE_RADIUS")
+        margin = self.commander.get_param("FENCE_MARGIN")
+        points = [i.position for i in self.mission.items if i.position is not None]
+        farthest = max((self.mission.home.distance_m(p) for p in points), default=0.0)
+        return farthest <= radius - margin
+
+    def _note_setup(self, text: str) -> None:
+        self.setup_notes.append(text)
 
     def check(self) -> list[Check]:
         """Every pre-flight check on the vehicle as it is now (repeatable: between sorties
@@ -307,6 +390,7 @@ class Flight:
             registration=self.options.registration,
             distance_from_home_m=self._distance_from_home(),
             spray_enabled=spray_enabled,
+            pump_needed_pct=self.pump_needed_pct,
             armed=s.armed,
         )
         self.record.checks = check(facts)
@@ -419,6 +503,10 @@ class Flight:
             and 0 <= seq < len(self._spray)
             and self._spray[seq]
         )
+        if msg.relative_alt > _TAKEOFF_ALT_M * 1000:
+            # The battery as it was in the air: after landing a crew may swap it before
+            # Tanbo hears that the vehicle disarmed.
+            self._airborne_battery = (s.battery_pct, s.battery_used_mah)
         with self._track_lock:
             if self._boot0 is None:
                 self._boot0 = (msg.time_boot_ms / 1000.0, datetime.now(UTC))
@@ -452,38 +540,12 @@ class Flight:
 
     def _watch(self, timeout_s: float) -> None:
         rec = self.record
+        seen = _Seen()
         deadline = self._clock() + timeout_s
-        took_off = False
-        complete = False
-        link_lost = False
-        rtl_sent = False
         while self._clock() < deadline:
-            try:
-                event = self._events.get(timeout=0.1)
-            except queue.Empty:
-                event = None
-            if event is not None:
-                if self._on_event is not None:
-                    self._on_event(event)
-                if event.kind == EventKind.FAILSAFE:
-                    self._failsafe = True
-                    self._note(f"failsafe: {event.detail}")
-                    self._sprayer_off()
-                elif event.kind == EventKind.LINK_LOST:
-                    link_lost = True
-                    self._note(f"link lost: {event.detail}")
-                elif event.kind == EventKind.LINK_RESTORED:
-                    link_lost = False
-                    self._note("link restored")
-                elif event.kind == EventKind.ITEM_REACHED and event.value is not None:
-                    rec.items_reached = max(rec.items_reached, int(event.value))
-                elif event.kind == EventKind.MISSION_COMPLETE:
-                    complete = True
-                elif event.kind == EventKind.STATUS_TEXT and "crash" in event.detail.lower():
-                    self._note(event.detail)
-                    rec.outcome = Outcome.CRASHED
-            if self._abort.is_set() and not rtl_sent:
-                rtl_sent = True
+            self._take_events(seen, wait_s=0.1)
+            if self._abort.is_set() and not seen.rtl_sent:
+                seen.rtl_sent = True
                 self._note("operator abort: return to launch")
                 self._sprayer_off()
                 try:
@@ -493,25 +555,83 @@ class Flight:
             s = self.status
             flying = s.landed is False or (s.alt_rel_m or 0.0) > _TAKEOFF_ALT_M
             if s.armed and flying:
-                took_off = True
-            if took_off and not s.armed and s.connected:
+                seen.took_off = True
+            if seen.took_off and not s.armed and s.connected:
                 rec.landing_at = self._at(s.boot_s)
                 rec.landing_place = self._here()
                 break
         else:
             self._note(f"still flying after {timeout_s:g} s: stopped watching")
+        # What the vehicle said before it disarmed (the last item reached) is queued
+        # ahead of the heartbeat that showed it: take it all before judging the flight.
+        self._take_events(seen, wait_s=0.0)
         if rec.outcome == Outcome.CRASHED:
             return
-        if link_lost:
+        if seen.link_lost:
             rec.outcome = Outcome.LINK_LOST
-        elif rtl_sent:
+        elif seen.rtl_sent:
             rec.outcome = Outcome.ABORTED
         elif self._failsafe:
             rec.outcome = Outcome.FAILSAFE
-        elif complete and rec.landing_at is not None:
+        elif rec.landing_at is not None and (seen.complete or self._landed_at_the_end()):
             rec.outcome = Outcome.COMPLETED
         else:
             rec.outcome = Outcome.ABORTED
+
+    def _landed_at_the_end(self) -> bool:
+        """The vehicle landed on the mission's final RTL or LAND after reaching the
+        navigation item before it: complete even if the last MISSION_ITEM_REACHED was not
+        heard."""
+        items = self.mission.items
+        last = len(items)
+        final = items[-1].command if items else None
+        return final in (
+            Command.NAV_LAND,
+            Command.NAV_RETURN_TO_LAUNCH,
+        ) and self.record.items_reached >= self._last_nav_before(last)
+
+    def _last_nav_before(self, seq: int) -> int:
+        """The seq of the last navigation item before ``seq`` (0: none)."""
+        for before in range(seq - 1, 0, -1):
+            if self.mission.items[before - 1].command.is_nav:
+                return before
+        return 0
+
+    def _take_events(self, seen: "_Seen", wait_s: float) -> None:
+        """Handle every queued event (waiting up to ``wait_s`` for the first)."""
+        try:
+            event = self._events.get(timeout=wait_s) if wait_s > 0 else self._events.get_nowait()
+        except queue.Empty:
+            return
+        while True:
+            self._handle(event, seen)
+            try:
+                event = self._events.get_nowait()
+            except queue.Empty:
+                return
+
+    def _handle(self, event: VehicleEvent, seen: "_Seen") -> None:
+        rec = self.record
+        if self._on_event is not None:
+            self._on_event(event)
+        if event.kind == EventKind.FAILSAFE:
+            self._note(f"failsafe: {event.detail}")
+            if not self._failsafe:  # once: the autopilot has stopped it too
+                self._sprayer_off()
+            self._failsafe = True
+        elif event.kind == EventKind.LINK_LOST:
+            seen.link_lost = True
+            self._note(f"link lost: {event.detail}")
+        elif event.kind == EventKind.LINK_RESTORED:
+            seen.link_lost = False
+            self._note("link restored")
+        elif event.kind == EventKind.ITEM_REACHED and event.value is not None:
+            rec.items_reached = max(rec.items_reached, int(event.value))
+        elif event.kind == EventKind.MISSION_COMPLETE:
+            seen.complete = True
+        elif event.kind == EventKind.STATUS_TEXT and "crash" in event.detail.lower():
+            self._note(event.detail)
+            rec.outcome = Outcome.CRASHED
 
     def _here(self) -> GeoPoint | None:
         s = self.status
@@ -568,8 +688,10 @@ class Flight:
         """Figures from the track; safe to call however the flight ended."""
         rec = self.record
         s = self.status
-        rec.battery_end_pct = s.battery_pct
-        rec.battery_used_mah = s.battery_used_mah
+        rec.battery_end_pct, rec.battery_used_mah = self._airborne_battery or (
+            s.battery_pct,
+            s.battery_used_mah,
+        )
         with self._track_lock:
             track = list(self._track)
         if len(track) < 2:

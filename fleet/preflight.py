@@ -49,6 +49,7 @@ class Facts:
     distance_from_home_m: float | None
     spray_enabled: bool | None = None
     fence_enabled: bool | None = None
+    pump_needed_pct: float | None = None
     armed: bool = False
 
 
@@ -128,6 +129,14 @@ def check(facts: Facts) -> list[Check]:
             f.spray_enabled,
             "sprayer enabled (SPRAY_ENABLE=1)",
             "the plan sprays but the sprayer is disabled (SPRAY_ENABLE=0)",
+        )
+    if f.pump_needed_pct is not None:
+        add(
+            "rate",
+            f.pump_needed_pct <= 100.0,
+            f"the plan's L/ha needs {f.pump_needed_pct:.0f} % of the pump",
+            f"the plan's L/ha needs {f.pump_needed_pct:.0f} % of the pump: fly slower, "
+            "or plan a wider swath or a lower rate",
         )
     add("disarmed", not f.armed, "disarmed", "the vehicle is already armed")
     return out

@@ -262,6 +262,9 @@ class VehicleRecord:
     battery_mah: int
     battery_cells: int
     sprayer: Sprayer = field(default_factory=Sprayer)
+    pump_max_l_min: float | None = None
+    """The spray pump's flow at full output, L/min: with it Tanbo sets ArduPilot's
+    SPRAY_PUMP_RATE so the plan's L/ha comes out at any speed."""
     release: ReleaseKind = ReleaseKind.NONE
     notes: str = ""
     retired_at: datetime | None = None
@@ -295,6 +298,8 @@ class VehicleRecord:
             raise InvalidRecord("battery_mah", f"is {self.battery_mah}; it must be positive")
         if not 1 <= self.battery_cells <= 24:
             raise InvalidRecord("battery_cells", f"is {self.battery_cells}; expected 1..24")
+        if self.pump_max_l_min is not None:
+            _number("pump_max_l_min", self.pump_max_l_min, positive=True)
         if self.sprayer.kind is not SprayerKind.NONE and self.tank_l == 0:
             raise InvalidRecord("sprayer", f"{self.sprayer.spec} needs a tank (tank_l > 0)")
         if self.retired_at is not None and self.retired_at.tzinfo is None:

@@ -285,6 +285,7 @@ class TelemetryTracker:
         s.texts.append((now_s, int(msg.severity), text))
         del s.texts[:-_MAX_TEXTS]
         events = [self._event(EventKind.STATUS_TEXT, now_s, text, float(msg.severity))]
-        if any(word in text.lower() for word in _FAILSAFE_WORDS):
+        lower = text.lower()
+        if any(w in lower for w in _FAILSAFE_WORDS) and "cleared" not in lower:
             events.append(self._event(EventKind.FAILSAFE, now_s, text))
         return events

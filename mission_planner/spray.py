@@ -276,5 +276,7 @@ def _stats(
         "coverage": covered / area if area > 0 else 0.0,
         "volume_l": (params.rate_l_ha or 0.0) * area / 10_000.0,
         "swath_m": params.swath_m,
+        "rate_l_ha": params.rate_l_ha or 0.0,
+        "speed_m_s": params.speed_m_s,
         "fields": per_field,
     }

@@ -42,6 +42,8 @@ class GroundCrew:
         self._standing_s = 0.0
         self.services = 0
         """How many times the crew has serviced the vehicle."""
+        self.refilled_l = 0.0
+        """Litres the crew has poured in, in all."""
 
     def update(self, dt_s: float) -> None:
         """Called after every flight step with its length (simulated seconds)."""
@@ -54,6 +56,7 @@ class GroundCrew:
         # Idle draw on the pad does not send anyone out; a flown battery or tank does.
         spent = s.battery_pct < _SWAP_BELOW_PCT or s.tank_l < self._tank_l - 0.01
         if self._standing_s >= self._wait_s and spent:
+            self.refilled_l += self._tank_l - s.tank_l
             s.tank_l = self._tank_l
             s.battery_mah = 0.0
             s.battery_pct = 100.0

@@ -1,4 +1,5 @@
-"""``tanbo demo``: register the shipped sample fields and zones, and show the result.
+"""``tanbo demo``: register the shipped sample fields and zones, plan a spray mission over
+two of them, and fly it on a simulated copter.
 
 Runs on whatever database the settings name (by default a SQLite file in the data
 directory); running it again updates the same fields instead of adding copies.
@@ -15,6 +16,7 @@ from sqlalchemy import Engine
 
 from api import registry
 from api.config import Settings
+from api.demo.flight import fly_demo
 from api.planning import write_plan
 from core.ids import OwnerName
 from core.units import m2_to_ha
@@ -93,15 +95,20 @@ def run_demo(engine: Engine, settings: Settings, out: Console) -> None:
     export = settings.data_dir / "exports" / "fields.gpkg"
     write_fields(export, records)
     out.print(f"\nexported {len(records)} fields to {escape(str(export))}")
-    _plan_demo(engine, settings, out)
+    plan = _plan_demo(engine, settings, out)
+    fly_demo(engine, settings, out, plan)
     out.print(
-        "next: [bold]tanbo fields show B000[/bold], "
-        "[bold]tanbo plan spray B000,B001 --swath 5 --out plans[/bold]"
+        "\nnext: [bold]tanbo fields show B000[/bold], "
+        "[bold]tanbo plan spray B000,B001 --swath 5 --out plans[/bold], "
+        "[bold]tanbo sim[/bold] and in another terminal "
+        f"[bold]tanbo fly {escape(str(plan))} --connect tcp:127.0.0.1:5760[/bold] "
+        "(after [bold]tanbo vehicles add[/bold]), [bold]tanbo logs list[/bold]"
     )
 
 
-def _plan_demo(engine: Engine, settings: Settings, out: Console) -> None:
-    """Plan a spray mission over two neighbouring paddies, round the house by B000."""
+def _plan_demo(engine: Engine, settings: Settings, out: Console) -> Path:
+    """Plan a spray mission over two neighbouring paddies, round the house by B000; the
+    .plan file written."""
     field_ids = ["B000", "B001"]
     records = registry.list_fields(engine, ids=field_ids)
     together = shapely.union_all([f.geometry for f in records])
@@ -127,3 +134,4 @@ def _plan_demo(engine: Engine, settings: Settings, out: Console) -> None:
     )
     out.print("  permissions needed: " + escape("; ".join(plan.permissions)))
     out.print(f"  files: {escape(str(folder))}/demo-spray.plan, .waypoints, .geojson")
+    return folder / "demo-spray.plan"

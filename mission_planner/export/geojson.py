@@ -8,7 +8,8 @@ follow, each with its own ``kind``: ``"field"``, ``"zone"``, ``"waypoint"``
 (the mission's positioned items), ``"fence"``, ``"home"``, ``"rally"``.
 Coordinates are WGS84 longitude, latitude (RFC 7946), rounded to 1e-8 degree
 (about 1 mm). The foreign member ``tanbo`` says what the plan is: kind, sorties,
-path, permissions, and where known swath, estimated time, area and volume.
+path, permissions, and where known swath, application rate, estimated time, area and
+volume.
 """
 
 import math
@@ -148,7 +149,7 @@ def to_geojson(
         "path_m": round(plan.path_m, 3),
         "permissions": list(plan.permissions),
     }
-    for key in ("swath_m", "est_time_s", "flight_time_s", "area_ha", "volume_l"):
+    for key in ("swath_m", "rate_l_ha", "est_time_s", "flight_time_s", "area_ha", "volume_l"):
         value = plan.stats.get(key)
         if isinstance(value, int | float) and math.isfinite(value):
             tanbo[key] = round(float(value), 3)
