@@ -236,7 +236,6 @@ class Flight:
         self._spray = spray_states(mission)
         self._track: list[tuple[float, float, float, float, bool]] = []
         self._track_lock = threading.Lock()
-        self._boot0: tuple[float, datetime] | None = None
         self._failsafe = False
         self.setup_notes: list[str] = []
         self.pump_needed_pct: float | None = None
@@ -508,8 +507,6 @@ class Flight:
             # Tanbo hears that the vehicle disarmed.
             self._airborne_battery = (s.battery_pct, s.battery_used_mah)
         with self._track_lock:
-            if self._boot0 is None:
-                self._boot0 = (msg.time_boot_ms / 1000.0, datetime.now(UTC))
             if self._track:
                 _, lat, lon, _, _ = self._track[-1]
                 here = GeoPoint(lat_deg=msg.lat / 1e7, lon_deg=msg.lon / 1e7)
@@ -521,9 +518,10 @@ class Flight:
 
     def _at(self, boot_s: float | None) -> datetime:
         """Wall time of vehicle time ``boot_s`` (a simulator's clock runs at its speed-up)."""
-        if boot_s is None or self._boot0 is None:
+        anchor = self.link.tracker(self.system_id).clock_anchor
+        if boot_s is None or anchor is None:
             return datetime.now(UTC)
-        return self._boot0[1] + timedelta(seconds=boot_s - self._boot0[0])
+        return anchor[1] + timedelta(seconds=boot_s - anchor[0])
 
     @property
     def flown_m(self) -> float:

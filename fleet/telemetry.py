@@ -17,6 +17,7 @@ command asked for, or a STATUSTEXT that names a failsafe.
 
 import math
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from pymavlink import mavutil
@@ -120,6 +121,10 @@ class TelemetryTracker:
         self.status = VehicleStatus(system_id=system_id)
         self._low_battery_told = False
         self._expected_mode: str | None = None
+        self.clock_anchor: tuple[float, datetime] | None = None
+        """The vehicle's boot time (s) when first heard, and the wall time then: the
+        vehicle's clock read as dates (a simulator's runs at its speed-up, and its
+        flights are dated on it, one after another)."""
         self.mission_count: int | None = None
         """Items in the mission on the vehicle, home (item 0) included, once known."""
 
@@ -223,6 +228,8 @@ class TelemetryTracker:
         if msg.lat == 0 and msg.lon == 0:
             return []  # no position yet
         s.boot_s = msg.time_boot_ms / 1000.0
+        if self.clock_anchor is None:
+            self.clock_anchor = (s.boot_s, datetime.now(UTC))
         s.lat_deg = msg.lat / 1e7
         s.lon_deg = msg.lon / 1e7
         s.alt_amsl_m = msg.alt / 1000.0
