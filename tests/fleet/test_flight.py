@@ -165,7 +165,8 @@ def test_a_link_lost_mid_flight_ends_as_link_lost_with_the_record_kept() -> None
         flight.prepare()
 
         def cut(event: VehicleEvent) -> None:
-            if event.kind == EventKind.ITEM_REACHED and not sim.vehicle.state.fault_log:
+            past_takeoff = event.kind == EventKind.ITEM_REACHED and (event.value or 0) >= 5
+            if past_takeoff and not sim.vehicle.state.fault_log:
                 sim.call(lambda: sim.vehicle.inject("link-cut"))
 
         flight._on_event = cut
