@@ -262,7 +262,7 @@ def _add_command_groups() -> None:
     # Imported here, once the command groups above exist.
     from api.fly_cli import fly
     from api.plan_cli import plan_app
-    from api.sim_cli import sim
+    from api.sim_cli import sim_app
     from api.vehicles_cli import logs_app, vehicles_app
     from api.zones_cli import zones_app
 
@@ -271,7 +271,7 @@ def _add_command_groups() -> None:
     app.add_typer(vehicles_app, name="vehicles")
     app.add_typer(logs_app, name="logs")
     app.command("fly")(fly)
-    app.command("sim")(sim)
+    app.add_typer(sim_app, name="sim")
 
 
 _add_command_groups()

@@ -142,8 +142,23 @@ def test_a_taken_port_is_one_line_naming_it_and_exit_code_2(tmp_path: Path) -> N
         (("--home", "95,134"), "tanbo: --home: latitude 95.0 is outside -90..90"),
         (("--udp-out", "14550"), "tanbo: --udp-out: expected HOST:PORT"),
         (("--drones", "2", "--port", "65530"), "tanbo: --port: 65530 is outside 1..65525"),
+        (("--ground-crew", "-5"), "tanbo: --ground-crew: -5 is not a number of seconds >= 0"),
+        (("--control-port", "5760"), "tanbo: --control-port: 5760 is a vehicle's TCP port"),
+        (("--scenario", "nope"), "tanbo: no built-in scenario 'nope'; built in: "),
+        (("--scenario", "gusty-spray", "-n", "2"), "tanbo: --drones: a scenario flies one"),
+        (("--score-out", "s.json"), "tanbo: --score-out: goes with --scenario"),
     ],
-    ids=["wind", "home", "udp-out", "port"],
+    ids=[
+        "wind",
+        "home",
+        "udp-out",
+        "port",
+        "ground-crew",
+        "control-port",
+        "scenario",
+        "scenario-drones",
+        "score-out",
+    ],
 )
 def test_bad_input_is_one_line_naming_the_option_and_exit_code_2(
     tmp_path: Path, args: tuple[str, ...], message: str
@@ -154,3 +169,72 @@ def test_bad_input_is_one_line_naming_the_option_and_exit_code_2(
     assert stderr.startswith(message)
     assert len(stderr.strip().splitlines()) == 1
     assert stdout == ""
+
+
+# -- the control API and its command-line client -------------------------------------------
+
+CONTROL = re.compile(r"control on http://127\.0\.0\.1:(\d+)")
+
+
+def sim_client(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``tanbo sim SUBCOMMAND …``: through ``tanbo`` once api/cli.py mounts the ``sim`` group,
+    else through that group's own Typer app (the same code, another entry point)."""
+    from api.cli import app
+
+    mounted = any(group.name == "sim" for group in app.registered_groups)
+    program = (
+        [str(TANBO), "sim"]
+        if mounted
+        else [
+            sys.executable,
+            "-c",
+            "from api.sim_cli import sim_app; sim_app(prog_name='tanbo sim')",
+        ]
+    )
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("TANBO_")}
+    return subprocess.run(
+        [*program, *args], cwd=cwd, env=environment | {"COLUMNS": "200"},
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def test_faults_go_in_and_out_of_a_running_sim_from_the_command_line(tmp_path: Path) -> None:
+    from sim.control import ControlClient
+
+    base = find_free_base_port(1)
+    args = ("--port", str(base), "--control-port", "0", "--quiet", "--ground-crew", "30")
+    with tanbo_sim(*args, cwd=tmp_path) as sim:
+        match = CONTROL.search(sim.wait_for("Ctrl-C to stop"))
+        assert match is not None
+        port = match.group(1)
+        injected = sim_client("fault", "gps-loss:20", "--control-port", port, cwd=tmp_path)
+        assert injected.returncode == 0, injected.stderr
+        assert re.fullmatch(r"vehicle 1: gps-loss:20 injected at \d+\.\d s \(simulated\)\n",
+                            injected.stdout)  # fmt: skip
+        [row] = ControlClient(int(port)).vehicles()["vehicles"]
+        assert [f["spec"] for f in row["faults"]] == ["gps-loss:20"]
+        assert row["gps_ok"] is False
+        cleared = sim_client("clear", "gps-loss", "--control-port", port, cwd=tmp_path)
+        assert (cleared.returncode, cleared.stdout) == (0, "vehicle 1: gps-loss cleared\n")
+        again = sim_client("clear", "gps-loss", "--control-port", port, cwd=tmp_path)
+        assert again.returncode == 1
+        assert again.stderr == "tanbo: vehicle 1 has no gps-loss fault in force\n"
+        bad = sim_client("fault", "battery:lots", "--control-port", port, cwd=tmp_path)
+        assert bad.returncode == 2
+        assert bad.stderr == "tanbo: fault 'battery:lots': PCT 'lots' is not a number\n"
+        other = sim_client("fault", "motor", "--vehicle", "9", "--control-port", port, cwd=tmp_path)
+        assert other.returncode == 2
+        assert other.stderr == "tanbo: no vehicle 9 (system ids: 1)\n"
+        sim.process.send_signal(signal.SIGINT)
+        code, _, stderr = sim.finish(timeout=10.0)
+    assert (code, stderr) == (0, "")
+
+
+def test_the_fault_command_with_no_sim_running_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = str(probe.getsockname()[1])
+    result = sim_client("fault", "link-cut:20", "--control-port", free, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"tanbo: no tanbo sim answers on 127.0.0.1:{free}")
+    assert len(result.stderr.strip().splitlines()) == 1
