@@ -16,9 +16,14 @@ report it. ArduPilot's failsafes act on it (:mod:`sim.failsafe`: battery low and
 critical, ground-station heartbeat lost, geofence breached (:mod:`sim.fence`), EKF
 without GPS, crash), each stopping the sprayer; faults are put in while it runs
 (:mod:`sim.faults` values, ``SimVehicle.inject``/``clear``, :mod:`sim.injector`): a
-cut link, a lost GPS, a battery drop, a failed motor, a gust. The state, the flight
-model and the protocol services are plain values and methods; only
-:mod:`sim.endpoint` does I/O.
+cut link, a lost GPS, a battery drop, a failed motor, a gust; an optional ground crew
+refills and swaps the battery between sorties (:mod:`sim.ground_crew`). Several vehicles
+run as SITL numbers them (:mod:`sim.cluster`), also streaming over UDP to a ground station
+(:mod:`sim.udp`), from an asyncio program or a thread (:mod:`sim.background`); a small
+local HTTP API puts faults in while they run (:mod:`sim.control`), and operator
+exercises are scored (:mod:`sim.scenarios`, :mod:`sim.score`). The state, the flight
+model and the protocol services are plain values and methods; only the endpoint, the
+UDP and control servers do I/O.
 
 The simulator imports core and pymavlink only: fleet and the mission planner
 meet it on the wire, as they would meet a real autopilot.
