@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -27,7 +28,7 @@ from core.errors import TanboError
 from fleet.errors import FleetError
 from fleet.events import VehicleEvent
 from fleet.flight import Flight, FlightOptions, Outcome
-from fleet.flightlog import FlightLog, append_csv
+from fleet.flightlog import JST, FlightLog, append_csv
 from fleet.link import Link
 from fleet.preflight import require
 from fleet.registry import VehicleRecord
@@ -111,12 +112,28 @@ def new_flight(job: FlyJob, p: Pilot, mission: Mission) -> Flight:
             job.options,
             registration=registration,
             pump_max_l_min=p.vehicle.pump_max_l_min if p.vehicle else None,
+            inspection=_inspection(job, p.vehicle),
         ),
         on_event=functools.partial(job.on_event, p),
     )  # fmt: skip
     p.flight_id = str(uuid.uuid4())
     p.snapshot_saved = False
     return p.flight
+
+
+def _inspection(job: FlyJob, vehicle: VehicleRecord | None) -> str | None:
+    """How today's daily inspection (日常点検) of a real aircraft went; None for a simulator
+    or an unregistered vehicle (the registration check refuses that one)."""
+    if vehicle is None or vehicle.simulated:
+        return None
+    found = fleet_store.inspection_of_day(job.engine, vehicle.registration, _today())
+    if found is None:
+        return "missing"
+    return "passed" if found.passed else "failed"
+
+
+def _today() -> date:
+    return datetime.now(JST).date()
 
 
 def first_checks(job: FlyJob, p: Pilot) -> None:
@@ -185,9 +202,14 @@ def log_of(job: FlyJob, p: Pilot, *, in_progress: bool) -> FlightLog | None:
     flight = p.flight
     if flight is None or flight.record.takeoff_at is None or p.vehicle is None:
         return None
+    inspected = None
+    if not p.vehicle.simulated:
+        day = flight.record.takeoff_at.astimezone(JST).date()
+        found = fleet_store.inspection_of_day(job.engine, p.vehicle.registration, day)
+        inspected = found.id if found is not None else None
     return flight_log(
-        flight.record, job.flight_file, pilot=job.pilot,
-        registration=p.vehicle.registration, flight_id=p.flight_id, in_progress=in_progress,
+        flight.record, job.flight_file, pilot=job.pilot, registration=p.vehicle.registration,
+        flight_id=p.flight_id, inspection_id=inspected, in_progress=in_progress,
     )  # fmt: skip
 
 

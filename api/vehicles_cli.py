@@ -517,6 +517,7 @@ def _log_rows(log: FlightLog) -> list[tuple[str, str]]:
         ("result", log.result.value),
         ("日常点検", log.inspection_id or "—"),
         ("mission", f"{log.mission_name or '—'} {log.mission_sha256 or ''}".strip()),
+        ("daily inspection (日常点検)", log.inspection_id or "—"),
         *figures,
     ]  # fmt: skip
 

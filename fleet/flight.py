@@ -107,6 +107,8 @@ class FlightOptions:
     registration: str | None = None
     pump_max_l_min: float | None = None
     """The vehicle's spray pump flow at full output (from the registry), L/min."""
+    inspection: str | None = None
+    """The day's inspection: "passed", "failed" or "missing"; None: not asked."""
     telemetry_timeout_s: float = 15.0
     """Wall seconds to wait for position and home before giving up."""
     ready_timeout_s: float = 90.0
@@ -390,6 +392,7 @@ class Flight:
             distance_from_home_m=self._distance_from_home(),
             spray_enabled=spray_enabled,
             pump_needed_pct=self.pump_needed_pct,
+            inspection=self.options.inspection,
             armed=s.armed,
         )
         self.record.checks = check(facts)

@@ -50,6 +50,9 @@ class Facts:
     spray_enabled: bool | None = None
     fence_enabled: bool | None = None
     pump_needed_pct: float | None = None
+    inspection: str | None = None
+    """The day's inspection (日常点検): "passed", "failed", "missing"; None: not asked
+    (a simulator)."""
     armed: bool = False
 
 
@@ -113,6 +116,15 @@ def check(facts: Facts) -> list[Check]:
         f"vehicle {f.registration}",
         "vehicle not in the registry (tanbo vehicles add)",
     )
+    if f.inspection is not None:
+        add(
+            "inspection",
+            f.inspection == "passed",
+            "today's daily inspection (日常点検) passed",
+            "no daily inspection (日常点検) recorded today: tanbo vehicles inspect"
+            if f.inspection == "missing"
+            else "today's daily inspection (日常点検) found an item not ok",
+        )
     distance = f.distance_from_home_m
     add(
         "home",

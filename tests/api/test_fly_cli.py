@@ -40,9 +40,9 @@ def sim(plan_file: Path) -> Iterator[RunningSim]:
         yield started
 
 
-def register(tmp_path: Path, url: str) -> None:
+def register(tmp_path: Path, url: str, registration: str = REG) -> None:
     result = tanbo(
-        "vehicles", "add", REG, "--model", "Tanbo SIM", "--mtow-kg", "25",
+        "vehicles", "add", registration, "--model", "Tanbo SIM", "--mtow-kg", "25",
         "--battery-mah", "22000", "--cells", "12", "--tank-l", "10", "--sprayer", "ardupilot",
         "--connect", url, cwd=tmp_path,
     )  # fmt: skip
@@ -69,6 +69,29 @@ def test_fly_a_plan_end_to_end(tmp_path: Path, plan_file: Path, sim: RunningSim)
     listed = tanbo("logs", "list", "--registration", REG, cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     assert "completed" in listed.stdout
+
+
+def test_a_real_aircraft_flies_only_after_the_days_inspection(
+    tmp_path: Path, plan_file: Path, sim: RunningSim
+) -> None:
+    url = f"tcp:127.0.0.1:{sim.port}"
+    register(tmp_path, url, "JU0123456789")
+    refused = tanbo("fly", plan_file, "--connect", url, "--pilot", "Kasai Taro", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "inspection: no daily inspection (日常点検) recorded today" in refused.stderr
+    assert not sim.call(lambda: sim.vehicle.state.armed)
+    inspected = tanbo(
+        "vehicles", "inspect", "JU0123456789", "--inspector", "Kasai Taro", "--ok", "all",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert inspected.returncode == 0, inspected.stderr
+    flown = tanbo("fly", plan_file, "--connect", url, "--pilot", "Kasai Taro", cwd=tmp_path)
+    assert flown.returncode == 0, flown.stdout + flown.stderr
+    flight_id = flown.stdout.split("log ")[1].split()[0].strip(",")
+    shown = tanbo("logs", "show", flight_id, cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    inspection_line = next(x for x in shown.stdout.splitlines() if "日常点検" in x)
+    assert "—" not in inspection_line  # the flight refers to the day's inspection
 
 
 def test_an_unregistered_vehicle_is_refused_before_take_off(

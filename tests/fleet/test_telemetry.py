@@ -136,6 +136,9 @@ def test_every_check_passes_on_good_facts() -> None:
         ({"spray_enabled": False}, "sprayer", "SPRAY_ENABLE=0"),
         ({"fence_enabled": False}, "fence_enabled", "not enabled"),
         ({"armed": True}, "disarmed", "already armed"),
+        ({"inspection": "missing"}, "inspection", "no daily inspection"),
+        ({"inspection": "failed"}, "inspection", "found an item not ok"),
+        ({"pump_needed_pct": 150.0}, "rate", "needs 150 % of the pump"),
     ],
 )
 def test_each_failed_check_names_itself(change: dict, name: str, says: str) -> None:  # type: ignore[type-arg]
