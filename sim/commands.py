@@ -61,6 +61,7 @@ class CommandService:
             mavlink.MAV_CMD_SET_MESSAGE_INTERVAL: self.set_message_interval,
             mavlink.MAV_CMD_REQUEST_MESSAGE: self.request_message,
             mavlink.MAV_CMD_GET_HOME_POSITION: self.get_home_position,
+            mavlink.MAV_CMD_REQUEST_AUTOPILOT_CAPABILITIES: self.autopilot_capabilities,
         }
         self.handlers: dict[str, Callable[[Message], None]] = {
             "COMMAND_LONG": lambda m: self.run(CommandRequest.from_long(m)),
@@ -96,6 +97,10 @@ class CommandService:
         if not self._schedule.knows(msg_id):
             return int(mavlink.MAV_RESULT_DENIED)
         return self._send_now(msg_id)
+
+    def autopilot_capabilities(self, request: CommandRequest) -> int:
+        """MAV_CMD_REQUEST_AUTOPILOT_CAPABILITIES (the older way): send AUTOPILOT_VERSION."""
+        return self._send_now(mavlink.MAVLINK_MSG_ID_AUTOPILOT_VERSION)
 
     def get_home_position(self, request: CommandRequest) -> int:
         """MAV_CMD_GET_HOME_POSITION: send HOME_POSITION, or FAILED before home is set."""

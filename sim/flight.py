@@ -4,8 +4,11 @@ Every step the active task (AUTO's current mission command, GUIDED's take-off or
 target, RTL's climb-return-loiter-land, LAND's descent, or holding position in
 the other modes) gives the position controller a goal; :func:`sim.physics.fly`
 moves the vehicle; the battery and the tank drain; the state the telemetry reads
-is written. Touching down at the end of a landing disarms, as ArduPilot does. The
-sprayer stops on entering RTL or LAND and on disarming.
+is written. Touching down at the end of a landing disarms, as ArduPilot does (in AUTO
+the mission decides: :mod:`sim.mission_run`). The sprayer stops on entering RTL or LAND
+and on disarming; disarming resets the mission (AP_Arming_Copter::disarm), and in AUTO a
+vehicle left armed on the ground disarms after DISARM_DELAY (10 s). In AUTO the heading
+is the mission's (:mod:`sim.auto_yaw`) where it sets one.
 
 Faults change the flying: a gust adds to the wind; a quadcopter that has lost a motor
 tumbles down (:func:`sim.physics.tumble`) whatever it was doing; while the GPS is lost
@@ -22,10 +25,11 @@ import math
 from collections.abc import Callable
 from dataclasses import replace
 
+from sim.auto_actions import AutoActions
 from sim.commands import CommandRequest, CommandService
 from sim.config import SimConfig
 from sim.energy import Battery, current_a, drain_tank, spray_flow_l_min, throttle_pct
-from sim.mission_items import MissionKind, StoredItem
+from sim.mission_items import MissionKind
 from sim.mission_run import MissionRunner, NavSettings
 from sim.mission_transfer import MissionStore
 from sim.nav import Climb, FlyTo, Hover, Land, RtlSettings, Task, rtl
@@ -35,10 +39,13 @@ from sim.physics import CALM, Goal, Limits, LocalFrame, Motion, Wind, fly, tumbl
 from sim.state import CopterMode, VehicleState
 from sim.wire import Message, Send, mavlink
 
-__all__ = ["MAX_STEP_S", "FlightController"]
+__all__ = ["DISARM_DELAY_S", "MAX_STEP_S", "FlightController"]
 
 MAX_STEP_S = 0.05
 """The longest step of simulated time the flight model takes, seconds."""
+
+DISARM_DELAY_S = 10.0
+"""Armed on the ground this long in AUTO, the vehicle disarms (DISARM_DELAY), seconds."""
 
 _G = 9.80665
 _DRAG_PER_S = 0.5  # lean per airspeed: tan(lean) = drag * v / g
@@ -91,11 +98,16 @@ class FlightController:
         self.wind = Wind(speed_m_s=config.wind_m_s, from_deg=config.wind_from_deg)
         self.motion = Motion()
         self.payload = PayloadService(state, params, commands)
-        self.runner = MissionRunner(store, self)
+        self.actions = AutoActions(self, store, send, change_mode)
+        self.runner = MissionRunner(store, self.actions, lambda: self.state.time_s)
         self.task: Task | None = None
         """What the vehicle does in the modes other than AUTO."""
         self.speed_m_s: float | None = None
         """DO_CHANGE_SPEED's horizontal speed, m/s (None: WPNAV_SPEED)."""
+        self.climb_m_s: float | None = None
+        """DO_CHANGE_SPEED's climb speed, m/s (None: WPNAV_SPEED_UP)."""
+        self.descent_m_s: float | None = None
+        """DO_CHANGE_SPEED's descent speed, m/s (None: WPNAV_SPEED_DN)."""
         self.gust: Wind = CALM
         """Wind on top of the steady wind (a fault)."""
         self.motor_failed = False
@@ -107,6 +119,8 @@ class FlightController:
         self.after_step: list[Callable[[float], None]] = []
         """Called with the step's length after every step (failsafes, fault timers)."""
         self._drift_n_m = self._drift_e_m = 0.0  # truth less the EKF's dead-reckoned estimate
+        self._was_armed = False
+        self._grounded_s = 0.0  # armed on the ground in AUTO this long
         if commands is not None:
             for command, handler in {
                 mavlink.MAV_CMD_NAV_TAKEOFF: self._takeoff,
@@ -114,6 +128,8 @@ class FlightController:
                 mavlink.MAV_CMD_NAV_RETURN_TO_LAUNCH: lambda r: change_mode(CopterMode.RTL),
                 mavlink.MAV_CMD_MISSION_START: self._mission_start,
                 mavlink.MAV_CMD_DO_CHANGE_SPEED: lambda r: self.change_speed(*r.params[:2]),
+                mavlink.MAV_CMD_DO_LAND_START: self.actions.land_start_command,
+                mavlink.MAV_CMD_DO_SET_HOME: self.actions.set_home_command,
             }.items():
                 commands.register(command, handler)
         self.handlers: dict[str, Callable[[Message], None]] = {
@@ -123,12 +139,12 @@ class FlightController:
     # -- settings from the parameters ---------------------------------------------------
 
     def limits(self) -> Limits:
-        """The WPNAV_* limits in SI units, with DO_CHANGE_SPEED's speed if one was set."""
+        """The WPNAV_* limits in SI units, with DO_CHANGE_SPEED's speeds where set."""
         p = self._params.get
         return Limits(
             speed_m_s=self.speed_m_s or p("WPNAV_SPEED") / 100.0,
-            climb_m_s=p("WPNAV_SPEED_UP") / 100.0,
-            descent_m_s=p("WPNAV_SPEED_DN") / 100.0,
+            climb_m_s=self.climb_m_s or p("WPNAV_SPEED_UP") / 100.0,
+            descent_m_s=self.descent_m_s or p("WPNAV_SPEED_DN") / 100.0,
             accel_m_s2=p("WPNAV_ACCEL") / 100.0,
         )
 
@@ -139,11 +155,15 @@ class FlightController:
         rtl_speed = p("RTL_SPEED") or p("WPNAV_SPEED")
         fenced = p("FENCE_ENABLE") == 1.0 and int(p("FENCE_TYPE")) & 1
         ceiling = p("FENCE_ALT_MAX") - p("FENCE_MARGIN") if fenced else None
+        home = self.state.config  # DO_SET_HOME moves it
+        home_n, home_e = self.frame.to_local(home.home_lat_deg, home.home_lon_deg)
         return NavSettings(
             frame=self.frame,
-            home_amsl_m=self._config.home_amsl_m,
+            home_amsl_m=home.home_amsl_m,
             radius_m=radius_m,
             accel_m_s2=p("WPNAV_ACCEL") / 100.0,
+            speed_m_s=self.speed_m_s or p("WPNAV_SPEED") / 100.0,
+            mis_options=int(p("MIS_OPTIONS")),
             rtl=RtlSettings(
                 alt_m=p("RTL_ALT") / 100.0,
                 speed_m_s=rtl_speed / 100.0,
@@ -152,6 +172,8 @@ class FlightController:
                 land_fast_m_s=(p("LAND_SPEED_HIGH") or p("WPNAV_SPEED_DN")) / 100.0,
                 land_slow_m_s=max(p("LAND_SPEED"), 30.0) / 100.0,
                 ceiling_m=ceiling,
+                home_north_m=home_n,
+                home_east_m=home_e,
             ),
         )
 
@@ -163,13 +185,13 @@ class FlightController:
         airborne = not m.on_ground
         if mode == CopterMode.AUTO:
             restart = self.runner.complete or self._params.get("MIS_RESTART") == 1.0
-            first = 1 if restart else s.mission_seq
+            first = s.mission_seq if self.actions.take_resume() or not restart else 1
             if s.armed and self._store.count(MissionKind.MISSION) <= 1:
                 return "Mode change to AUTO failed: init failed"
             if s.armed and not airborne and not self.runner.starts_with_takeoff(first):
                 return "Auto: Missing Takeoff Cmd"
-            self.speed_m_s = None
-            self.runner.start(first, m, self.nav_settings())
+            self.speed_m_s = self.climb_m_s = self.descent_m_s = None
+            self.runner.resume(first, m, self.nav_settings())
             self.task = None
             return None
         if mode in (CopterMode.RTL, CopterMode.LAND):
@@ -185,7 +207,7 @@ class FlightController:
             )  # fmt: skip
         else:
             if mode == CopterMode.GUIDED:
-                self.speed_m_s = None
+                self.speed_m_s = self.climb_m_s = self.descent_m_s = None
             self.task = Hover(m.stopping_point(self.limits().accel_m_s2)) if airborne else None
         return None
 
@@ -211,9 +233,16 @@ class FlightController:
         return ACCEPTED
 
     def change_speed(self, speed_type: float, speed_m_s: float) -> int:
-        """DO_CHANGE_SPEED: a new horizontal speed (types 0 and 1; -1 or 0 keeps it)."""
-        if int(speed_type) in (0, 1) and speed_m_s > 0.0:
-            self.speed_m_s = speed_m_s
+        """DO_CHANGE_SPEED: a new horizontal (types 0 and 1), climb (2) or descent (3) speed;
+        -1 or 0 keeps it."""
+        if speed_m_s > 0.0:
+            kind = int(speed_type)
+            if kind in (0, 1):
+                self.speed_m_s = speed_m_s
+            elif kind == 2:
+                self.climb_m_s = speed_m_s
+            elif kind == 3:
+                self.descent_m_s = speed_m_s
         return ACCEPTED
 
     def _position_target(self, msg: Message) -> None:
@@ -229,31 +258,6 @@ class FlightController:
             up -= self._config.home_amsl_m
         goal = Goal(north_m=north, east_m=east, up_m=up)
         self.task = FlyTo(goal, self.nav_settings().radius_m, hold_s=math.inf)
-
-    # -- mission hooks -------------------------------------------------------------------
-
-    def current(self, seq: int) -> None:
-        """The runner's current item: reported with MISSION_CURRENT."""
-        self.state.mission_seq = seq
-        total = self._store.count(MissionKind.MISSION)
-        self._send(mavlink.MAVLink_mission_current_message(seq, total))
-
-    def reached(self, seq: int) -> None:
-        """A NAV command complete: MISSION_ITEM_REACHED."""
-        self._send(mavlink.MAVLink_mission_item_reached_message(seq))
-
-    def run_do(self, item: StoredItem) -> None:
-        """A DO command met in the mission."""
-        if item.command == mavlink.MAV_CMD_DO_CHANGE_SPEED:
-            self.change_speed(item.param1, item.param2)
-            return
-        params = (item.param1, item.param2, item.param3, item.param4)
-        self.payload.run(item.command, params, item.seq)
-
-    def finished(self) -> None:
-        """The mission is over: the vehicle holds where it is, or disarms if it is down."""
-        if self.motion.on_ground:
-            self.state.armed = False
 
     # -- stepping ------------------------------------------------------------------------
 
@@ -280,9 +284,11 @@ class FlightController:
     def step(self, dt_s: float, settings: NavSettings) -> None:
         """One step of ``dt_s`` seconds: the task, the flight model, energy, the state."""
         s = self.state
+        self._disarmed()
         wind = self.wind_now()
         felt = CALM if s.gps_lost else wind  # dead reckoning flies as if the air were still
         out_of_control = s.armed and self.motor_failed
+        auto = s.mode == CopterMode.AUTO
         task = self.active_task() if s.armed and not out_of_control else None
         airborne = not self.motion.on_ground
         if out_of_control:
@@ -292,23 +298,45 @@ class FlightController:
             limits = self.limits()
             goal = self.motion.here() if task is None else task.goal(self.motion)
             flying = limits if task is None else task.limits(limits, self.motion)
-            self.motion = fly(self.motion, goal, flying, dt_s, felt)
+            before = self.motion
+            self.motion = fly(before, goal, flying, dt_s, felt)
+            yaw = self.runner.yaw.heading(before, task, dt_s) if auto else None
+            if yaw is not None and not self.motion.on_ground:
+                self.motion = _turned(before, self.motion, yaw, flying.yaw_rate_deg_s, dt_s)
         elif airborne:  # disarmed in the air: it falls
             self.motion = fly(self.motion, self.motion.here(-1.0), _FALLING, dt_s, felt)
         self._dead_reckon(wind, dt_s, airborne=airborne)
-        if task is not None:
-            landing = task.landing
-            if s.mode == CopterMode.AUTO:
-                self.runner.update(self.motion, dt_s, settings)
-            elif task.update(self.motion, dt_s):
+        if auto:  # the mission decides what a landing means (and counts delays disarmed)
+            self.runner.update(self.motion, dt_s, settings, armed=task is not None)
+            self._disarm_delay(dt_s)
+        elif task is not None:
+            if task.update(self.motion, dt_s):
                 self.task = Hover(task.point) if isinstance(task, Climb) else None
-            if landing and self.motion.on_ground:
+            if task.landing and self.motion.on_ground:
                 s.armed = False
         if not s.armed and (s.sprayer_on or s.servo_pump_pct > 0.0):
             self.payload.stop()
+        self._disarmed()
         self._account(dt_s, landing=task is not None and task.landing)
         for hook in self.after_step:
             hook(dt_s)
+
+    def _disarmed(self) -> None:
+        """Disarming resets the mission (AP_Arming_Copter::disarm), however it came about."""
+        if self._was_armed and not self.state.armed:
+            self.runner.reset()
+            self.state.mission_seq = self.runner.seq
+        self._was_armed = self.state.armed
+
+    def _disarm_delay(self, dt_s: float) -> None:
+        """DISARM_DELAY: armed and landed in AUTO (a mission waiting on the ground), it
+        disarms after :data:`DISARM_DELAY_S` (Copter::auto_disarm_check)."""
+        s = self.state
+        grounded = s.armed and self.motion.on_ground
+        self._grounded_s = self._grounded_s + dt_s if grounded else 0.0
+        if self._grounded_s >= DISARM_DELAY_S:
+            s.armed = False
+            self._grounded_s = 0.0
 
     def _dead_reckon(self, wind: Wind, dt_s: float, *, airborne: bool) -> None:
         """Keep the truth apart from the estimate while the GPS is lost; join them again (the
@@ -374,3 +402,15 @@ class FlightController:
             s.landed_state = mavlink.MAV_LANDED_STATE_TAKEOFF
         else:
             s.landed_state = mavlink.MAV_LANDED_STATE_IN_AIR
+
+
+def _turned(
+    before: Motion, after: Motion, heading_deg: float, rate_deg_s: float, dt_s: float
+) -> Motion:
+    """``after`` with its heading turned from ``before``'s towards ``heading_deg`` at
+    ``rate_deg_s`` at most."""
+    turn = (heading_deg - before.heading_deg + 180.0) % 360.0 - 180.0
+    turn = max(-rate_deg_s * dt_s, min(rate_deg_s * dt_s, turn))
+    return replace(
+        after, heading_deg=(before.heading_deg + turn) % 360.0, yaw_rate_deg_s=turn / dt_s
+    )

@@ -35,6 +35,7 @@ DEFAULT_INTERVALS_S: dict[int, float | None] = {
     mavlink.MAVLINK_MSG_ID_GPS_RAW_INT: 1.0,
     mavlink.MAVLINK_MSG_ID_FENCE_STATUS: 1.0,
     mavlink.MAVLINK_MSG_ID_HOME_POSITION: None,
+    mavlink.MAVLINK_MSG_ID_AUTOPILOT_VERSION: None,
 }
 """Seconds between messages before anyone asks otherwise; None: only on request."""
 
@@ -165,7 +166,28 @@ class Telemetry:
             mavlink.MAVLINK_MSG_ID_EXTENDED_SYS_STATE: self.extended_sys_state,
             mavlink.MAVLINK_MSG_ID_GPS_RAW_INT: self.gps_raw_int,
             mavlink.MAVLINK_MSG_ID_FENCE_STATUS: self.fence_status,
+            mavlink.MAVLINK_MSG_ID_AUTOPILOT_VERSION: self.autopilot_version,
         }
+
+    def autopilot_version(self) -> Message:
+        """AUTOPILOT_VERSION: ArduCopter 4.5.7 (official), and the protocol capabilities a
+        ground station plans by — MISSION_INT and COMMAND_INT, MAVLink 2, fence and rally
+        in the mission protocol, SET_POSITION_TARGET_GLOBAL_INT, parameters as floats."""
+        capabilities = (
+            mavlink.MAV_PROTOCOL_CAPABILITY_MISSION_FLOAT
+            | mavlink.MAV_PROTOCOL_CAPABILITY_PARAM_FLOAT
+            | mavlink.MAV_PROTOCOL_CAPABILITY_MISSION_INT
+            | mavlink.MAV_PROTOCOL_CAPABILITY_COMMAND_INT
+            | mavlink.MAV_PROTOCOL_CAPABILITY_SET_POSITION_TARGET_GLOBAL_INT
+            | mavlink.MAV_PROTOCOL_CAPABILITY_MAVLINK2
+            | mavlink.MAV_PROTOCOL_CAPABILITY_MISSION_FENCE
+            | mavlink.MAV_PROTOCOL_CAPABILITY_MISSION_RALLY
+        )
+        version = (4 << 24) | (5 << 16) | (7 << 8) | mavlink.FIRMWARE_VERSION_TYPE_OFFICIAL
+        uid = 0x54414E424F000000 | self.state.config.system_id  # "TANBO" and the system id
+        return mavlink.MAVLink_autopilot_version_message(
+            capabilities, version, 0, 0, 0, [0] * 8, [0] * 8, [0] * 8, 0x1209, 0x5741, uid,
+        )  # fmt: skip
 
     def build(self, msg_id: int) -> Message | None:
         """Message ``msg_id`` now, or None if the vehicle has nothing to say yet."""

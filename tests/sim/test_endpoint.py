@@ -174,3 +174,23 @@ def test_the_vehicle_says_nothing_until_a_client_connects() -> None:
         with connected(sim) as gcs:
             hb = gcs.recv("HEARTBEAT", timeout=1.5)
             assert hb.get_srcSystem() == 1
+
+
+def test_autopilot_version_says_arducopter_and_its_capabilities(gcs: Gcs) -> None:
+    """QGroundControl asks for it first, both ways, to learn what the vehicle can do."""
+    for command, *params in (
+        (mavlink.MAV_CMD_REQUEST_MESSAGE, mavlink.MAVLINK_MSG_ID_AUTOPILOT_VERSION),
+        (mavlink.MAV_CMD_REQUEST_AUTOPILOT_CAPABILITIES, 1),
+    ):
+        assert gcs.command(command, *params).result == mavlink.MAV_RESULT_ACCEPTED
+        version = gcs.recv("AUTOPILOT_VERSION")
+        assert version.flight_sw_version >> 24 == 4
+        for capability in (
+            mavlink.MAV_PROTOCOL_CAPABILITY_MISSION_INT,
+            mavlink.MAV_PROTOCOL_CAPABILITY_COMMAND_INT,
+            mavlink.MAV_PROTOCOL_CAPABILITY_MAVLINK2,
+            mavlink.MAV_PROTOCOL_CAPABILITY_MISSION_FENCE,
+            mavlink.MAV_PROTOCOL_CAPABILITY_MISSION_RALLY,
+        ):
+            assert version.capabilities & capability
+        assert version.uid & 0xFF == 1  # the system id in the board's unique id

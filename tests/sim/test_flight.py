@@ -56,16 +56,34 @@ def arm_in_guided(gcs: Gcs) -> None:
     assert gcs.command(ARM, 1).result == ACCEPTED
 
 
+REPORTED_DO = frozenset(
+    {mavlink.MAV_CMD_DO_CHANGE_SPEED, mavlink.MAV_CMD_DO_SET_HOME, mavlink.MAV_CMD_DO_SET_ROI,
+     mavlink.MAV_CMD_DO_SET_ROI_LOCATION, mavlink.MAV_CMD_DO_SET_ROI_NONE,
+     mavlink.MAV_CMD_DO_LAND_START, mavlink.MAV_CMD_CONDITION_DELAY,
+     mavlink.MAV_CMD_CONDITION_DISTANCE, mavlink.MAV_CMD_CONDITION_YAW}
+)  # fmt: skip
+"""DO and CONDITION commands Copter's ModeAuto reports with MISSION_ITEM_REACHED too (those
+AP_Mission completes itself, as DO_SPRAYER or DO_SET_SERVO, it does not)."""
+
+
+def reported(rows: Sequence[Row]) -> list[int]:
+    """The items of an upload a mission flown through reports reached, in order (no jumps)."""
+    return [
+        int(r["seq"]) for r in rows[1:]
+        if int(r["command"]) <= mavlink.MAV_CMD_NAV_LAST or int(r["command"]) in REPORTED_DO
+    ]  # fmt: skip
+
+
 def fly_auto(gcs: Gcs, rows: Sequence[Row], timeout_s: float) -> tuple[list[int], float]:
-    """Upload ``rows``, arm in GUIDED, switch to AUTO; every NAV item's MISSION_ITEM_REACHED
-    in the order it came, and the wall seconds until the vehicle disarmed."""
+    """Upload ``rows``, arm in GUIDED, switch to AUTO; every MISSION_ITEM_REACHED (one for each
+    of :func:`reported`) in the order it came, and the wall seconds until the vehicle
+    disarmed."""
     assert gcs.set_param("SPRAY_ENABLE", 1.0) == 1.0
     assert gcs.upload(rows) == mavlink.MAV_MISSION_ACCEPTED
     arm_in_guided(gcs)
     start = time.monotonic()
     assert gcs.command(SET_MODE, CUSTOM, CopterMode.AUTO).result == ACCEPTED
-    nav = [int(r["seq"]) for r in rows[1:] if int(r["command"]) < mavlink.MAV_CMD_NAV_LAST]
-    reached = [gcs.recv("MISSION_ITEM_REACHED", timeout=timeout_s).seq for _ in nav]
+    reached = [gcs.recv("MISSION_ITEM_REACHED", timeout=timeout_s).seq for _ in reported(rows)]
     gcs.recv("HEARTBEAT", timeout=timeout_s, where=lambda m: not m.base_mode & ARMED)
     return reached, time.monotonic() - start
 

@@ -9,7 +9,7 @@ from fields import local_crs_for
 from mission_planner import MissionType, build_mission, mission_items_int
 from mission_planner.spray import SprayParams, SprayTarget, plan_spray
 from tests.sim.gcs import Gcs, connected, running
-from tests.sim.test_flight import fly_auto, spray_log
+from tests.sim.test_flight import fly_auto, reported, spray_log
 from tests.sim.test_mission_transfer import same
 
 ACCEPTED = 0
@@ -48,8 +48,7 @@ def test_a_planned_spray_mission_is_flown_in_auto_spraying_only_on_its_passes() 
         reached, took_s = fly_auto(gcs, rows, timeout_s=3.0)
         log = spray_log(sim)
         where = sim.call(lambda: (sim.vehicle.state.lat_deg, sim.vehicle.state.lon_deg))
-    nav = [r["seq"] for r in rows[1:] if r["command"] < 95]
-    assert reached == nav  # every NAV item, in order, ending with the RTL
+    assert reached == reported(rows)  # every NAV item and DO_CHANGE_SPEED, ending with the RTL
     assert took_s < 3.0  # about 140 simulated seconds
     sprayer = {int(r["seq"]): r["param1"] == 1.0 for r in rows if r["command"] == 216}
     assert log == list(sprayer.items())  # on and off exactly at the planned items
