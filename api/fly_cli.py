@@ -258,12 +258,15 @@ def _show(p: Pilot, event: VehicleEvent) -> None:
 
 def _progress(pilots: list[Pilot]) -> Table:
     table = Table(show_edge=False, header_style="bold")
-    for name in ("vehicle", "sortie", "mode", "item", "alt m", "m/s", "battery %", "flown m"):
+    columns = ("vehicle", "sortie", "mode", "item", "alt m", "m/s", "battery %", "flown m",
+               "left m", "tank L")  # fmt: skip
+    for name in columns:
         table.add_column(name, justify="left" if name in ("vehicle", "mode") else "right")
     for p in pilots:
         if p.flight is None:
             continue
         st = p.flight.status
+        left = p.flight.remaining_m()
         table.add_row(
             escape(who(p)),
             f"{max(p.sortie_number, 1)}/{len(p.sorties)}",
@@ -273,8 +276,21 @@ def _progress(pilots: list[Pilot]) -> Table:
             f"{st.groundspeed_m_s or 0.0:.1f}",
             f"{st.battery_pct or 0.0:.0f}",
             f"{p.flight.flown_m:.0f}",
+            "—" if left is None else f"{left:.0f}",
+            _tank_left(p),
         )
     return table
+
+
+def _tank_left(p: Pilot) -> str:
+    """Litres left, estimated (MAVLink does not report a tank): the registered tank less
+    the plan's L/ha over the area sprayed so far."""
+    assert p.flight is not None
+    rate = p.flight.info.rate_l_ha
+    sprayed = p.flight.sprayed_so_far_m2()
+    if p.vehicle is None or not p.vehicle.tank_l or not rate or sprayed is None:
+        return "—"
+    return f"~{max(0.0, p.vehicle.tank_l - rate * sprayed / 10_000.0):.1f}"
 
 
 def _summary(pilots: list[Pilot], csv_path: Path) -> None:

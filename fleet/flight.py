@@ -531,6 +531,39 @@ class Flight:
         """Distance flown so far (from the position samples), metres."""
         return self._flown_m
 
+    def remaining_m(self) -> float | None:
+        """Distance still to fly: from where the vehicle is through the navigation items
+        from the current one on (None before a position or a mission is known)."""
+        here, seq = self._here(), self.status.mission_seq
+        if here is None or seq is None:
+            return None
+        total = 0.0
+        for item in self.mission.items[max(seq - 1, 0) :]:
+            if item.command == Command.NAV_RETURN_TO_LAUNCH:
+                target = self.mission.home
+            elif item.position is not None and item.command.is_nav:
+                target = item.position
+            else:
+                continue
+            total += here.distance_m(target)
+            here = target
+        return total
+
+    def sprayed_so_far_m2(self) -> float | None:
+        """Area sprayed so far, roughly (the spray legs flown times the swath, overlaps
+        counted twice): for a live estimate of the tank; the record's figure is exact."""
+        swath = self.info.swath_m
+        if not swath:
+            return None
+        with self._track_lock:
+            track = list(self._track)
+        legs = self._sprayed_legs(track)
+        length = sum(
+            GeoPoint(lat_deg=a[1], lon_deg=a[0]).distance_m(GeoPoint(lat_deg=b[1], lon_deg=b[0]))
+            for a, b in legs
+        )
+        return length * swath
+
     def note(self, text: str) -> None:
         """Add an anomaly to the record, at the vehicle's time now."""
         self._note(text)

@@ -60,8 +60,24 @@ def test_a_spray_mission_is_flown_end_to_end() -> None:
         assert stored == len(mission.items) + 1  # home + every item, read back
         spray_enable = sim.call(lambda: sim.vehicle.params.get("SPRAY_ENABLE"))
         fence_enable = sim.call(lambda: sim.vehicle.params.get("FENCE_ENABLE"))
+        before = flight.remaining_m()
+        midway: list[float | None] = []
+
+        def watch(event: VehicleEvent) -> None:
+            events.append(event)
+            if event.kind == EventKind.ITEM_REACHED and (event.value or 0) >= 10 and not midway:
+                midway.append(flight.remaining_m())
+
+        flight._on_event = watch
         record = flight.fly(timeout_s=60.0)
         landed_at = sim.call(lambda: (sim.vehicle.state.lat_deg, sim.vehicle.state.lon_deg))
+        estimate = flight.sprayed_so_far_m2()
+    assert before is not None
+    assert before > 300.0  # the whole mission still to fly
+    assert midway[0] is not None
+    assert 0.0 < midway[0] < before
+    assert estimate is not None
+    assert estimate >= 0.95 * record.sprayed_m2  # overlaps counted twice, never less
     assert spray_enable == 1.0
     assert fence_enable == 1.0
     assert record.outcome == Outcome.COMPLETED
