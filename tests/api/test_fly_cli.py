@@ -132,3 +132,38 @@ def test_an_unreadable_plan_is_named(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "bad.plan" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_two_vehicles_share_the_sorties_and_each_flight_is_logged(tmp_path: Path) -> None:
+    from api.flying import load_flight_file
+
+    crs = local_crs_for(134.8414, 34.9283)
+    plan = plan_spray(
+        [SprayTarget(id="F", field=box(0, 0, 30, 60))],
+        crs=crs,
+        home=(-10.0, -10.0),
+        params=SprayParams(swath_m=5.0, tank_l=5.0, rate_l_ha=80.0),
+    )
+    assert plan.sorties == 3  # 0.18 ha at 80 L/ha from a 5 L tank
+    write_plan(tmp_path / "plans", "f", plan)
+    plan_file = tmp_path / "plans" / "f.plan"
+    home = load_flight_file(plan_file).mission.home
+    config = {
+        "speedup": 20.0, "home_lat_deg": home.lat_deg, "home_lon_deg": home.lon_deg,
+        "ground_crew_s": 20.0,
+    }  # fmt: skip
+    with running(**config) as one, running(**config, system_id=2) as two:
+        urls = [f"tcp:127.0.0.1:{one.port}", f"tcp:127.0.0.1:{two.port}"]
+        for n, url in enumerate(urls, 1):
+            register(tmp_path, url, f"SIM-FLY-{n}")
+        result = tanbo(
+            "fly", plan_file, "-c", urls[0], "-c", urls[1], "--pilot", "Kasai Taro",
+            "--turnaround-s", "25", cwd=tmp_path,
+        )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SIM-FLY-1 on" in result.stdout
+    assert "SIM-FLY-2 on" in result.stdout
+    assert result.stdout.count("sortie 1: completed") == 2  # each vehicle's first
+    assert result.stdout.count("sortie 2: completed") == 1  # the third sortie, vehicle 1's
+    listed = tanbo("logs", "list", cwd=tmp_path)
+    assert "3 flights" in listed.stdout
