@@ -25,13 +25,12 @@ from sqlalchemy import Engine
 from api import fleet_store
 from api.flying import FlightFile, flight_log
 from core.errors import TanboError
-from fleet.errors import FleetError
 from fleet.events import VehicleEvent
 from fleet.flight import Flight, FlightOptions, Outcome
 from fleet.flightlog import JST, FlightLog, append_csv
 from fleet.link import Link
 from fleet.preflight import require
-from fleet.registry import VehicleRecord
+from fleet.registry import SprayerKind, VehicleRecord
 from mission_planner.model import Mission
 
 __all__ = [
@@ -64,6 +63,8 @@ class Pilot:
     snapshot_saved: bool = False
     done: list[tuple[Flight, FlightLog | None]] = field(default_factory=list)
     error: str | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    """Guards ``done``: the flying thread and the CLI both finish logs."""
 
     @property
     def sortie_number(self) -> int:
@@ -113,6 +114,7 @@ def new_flight(job: FlyJob, p: Pilot, mission: Mission) -> Flight:
             registration=registration,
             pump_max_l_min=p.vehicle.pump_max_l_min if p.vehicle else None,
             inspection=_inspection(job, p.vehicle),
+            pump_servo=_pump_servo(p.vehicle),
         ),
         on_event=functools.partial(job.on_event, p),
     )  # fmt: skip
@@ -132,6 +134,14 @@ def _inspection(job: FlyJob, vehicle: VehicleRecord | None) -> str | None:
     return "passed" if found.passed else "failed"
 
 
+def _pump_servo(vehicle: VehicleRecord | None) -> tuple[int, int] | None:
+    """The registered servo pump's channel and off pulse, if the vehicle has one."""
+    if vehicle is None or vehicle.sprayer.kind is not SprayerKind.SERVO_PUMP:
+        return None
+    channel, off = vehicle.sprayer.channel, vehicle.sprayer.pwm_off_us
+    return None if channel is None or off is None else (channel, off)
+
+
 def _today() -> date:
     return datetime.now(JST).date()
 
@@ -148,47 +158,63 @@ def first_checks(job: FlyJob, p: Pilot) -> None:
             f"{'sortie' if count == 1 else 'sorties'}; uploading and checking"
         )
         new_flight(job, p, p.sorties[0]).prepare()
-    except FleetError as exc:
+    except TanboError as exc:
         p.error = str(exc)
 
 
 def fly_sorties(job: FlyJob, p: Pilot, stop: threading.Event) -> None:
-    """One vehicle: fly its sorties in turn, the crew's turn-around between them."""
+    """One vehicle: fly its sorties in turn, the crew's turn-around between them. Nothing
+    takes off once ``stop`` is set (the operator's Ctrl-C)."""
     try:
         for number, mission in enumerate(p.sorties):
+            if number > 0:
+                previous = p.flight
+                assert previous is not None
+                flight = new_flight(job, p, mission)
+                if not turnaround(job, p, previous, flight, stop):
+                    return
+            assert p.flight is not None
             if stop.is_set():
                 return
-            if number > 0:
-                flight = new_flight(job, p, mission)
-                flight.upload()
-                turnaround(job, p, flight, stop)
-            assert p.flight is not None
-            p.flight.fly(timeout_s=job.timeout_s)
-            p.done.append((p.flight, save_log(job, p)))
+            p.flight.fly(timeout_s=job.timeout_s, stop=stop)
+            finish_log(job, p)
             if p.flight.record.outcome != Outcome.COMPLETED:
                 return  # a failsafe, an abort or a lost link ends this vehicle's job
-    except FleetError as exc:
+    except TanboError as exc:
         p.error = str(exc)
 
 
-def turnaround(job: FlyJob, p: Pilot, flight: Flight, stop: threading.Event) -> None:
-    """Wait for the crew (``turnaround_s`` of vehicle time), then until the checks pass.
+def turnaround(
+    job: FlyJob, p: Pilot, previous: Flight, flight: Flight, stop: threading.Event
+) -> bool:
+    """Wait for the crew (``turnaround_s`` of vehicle time since the landing), upload the
+    next sortie, then run the checks until they pass. False if stopped first.
+
+    A real battery swap reboots the autopilot: its clock starts again from zero, and the
+    wait is then counted from the reboot.
 
     Raises
     ------
     PreflightFailed
         The checks still fail ``turnaround_max_s`` after landing.
     """
-    landed = flight.status.boot_s or 0.0
+    landed = previous.status.boot_s or 0.0
     job.say(f"{who(p)}: landed; refill the tank and swap the battery")
     told = ""
+    uploaded = False
     while not stop.is_set():
-        waited = (flight.status.boot_s or landed) - landed
+        now = flight.status.boot_s or landed
+        if now < landed:  # rebooted
+            landed = now
+        waited = now - landed
         if waited >= job.turnaround_s:
+            if not uploaded:  # after the swap: a rebooted autopilot has forgotten the rates
+                flight.upload()
+                uploaded = True
             failed = [c for c in flight.check() if not c.ok]
             if not failed:
                 job.say(f"{who(p)}: checks pass; next sortie")
-                return
+                return not stop.is_set()
             if waited >= job.turnaround_max_s:
                 require(failed)
             words = "; ".join(f"{c.name}: {c.detail}" for c in failed)
@@ -196,6 +222,7 @@ def turnaround(job: FlyJob, p: Pilot, flight: Flight, stop: threading.Event) -> 
                 job.say(f"{who(p)}: waiting — {words}")
                 told = words
         time.sleep(0.5)
+    return False
 
 
 def log_of(job: FlyJob, p: Pilot, *, in_progress: bool) -> FlightLog | None:
@@ -247,6 +274,9 @@ def save_log(job: FlyJob, p: Pilot) -> FlightLog | None:
 
 
 def finish_log(job: FlyJob, p: Pilot) -> None:
-    """A sortie cut short (Ctrl-C twice, an error) still gets its log."""
-    if p.flight is not None and not (p.done and p.done[-1][0] is p.flight):
+    """Store the log of the pilot's current sortie, once (the flying thread calls it when
+    the sortie ends, the CLI again for a sortie cut short: Ctrl-C twice, an error)."""
+    with p.lock:
+        if p.flight is None or (p.done and p.done[-1][0] is p.flight):
+            return
         p.done.append((p.flight, save_log(job, p)))

@@ -43,7 +43,7 @@ from api.flight_ops import (
     snapshot,
     who,
 )
-from api.flying import load_flight_file, share_sorties, sorties_of
+from api.flying import load_flight_file, returning_home, share_sorties, sorties_of
 from core.errors import TanboError
 from fleet.errors import LinkError
 from fleet.events import EventKind, VehicleEvent
@@ -122,7 +122,8 @@ def fly(
     shares = share_sorties(sorties_of(flight_file.mission), len(pilots))
     pilots = pilots[: len(shares)]
     for p, share in zip(pilots, shares, strict=True):
-        p.sorties = share
+        # Several vehicles: each lands on its own pad (RTL), not all on the plan's home.
+        p.sorties = share if len(shares) == 1 else [returning_home(m) for m in share]
     options = FlightOptions(endurance_s=endurance_min * 60.0, reserve_pct=reserve_pct)
     job = FlyJob(
         engine=engine, flight_file=flight_file, pilot=pilot, options=options,
@@ -134,6 +135,7 @@ def fly(
         for p in pilots:
             p.link = stack.enter_context(_opened(p.url))
         in_parallel(pilots, functools.partial(first_checks, job))
+        _check_separation(pilots)
         refused = [p for p in pilots if p.error]
         if refused:
             for p in refused:
@@ -235,8 +237,34 @@ def _fly_all(pilots: list[Pilot], job: FlyJob) -> None:
         for p in pilots:
             if p.flight is not None:
                 p.flight.note("operator stopped watching; the vehicle was returning to launch")
+                p.flight.stop_watching()
+        for t in threads:  # let each flight record how it stood before its log is written
+            t.join(timeout=5.0)
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+MIN_SEPARATION_M = 8.0
+"""Vehicles flying one plan together must stand at least this far apart (each then lands
+where it took off). Tanbo does not deconflict their paths in the air: the sorties of one
+plan cover different passes, but crossing transits are the operator's to watch."""
+
+
+def _check_separation(pilots: list[Pilot]) -> None:
+    """Refuse vehicles standing too close together to take off side by side."""
+    for i, a in enumerate(pilots):
+        for b in pilots[i + 1 :]:
+            if a.flight is None or b.flight is None or a.error or b.error:
+                continue
+            here, there = a.flight.position(), b.flight.position()
+            if here is None or there is None:
+                continue
+            gap = here.distance_m(there)
+            if gap < MIN_SEPARATION_M:
+                b.error = (
+                    f"separation: stands {gap:.1f} m from {who(a)} "
+                    f"(at least {MIN_SEPARATION_M:g} m apart to fly together)"
+                )
 
 
 def _say(text: str) -> None:

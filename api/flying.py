@@ -13,7 +13,7 @@ what it does not say is left unknown.
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from core.errors import TanboError
@@ -22,13 +22,14 @@ from fleet.flight import FlightRecord, Outcome, PlanInfo
 from fleet.flightlog import JST, Anomaly, FlightLog, FlightPurpose, FlightResult, Place
 from mission_planner import read_qgc_plan, read_waypoints
 from mission_planner.errors import MissionPlannerError
-from mission_planner.model import Command, Mission, MissionItem
+from mission_planner.model import Command, Frame, Mission, MissionItem
 
 __all__ = [
     "FlightFile",
     "UnreadableFlightFile",
     "flight_log",
     "load_flight_file",
+    "returning_home",
     "share_sorties",
     "sorties_of",
 ]
@@ -150,6 +151,16 @@ def sorties_of(mission: Mission) -> list[Mission]:
         )
         for items in parts
     ]
+
+
+def returning_home(mission: Mission) -> Mission:
+    """``mission`` with a final NAV_LAND replaced by RTL: each vehicle of several lands
+    where it took off (its own pad), not all on the plan's one home point."""
+    items = mission.items
+    if not items or items[-1].command != Command.NAV_LAND:
+        return mission
+    rtl = MissionItem(command=Command.NAV_RETURN_TO_LAUNCH, frame=Frame.MISSION)
+    return replace(mission, items=(*items[:-1], rtl))
 
 
 def share_sorties(sorties: list[Mission], vehicles: int) -> list[list[Mission]]:

@@ -186,7 +186,7 @@ def sim(
         str | None,
         typer.Option(
             metavar="LAT,LON",
-            help="Home of vehicle 1 (default: Kasai); the others 5 m apart, east of it.",
+            help="Home of vehicle 1 (default: Kasai); the others 10 m apart, east of it.",
             show_default=False,
         ),
     ] = None,

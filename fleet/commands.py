@@ -190,13 +190,18 @@ class Commander:
                 result="UNKNOWN_MODE",
                 reason=None,
             )
-        self.link.tracker(self.system_id).expect_mode(name)
-        self.command(
-            mavlink.MAV_CMD_DO_SET_MODE,
-            float(mavlink.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED),
-            float(mapping[name]),
-            what=f"mode change to {name}",
-        )
+        tracker = self.link.tracker(self.system_id)
+        tracker.expect_mode(name)
+        try:
+            self.command(
+                mavlink.MAV_CMD_DO_SET_MODE,
+                float(mavlink.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED),
+                float(mapping[name]),
+                what=f"mode change to {name}",
+            )
+        except CommandFailed:
+            tracker.expect_mode(None)  # a later switch to it would be the autopilot's own
+            raise
 
     def takeoff(self, alt_m: float) -> None:
         """Take off to ``alt_m`` above home (GUIDED, armed)."""

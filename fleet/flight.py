@@ -36,7 +36,7 @@ from pymavlink.dialects.v20 import ardupilotmega as mavlink
 from core.geo import GeoPoint
 from fields.crs import local_crs_for, to_local
 from fleet.commands import Commander
-from fleet.errors import CommandFailed, FleetError, LinkError
+from fleet.errors import CommandFailed, FleetError, LinkError, PreflightFailed
 from fleet.events import EventKind, VehicleEvent
 from fleet.link import Link, Message
 from fleet.preflight import Check, Facts, check, require
@@ -68,6 +68,7 @@ TELEMETRY_HZ = {
 
 _TAKEOFF_ALT_M = 1.0
 _FENCE_ALT, _FENCE_CIRCLE, _FENCE_POLYGON = 1, 2, 4  # FENCE_TYPE bits
+_WARNING = mavlink.MAV_SEVERITY_WARNING  # texts this urgent or more go in the flight log
 _CAP_M = 150.0
 
 
@@ -109,6 +110,8 @@ class FlightOptions:
     """The vehicle's spray pump flow at full output (from the registry), L/min."""
     inspection: str | None = None
     """The day's inspection: "passed", "failed" or "missing"; None: not asked."""
+    pump_servo: tuple[int, int] | None = None
+    """The registered servo pump: its channel and off pulse (µs)."""
     telemetry_timeout_s: float = 15.0
     """Wall seconds to wait for position and home before giving up."""
     ready_timeout_s: float = 90.0
@@ -190,6 +193,7 @@ def _sprays(mission: Mission) -> bool:
 class _Seen:
     """What the watcher has seen of a flight so far."""
 
+    armed: bool = False
     took_off: bool = False
     complete: bool = False
     link_lost: bool = False
@@ -248,6 +252,9 @@ class Flight:
         self._flown_m = 0.0
         self._airborne_battery: tuple[float | None, float | None] | None = None
         self._abort = threading.Event()
+        self._stop_watching = threading.Event()
+        self._armed_at: datetime | None = None
+        self._armed_place: GeoPoint | None = None
         self.record = FlightRecord(system_id=system_id, started_at=datetime.now(UTC))
         self.record.items_total = len(mission.items)
 
@@ -310,9 +317,7 @@ class Flight:
                 fence_type &= ~_FENCE_CIRCLE
                 self._note_setup("circle fence left off: the plan goes beyond FENCE_RADIUS")
             self.commander.set_param("FENCE_TYPE", float(fence_type))
-            alt_max = self.commander.get_param("FENCE_ALT_MAX")
-            if alt_max > _CAP_M:
-                self.commander.set_param("FENCE_ALT_MAX", _CAP_M)
+            self._set_fence_ceiling()
             self.commander.set_param("FENCE_ENABLE", 1.0)
         transfer.upload_verified(
             mission_items_int(self.mission, MissionType.RALLY), MissionType.RALLY
@@ -355,6 +360,20 @@ class Flight:
             f"with a {flow:g} L/min pump ({self.pump_needed_pct:.0f} % at "
             f"{self.spray_speed_m_s():g} m/s)"
         )
+
+    def _set_fence_ceiling(self) -> None:
+        """FENCE_ALT_MAX: never above the 150 m cap, and high enough for the plan (with
+        the fence margin and 5 m to spare): ArduPilot's default 100 m would otherwise
+        turn a plan flown near it back home half-way."""
+        margin = self.commander.get_param("FENCE_MARGIN")
+        highest = max(
+            (i.alt_m for i in self.mission.items if i.position is not None and i.command.is_nav),
+            default=0.0,
+        )
+        wanted = min(_CAP_M, highest + margin + 5.0)
+        held = self.commander.get_param("FENCE_ALT_MAX")
+        if held > _CAP_M or held < wanted:
+            self.commander.set_param("FENCE_ALT_MAX", wanted if held < wanted else _CAP_M)
 
     def _inside_circle_fence(self) -> bool:
         """Every place the mission goes is inside ArduPilot's circular fence round home."""
@@ -447,8 +466,18 @@ class Flight:
         """Ask the running flight to return home (RTL) and keep watching it land."""
         self._abort.set()
 
-    def fly(self, *, timeout_s: float = 3600.0) -> FlightRecord:
-        """Arm, start the mission and watch it to the end (landed and disarmed).
+    def fly(
+        self, *, timeout_s: float = 3600.0, stop: threading.Event | None = None
+    ) -> FlightRecord:
+        """Check once more, arm, start the mission and watch it to the end (landed and
+        disarmed).
+
+        Parameters
+        ----------
+        timeout_s
+            Stop watching after so many seconds.
+        stop
+            Set by the operator (Ctrl-C): nothing is armed once it is set.
 
         Returns
         -------
@@ -457,6 +486,8 @@ class Flight:
 
         Raises
         ------
+        PreflightFailed
+            A check fails now, or the operator stopped: nothing was armed.
         CommandFailed
             Arming or the start was refused (nothing flew).
         """
@@ -464,22 +495,31 @@ class Flight:
         unlisten = self.link.listen(self._sample)
         rec = self.record
         try:
+            if self._abort.is_set() or (stop is not None and stop.is_set()):
+                raise PreflightFailed("not started: the operator stopped", check="operator")
+            require(self.check())  # the last word before the motors turn
             rec.battery_start_pct = self.status.battery_pct
             self.commander.set_mode("GUIDED")
             self.commander.arm()
-            armed_at, armed_place = self._at(self.status.boot_s), self._here()
+            self._armed_at, self._armed_place = self._at(self.status.boot_s), self._here()
             try:
                 self.commander.start_mission()
             except CommandFailed:
                 self._disarm_after_refusal()
                 raise
-            rec.takeoff_at, rec.takeoff_place = armed_at, armed_place  # a copter rises there
             self._watch(timeout_s)
         finally:
             unlisten()
             unsubscribe()
+            if rec.takeoff_at is not None and rec.outcome == Outcome.NOT_FLOWN:
+                rec.outcome = Outcome.ABORTED  # watching was cut short while it flew
+                self._note("Tanbo stopped watching before the vehicle had landed")
             self._finish()
         return rec
+
+    def stop_watching(self) -> None:
+        """End :meth:`fly`'s watching now (the vehicle carries on with what it does)."""
+        self._stop_watching.set()
 
     def _disarm_after_refusal(self) -> None:
         try:
@@ -576,26 +616,38 @@ class Flight:
         rec = self.record
         seen = _Seen()
         deadline = self._clock() + timeout_s
-        while self._clock() < deadline:
+        while self._clock() < deadline and not self._stop_watching.is_set():
             self._take_events(seen, wait_s=0.1)
             if self._abort.is_set() and not seen.rtl_sent:
                 seen.rtl_sent = True
                 self._note("operator abort: return to launch")
+                self._return_home()
                 self._sprayer_off()
-                try:
-                    self.commander.set_mode("RTL")
-                except CommandFailed as exc:
-                    self._note(f"RTL refused: {exc}")
             s = self.status
+            if s.armed:
+                seen.armed = True
             flying = s.landed is False or (s.alt_rel_m or 0.0) > _TAKEOFF_ALT_M
-            if s.armed and flying:
+            if s.armed and flying and not seen.took_off:
                 seen.took_off = True
-            if seen.took_off and not s.armed and s.connected:
-                rec.landing_at = self._at(s.boot_s)
-                rec.landing_place = self._here()
-                break
+                # A copter rises where it was armed, and then.
+                rec.takeoff_at = self._armed_at or self._at(s.boot_s)
+                rec.takeoff_place = self._armed_place or self._here()
+            if seen.took_off and s.armed and self._hovering_at_the_end(seen):
+                seen.rtl_sent = True
+                self._note("the mission ended on a waypoint: return to launch")
+                self._return_home()
+            if seen.armed and not s.armed and s.connected:
+                if seen.took_off:
+                    rec.landing_at = self._at(s.boot_s)
+                    rec.landing_place = self._here()
+                break  # disarmed: on the ground (or never left it)
         else:
-            self._note(f"still flying after {timeout_s:g} s: stopped watching")
+            why = (
+                "the operator stopped watching"
+                if self._stop_watching.is_set()
+                else (f"still flying after {timeout_s:g} s")
+            )
+            self._note(f"{why}: Tanbo stopped watching")
         # What the vehicle said before it disarmed (the last item reached) is queued
         # ahead of the heartbeat that showed it: take it all before judging the flight.
         self._take_events(seen, wait_s=0.0)
@@ -603,7 +655,7 @@ class Flight:
             return
         if seen.link_lost:
             rec.outcome = Outcome.LINK_LOST
-        elif seen.rtl_sent:
+        elif seen.rtl_sent and not seen.complete:
             rec.outcome = Outcome.ABORTED
         elif self._failsafe:
             rec.outcome = Outcome.FAILSAFE
@@ -611,6 +663,20 @@ class Flight:
             rec.outcome = Outcome.COMPLETED
         else:
             rec.outcome = Outcome.ABORTED
+
+    def _return_home(self) -> None:
+        try:
+            self.commander.set_mode("RTL")
+        except FleetError as exc:
+            self._note(f"RTL refused: {exc}")
+
+    def _hovering_at_the_end(self, seen: "_Seen") -> bool:
+        """The last item, a waypoint, was reached and ArduPilot holds there: a mission from
+        another ground station that does not end with RTL or LAND."""
+        items = self.mission.items
+        if seen.rtl_sent or not items or items[-1].command != Command.NAV_WAYPOINT:
+            return False
+        return self.record.items_reached >= len(items)
 
     def _landed_at_the_end(self) -> bool:
         """The vehicle landed on the mission's final RTL or LAND after reaching the
@@ -666,6 +732,12 @@ class Flight:
         elif event.kind == EventKind.STATUS_TEXT and "crash" in event.detail.lower():
             self._note(event.detail)
             rec.outcome = Outcome.CRASHED
+        elif event.kind == EventKind.STATUS_TEXT and (event.value or 0) <= _WARNING:
+            self._note(f"autopilot: {event.detail}")  # e.g. GPS Glitch, EKF variance
+
+    def position(self) -> GeoPoint | None:
+        """Where the vehicle is now, if it has said."""
+        return self._here()
 
     def _here(self) -> GeoPoint | None:
         s = self.status
@@ -674,21 +746,17 @@ class Flight:
         return GeoPoint(lat_deg=s.lat_deg, lon_deg=s.lon_deg)
 
     def _sprayer_off(self) -> None:
-        if not _sprays(self.mission) and not any(
-            i.command == Command.DO_SET_SERVO for i in self.mission.items
-        ):
+        """Switch the sprayer off: DO_SPRAYER when the mission uses it, and the registered
+        pump's servo channel to its off pulse. A servo the registry does not name as the
+        pump is never touched (it may hold a payload)."""
+        servo = self.options.pump_servo
+        if not _sprays(self.mission) and servo is None:
             return
         try:
             if _sprays(self.mission):
                 self.commander.sprayer(False)
-            for item in self.mission.items:
-                if item.command == Command.DO_SET_SERVO and _is_pump(item.param2):
-                    off = min(
-                        (i.param2 for i in self.mission.items
-                         if i.command == Command.DO_SET_SERVO and i.param1 == item.param1),
-                    )  # fmt: skip
-                    self.commander.set_servo(int(item.param1), int(off))
-                    break
+            if servo is not None:
+                self.commander.set_servo(*servo)
             self._note("Tanbo switched the sprayer off")
         except FleetError as exc:
             self._note(f"could not switch the sprayer off: {exc}")

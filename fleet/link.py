@@ -117,7 +117,8 @@ class Link:
     def close(self) -> None:
         """Stop the threads and release the transport; safe to repeat."""
         self._closing.set()
-        transport, self._transport = self._transport, None
+        with self._send_lock:
+            transport, self._transport = self._transport, None
         if transport is not None:
             transport.close()
         for thread in (self._reader, self._beater):
@@ -148,10 +149,10 @@ class Link:
         transport = self._transport
         if transport is None:
             raise LinkError(f"link {self.url} is closed")
-        with self._send_lock:
+        with self._send_lock:  # one frame at a time, in sequence order, whole
             frame = msg.pack(self._mav)
             self._mav.seq = (self._mav.seq + 1) % 256
-        transport.write(frame)
+            transport.write(frame)
 
     # -- receiving ---------------------------------------------------------------------
 
@@ -221,8 +222,16 @@ class Link:
             if data is None:
                 self._reopen()
             elif data:
-                for msg in self._mav.parse_buffer(data) or []:
-                    self._deliver(msg, now)
+                try:
+                    messages = self._mav.parse_buffer(data) or []
+                except Exception:  # pymavlink on bytes it cannot take: drop them, go on
+                    logger.exception("link %s: unparsable bytes dropped", self.url)
+                    messages = []
+                for msg in messages:
+                    try:
+                        self._deliver(msg, now)
+                    except Exception:  # one bad message must not end the link's thread
+                        logger.exception("link %s: could not take %s", self.url, msg)
             self._check_links(now)
 
     def _deliver(self, msg: Message, now: float) -> None:
@@ -263,13 +272,19 @@ class Link:
             old.close()
         while not self._closing.is_set():
             try:
-                self._transport = open_transport(self.url, timeout_s=self._open_timeout_s)
-                logger.info("link %s reopened", self.url)
-                return
+                reopened = open_transport(self.url, timeout_s=self._open_timeout_s)
             except LinkError as exc:
                 logger.info("link %s: %s", self.url, exc)
                 self._check_links(self._clock())
                 self._closing.wait(_REOPEN_S)
+                continue
+            with self._send_lock:
+                if self._closing.is_set():  # closed while we were connecting
+                    reopened.close()
+                    return
+                self._transport = reopened
+            logger.info("link %s reopened", self.url)
+            return
 
     def _beat_loop(self) -> None:
         heartbeat = mavlink.MAVLink_heartbeat_message(

@@ -46,7 +46,9 @@ failsafe thresholds are its parameters; this is the operator's warning)."""
 FAILSAFE_MODES = frozenset({"RTL", "LAND", "SMART_RTL", "AUTO_RTL"})
 """Modes an ArduPilot failsafe switches to."""
 
-_FAILSAFE_WORDS = ("failsafe", "fence breach", "crash", "ekf variance", "gps glitch")
+_FAILSAFE_WORDS = ("failsafe", "fence breach", "crash")
+"""Words of a STATUSTEXT that reports a failsafe action. Warnings that do not change what
+the vehicle does (``GPS Glitch``, ``EKF variance``) are anomalies, not failsafes."""
 
 
 class GpsFix:

@@ -47,9 +47,10 @@ __all__ = [
     "vehicle_config",
 ]
 
-HOME_SPACING_M = 5.0
-"""Metres east between the homes of two consecutive vehicles (a 10 L spraying drone is about
-2 m across, so neighbours stand 3 m apart)."""
+HOME_SPACING_M = 10.0
+"""Metres east between the homes of two consecutive vehicles, as SITL's
+``--auto-offset-line 90,10``: far enough for ``tanbo fly`` to fly them together (it wants
+spraying drones, 2–3 m across with their rotors, at least 8 m apart)."""
 
 _LAG_WINDOW = 3000  # samples kept for the percentiles: a minute at 50 Hz
 

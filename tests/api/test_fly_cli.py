@@ -152,7 +152,8 @@ def test_two_vehicles_share_the_sorties_and_each_flight_is_logged(tmp_path: Path
         "speedup": 20.0, "home_lat_deg": home.lat_deg, "home_lon_deg": home.lon_deg,
         "ground_crew_s": 20.0,
     }  # fmt: skip
-    with running(**config) as one, running(**config, system_id=2) as two:
+    east = {**config, "home_lon_deg": home.lon_deg + 15.0 / 91_000.0}  # 15 m east
+    with running(**config) as one, running(**east, system_id=2) as two:
         urls = [f"tcp:127.0.0.1:{one.port}", f"tcp:127.0.0.1:{two.port}"]
         for n, url in enumerate(urls, 1):
             register(tmp_path, url, f"SIM-FLY-{n}")
@@ -167,3 +168,16 @@ def test_two_vehicles_share_the_sorties_and_each_flight_is_logged(tmp_path: Path
     assert result.stdout.count("sortie 2: completed") == 1  # the third sortie, vehicle 1's
     listed = tanbo("logs", "list", cwd=tmp_path)
     assert "3 flights" in listed.stdout
+    with running(**config) as one, running(**config, system_id=2) as two:
+        urls = [f"tcp:127.0.0.1:{one.port}", f"tcp:127.0.0.1:{two.port}"]
+        for n, url in enumerate(urls, 3):
+            register(tmp_path, url, f"SIM-FLY-{n}")
+        side_by_side = tanbo("fly", plan_file, "-c", urls[0], "-c", urls[1], "--pilot", "P",
+                             cwd=tmp_path)  # fmt: skip
+        armed = [
+            one.call(lambda: one.vehicle.state.armed),
+            two.call(lambda: two.vehicle.state.armed),
+        ]
+    assert side_by_side.returncode == 2
+    assert "separation: stands 0.0 m from SIM-FLY-3" in side_by_side.stderr
+    assert armed == [False, False]
