@@ -74,7 +74,7 @@ def vehicle_config(base: SimConfig, index: int, spacing_m: float = HOME_SPACING_
 
     >>> c = vehicle_config(SimConfig(), 2)
     >>> c.system_id, c.port, round(c.home_lon_deg, 6)
-    (3, 5780, 134.84151)
+    (3, 5780, 134.841619)
     """
     lat, lon = LocalFrame(lat0_deg=base.home_lat_deg, lon0_deg=base.home_lon_deg).to_global(
         0.0, index * spacing_m
