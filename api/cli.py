@@ -262,6 +262,7 @@ def _add_command_groups() -> None:
     # Imported here, once the command groups above exist.
     from api.fly_cli import fly
     from api.plan_cli import plan_app
+    from api.serve_cli import accounts_app, serve
     from api.sim_cli import sim_app
     from api.vehicles_cli import logs_app, vehicles_app
     from api.zones_cli import zones_app
@@ -272,6 +273,8 @@ def _add_command_groups() -> None:
     app.add_typer(logs_app, name="logs")
     app.command("fly")(fly)
     app.add_typer(sim_app, name="sim")
+    app.command("serve")(serve)
+    app.add_typer(accounts_app, name="accounts")
 
 
 _add_command_groups()

@@ -19,6 +19,7 @@ from pydantic_settings import (
 )
 
 from api.errors import ConfigError
+from api.identity import OidcConfig
 from fields import DEFAULT_BUFFERS_M, ImportOptions, SizeRules, ZoneKind
 
 __all__ = ["Settings", "load_settings"]
@@ -45,6 +46,19 @@ class Settings(BaseSettings):
     swap_within_km: float = Field(default=100.0, gt=0)
     zone_buffers_m: dict[ZoneKind, float] = Field(default_factory=dict)
     """Buffer per zone kind, over the defaults (``[zone_buffers_m] house = 15``)."""
+    public_url: str = "http://127.0.0.1:8000"
+    """Where browsers reach ``tanbo serve``; the OpenID callback is under it."""
+    token_ttl_h: float = Field(default=8.0, gt=0, le=24 * 30)
+    """How long an access token from a login lasts (hours)."""
+    oidc_issuer: str | None = None
+    """The city identity provider (OpenID Connect issuer URL); None = no login."""
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    session_secret: str | None = None
+    """Signs login cookies; default a key file in ``data_dir`` (set it when several
+    machines serve the API)."""
+    first_login_roles: tuple[str, ...] = ("farmer",)
+    """Roles a person gets on first login through the city identity."""
 
     @field_validator("zone_buffers_m")
     @classmethod
@@ -81,6 +95,26 @@ class Settings(BaseSettings):
     def buffers_m(self) -> dict[ZoneKind, float]:
         """The buffer of every zone kind, defaults overridden by the settings."""
         return {**DEFAULT_BUFFERS_M, **self.zone_buffers_m}
+
+    def oidc_config(self) -> OidcConfig:
+        """The city identity's OpenID Connect settings; the callback is under ``public_url``.
+
+        Raises
+        ------
+        ConfigError
+            No issuer or client id, or values the identity client refuses.
+        """
+        if not self.oidc_issuer or not self.oidc_client_id:
+            raise ConfigError("login needs oidc_issuer and oidc_client_id")
+        try:
+            return OidcConfig(
+                issuer=self.oidc_issuer,
+                client_id=self.oidc_client_id,
+                client_secret=self.oidc_client_secret,
+                redirect_uri=self.public_url.rstrip("/") + "/auth/callback",
+            )
+        except ValueError as exc:
+            raise ConfigError(f"setting oidc: {exc}") from exc
 
     def import_options(self, **given: Any) -> ImportOptions:
         """Field import options: these settings plus what the caller gives."""

@@ -4,6 +4,7 @@ SQLite by default (a file in the data directory, nothing to install);
 PostgreSQL by URL (``postgresql://user@host/db``, driven by psycopg 3).
 """
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
@@ -14,7 +15,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 
 from api.errors import ConfigError, StorageError
 
-__all__ = ["connect", "migrate"]
+__all__ = ["aware", "connect", "migrate"]
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -49,6 +50,15 @@ def connect(url: str) -> Engine:
     if backend == "sqlite":
         event.listen(engine, "connect", _enable_sqlite_foreign_keys)
     return engine
+
+
+def aware(moment: datetime) -> datetime:
+    """A stored time as timezone-aware UTC: SQLite hands back naive datetimes, stored in UTC.
+
+    >>> aware(datetime(2026, 6, 1, 9, 0)).isoformat()
+    '2026-06-01T09:00:00+00:00'
+    """
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:

@@ -2,16 +2,31 @@
 
 ::
 
-    TanboError                 (core)
+    TanboError                   (core)
     └── ApiError
-        ├── ConfigError        settings that cannot be used
-        ├── NotFound           no such field or zone
-        └── StorageError       the database refused or could not be reached
+        ├── ConfigError          settings that cannot be used
+        ├── Conflict             contradicts what is stored
+        ├── Forbidden            the caller may not do this
+        ├── NotFound             no such field, zone, vehicle, account …
+        ├── PreconditionFailed   If-Match names a version that is no longer current
+        ├── PreconditionRequired an update without If-Match
+        └── StorageError         the database refused or could not be reached
+
+Each becomes an RFC 9457 problem document in one place, :mod:`api.problems`.
 """
 
 from core.errors import TanboError
 
-__all__ = ["ApiError", "ConfigError", "NotFound", "StorageError"]
+__all__ = [
+    "ApiError",
+    "ConfigError",
+    "Conflict",
+    "Forbidden",
+    "NotFound",
+    "PreconditionFailed",
+    "PreconditionRequired",
+    "StorageError",
+]
 
 
 class ApiError(TanboError):
@@ -22,8 +37,24 @@ class ConfigError(ApiError):
     """Settings (environment, TOML file or flags) that cannot be used."""
 
 
+class Conflict(ApiError):
+    """A change that contradicts what is stored (an existing vehicle, a different log)."""
+
+
+class Forbidden(ApiError):
+    """The caller's roles or ownership do not allow this."""
+
+
 class NotFound(ApiError):
-    """No field or zone with that id."""
+    """No field, zone, vehicle or account with that id."""
+
+
+class PreconditionFailed(ApiError):
+    """The resource changed since the version the caller named (If-Match)."""
+
+
+class PreconditionRequired(ApiError):
+    """An update or delete that does not say which version it changes (no If-Match)."""
 
 
 class StorageError(ApiError):

@@ -27,7 +27,7 @@ from sqlalchemy import Engine, delete, func, insert, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Session, col, select
 
-from api.errors import ApiError, NotFound, StorageError
+from api.errors import Conflict, NotFound, PreconditionFailed, StorageError
 from api.models import FlightLogRow, InspectionRow, VehicleRow
 from core.clock import Clock, SystemClock
 from core.geo import GeoPoint
@@ -69,10 +69,6 @@ __all__ = [
     "save_inspection",
     "update_vehicle",
 ]
-
-
-class Conflict(ApiError):
-    """A change that contradicts what is stored (an existing vehicle, a different log)."""
 
 
 class Saved(StrEnum):
@@ -223,8 +219,13 @@ def update_vehicle(
     changes: Mapping[str, Any],
     *,
     clock: Clock | None = None,
+    expected_updated_at: datetime | None = None,
+    next_updated_at: datetime | None = None,
 ) -> VehicleRecord:
     """Change some of a vehicle's fields; the result is validated as a whole.
+
+    With ``expected_updated_at``, the row changes only if it still carries that stamp
+    (compare-and-set), else :class:`~api.errors.PreconditionFailed`.
 
     Parameters
     ----------
@@ -247,11 +248,15 @@ def update_vehicle(
         raise ValueError(f"cannot change {', '.join(unknown)}")
     with _storage(), Session(engine) as session:
         changed = replace(_vehicle(_vehicle_in(session, registration)), **changes)
-        session.execute(
-            update(VehicleRow)
-            .where(col(VehicleRow.registration) == registration)
-            .values(**_vehicle_row(changed), updated_at=_now(clock))
+        query = update(VehicleRow).where(col(VehicleRow.registration) == registration)
+        if expected_updated_at is not None:
+            query = query.where(col(VehicleRow.updated_at) == expected_updated_at)
+        result = session.execute(
+            query.values(**_vehicle_row(changed), updated_at=next_updated_at or _now(clock))
         )
+        if expected_updated_at is not None and getattr(result, "rowcount", 0) != 1:
+            session.rollback()
+            raise PreconditionFailed(f"vehicle {registration} changed since the version given")
         session.commit()
     return changed
 

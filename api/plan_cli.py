@@ -243,26 +243,19 @@ def _run_one_mission(
         for line in problems:
             err.print(f"refused {escape(line)}")
         raise typer.Exit(2)
-    together = shapely.union_all([t.geometry for t in targets])
-    crs = local_crs_for(together.centroid.x, together.centroid.y)
-    local = {t.id: to_local(t.geometry, crs) for t in targets}
-    work = shapely.union_all(list(local.values()))
-    home_local = planning.home_in(home_point, work, crs)
-    near = planning.zones_near(zones, crs, buffers, work, home_local)
     try:
-        plan = plan_spray(
-            [SprayTarget(id=fid, field=geom) for fid, geom in local.items()],
-            crs=crs,
-            home=home_local,
-            params=params,
-            zones=near,
+        job = planning.plan_spray_job(
+            [(t.id, t.geometry) for t in targets],
+            params,
+            home=home_point,
+            zones=zones,
+            buffers_m=buffers,
         )
     except (planning.TanboError, ValueError) as exc:
         err.print(f"refused mission: {escape(planning.describe_refusal(exc))}")
         raise typer.Exit(2) from exc
-    planning.write_plan(
-        out, "mission", plan, field=shapely.union_all(list(local.values())), zones=near
-    )
+    plan = job.plan
+    planning.write_plan(out, "mission", plan, field=job.work, zones=job.zones)
     per_field = plan.stats["fields"]
     rows = [
         {

@@ -37,6 +37,7 @@ from fields import (
 )
 from mission_planner import FlightPlan, build_mission, to_geojson, to_qgc_plan, to_waypoints
 from mission_planner.safety import LocalZone, local_zones
+from mission_planner.spray import SprayParams, SprayTarget, plan_spray
 
 __all__ = [
     "SUMMARY_COLUMNS",
@@ -44,13 +45,16 @@ __all__ = [
     "FieldToPlan",
     "LocalZone",
     "Outcome",
+    "SprayJob",
     "TanboError",
     "describe_refusal",
     "home_in",
     "load_fields",
     "load_zones",
     "local_zones",
+    "plan_documents",
     "plan_each",
+    "plan_spray_job",
     "registry",
     "write_plan",
     "write_summary",
@@ -186,11 +190,62 @@ def write_plan(
 ) -> None:
     """Write ``name``.plan, .waypoints and .geojson into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
+    for extension, text in plan_documents(plan, field=field, zones=zones).items():
+        (out / f"{name}.{extension}").write_text(text)
+
+
+def plan_documents(
+    plan: FlightPlan, *, field: BaseGeometry | None = None, zones: Sequence[LocalZone] = ()
+) -> dict[str, str]:
+    """The plan as file contents by extension: ``plan``, ``waypoints`` and ``geojson``."""
     mission = build_mission(plan)
-    (out / f"{name}.plan").write_text(json.dumps(to_qgc_plan(mission), indent=2, allow_nan=False))
-    (out / f"{name}.waypoints").write_text(to_waypoints(mission))
     doc = to_geojson(plan, field=field, zones=zones, mission=mission)
-    (out / f"{name}.geojson").write_text(json.dumps(doc, allow_nan=False))
+    return {
+        "plan": json.dumps(to_qgc_plan(mission), indent=2, allow_nan=False),
+        "waypoints": to_waypoints(mission),
+        "geojson": json.dumps(doc, allow_nan=False),
+    }
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SprayJob:
+    """Several fields sprayed in one mission, with what its files show beside the path."""
+
+    plan: FlightPlan
+    work: BaseGeometry
+    """The fields together, in the plan's metric CRS."""
+    zones: list[LocalZone]
+
+
+def plan_spray_job(
+    targets: Sequence[tuple[str, BaseGeometry]],
+    params: SprayParams,
+    *,
+    home: GeoPoint | None,
+    zones: Sequence[ZoneRecord],
+    buffers_m: dict[ZoneKind, float],
+) -> SprayJob:
+    """Plan fields (id, WGS84 geometry) as one spray mission, nearest first from home.
+
+    Raises
+    ------
+    mission_planner.MissionPlannerError, ValueError
+        The mission cannot be planned safely (the rule and place are named).
+    """
+    together = shapely.union_all([geometry for _, geometry in targets])
+    crs = local_crs_for(together.centroid.x, together.centroid.y)
+    local = {fid: to_local(geometry, crs) for fid, geometry in targets}
+    work = shapely.union_all(list(local.values()))
+    home_local = home_in(home, work, crs)
+    near = zones_near(zones, crs, buffers_m, work, home_local)
+    plan = plan_spray(
+        [SprayTarget(id=fid, field=geom) for fid, geom in local.items()],
+        crs=crs,
+        home=home_local,
+        params=params,
+        zones=near,
+    )
+    return SprayJob(plan=plan, work=work, zones=near)
 
 
 def write_summary(out: Path, rows: Sequence[dict[str, Any]]) -> Path:

@@ -5,8 +5,12 @@ Each package derives its own errors from :class:`TanboError` in its
 ``except`` and tell it apart from a bug::
 
     TanboError
-    ├── fields.FieldsError          (fields/errors.py)
-    └── api.ApiError                (api/errors.py)
+    ├── fields.FieldsError                (fields/errors.py)
+    ├── mission_planner.MissionPlannerError (mission_planner/errors.py)
+    ├── fleet.FleetError                  (fleet/errors.py)
+    ├── sim.SimError                      (sim/errors.py)
+    ├── api.ApiError                      (api/errors.py)
+    └── api.identity.IdentityError        (api/identity/errors.py)
 """
 
 __all__ = ["TanboError"]

@@ -1,0 +1,87 @@
+"""The HTTP API: one FastAPI app, built from settings (``tanbo serve`` runs it)."""
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from api.config import Settings
+from api.db import connect, migrate
+from api.deps import Services
+from api.identity import OidcClient
+from api.problems import install_problem_handlers
+from api.routes import auth, fields, plans, vehicles, zones
+from core.clock import Clock, SystemClock
+
+__all__ = ["create_app", "session_secret"]
+
+_DESCRIPTION = """\
+Tanbo's API for farmers, drone operators, pharmacies and city staff.
+
+Authenticate with a bearer token: people log in through the city identity
+(`GET /auth/login`, the My Number card login over OpenID Connect); machine clients use
+OAuth2 client credentials (`POST /auth/token`). Errors are RFC 9457 problem documents
+(`application/problem+json`). Lists are paged (`limit`, `offset`; the answer carries
+`count`). Updates need `If-Match` with the ETag of the version read.
+"""
+
+
+def session_secret(settings: Settings) -> str:
+    """The key that signs login cookies: ``TANBO_SESSION_SECRET``, else a key file kept
+    in the data directory (made on first use, readable by its owner only)."""
+    if settings.session_secret:
+        return settings.session_secret
+    path: Path = settings.data_dir / "session.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    clock: Clock | None = None,
+    identity: Any = None,
+    migrate_schema: bool = True,
+) -> FastAPI:
+    """The API app on ``settings`` (database, identity provider, …).
+
+    ``engine``, ``clock`` and ``identity`` may be given (tests, several apps on one
+    database); otherwise they are built from the settings.
+    """
+    if engine is None:
+        engine = connect(settings.resolved_database_url)
+    if migrate_schema:
+        migrate(engine)
+    if identity is None and settings.oidc_issuer:
+        identity = OidcClient(settings.oidc_config())
+    app = FastAPI(
+        title="Tanbo",
+        version="0.1.0",
+        summary="Smart agriculture and drone operations: fields, missions, fleets, water.",
+        description=_DESCRIPTION,
+    )
+    app.state.services = Services(
+        settings=settings,
+        engine=engine,
+        clock=clock or SystemClock(),
+        identity=identity,
+        extras={"session_secret": session_secret(settings)},
+    )
+    install_problem_handlers(app)
+    for router in (
+        auth.router,
+        auth.accounts_router,
+        fields.router,
+        zones.router,
+        plans.router,
+        vehicles.router,
+        vehicles.logs_router,
+    ):
+        app.include_router(router)
+    return app

@@ -1,0 +1,150 @@
+"""Errors as RFC 9457 problem documents (``application/problem+json``), in one place.
+
+Every error the API answers with is a problem document: ``type`` (a URI naming the
+kind of problem, relative to the API), ``title``, ``status``, ``detail`` (this
+occurrence, in words) and ``instance`` (the request path); validation problems add
+``errors``, one per bad item, each naming where it is.
+"""
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.accounts import BadCredentials
+from api.errors import (
+    ApiError,
+    ConfigError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    StorageError,
+)
+from api.identity import LoginRejected, ProviderMismatch, ProviderUnavailable
+from core.errors import TanboError
+from fleet import UnknownVehicle
+
+__all__ = ["PROBLEM_JSON", "Problem", "install_problem_handlers", "problem_response"]
+
+PROBLEM_JSON = "application/problem+json"
+_log = logging.getLogger("tanbo.api")
+
+_KINDS: Sequence[tuple[type[Exception], int, str, str]] = (
+    (BadCredentials, 401, "unauthenticated", "Authentication required"),
+    (LoginRejected, 401, "login-rejected", "The login was refused"),
+    (ProviderUnavailable, 503, "identity-unavailable", "The city identity cannot be reached"),
+    (ProviderMismatch, 502, "identity-misconfigured", "The city identity does not fit"),
+    (Forbidden, 403, "forbidden", "Not allowed"),
+    (NotFound, 404, "not-found", "Not found"),
+    (UnknownVehicle, 404, "not-found", "Not found"),
+    (Conflict, 409, "conflict", "Conflict with the stored state"),
+    (PreconditionFailed, 412, "precondition-failed", "The resource has changed"),
+    (PreconditionRequired, 428, "precondition-required", "If-Match required"),
+    (StorageError, 503, "storage-unavailable", "Storage unavailable"),
+    (ConfigError, 500, "configuration", "Server misconfigured"),
+)
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    kind: str,
+    title: str,
+    detail: str | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    """A problem document response."""
+    body: dict[str, Any] = {
+        "type": f"/problems/{kind}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _classify(exc: Exception) -> tuple[int, str, str]:
+    for cls, status, kind, title in _KINDS:
+        if isinstance(exc, cls):
+            return status, kind, title
+    if isinstance(exc, TanboError | ValueError):
+        # A domain rule broken by the request (an invalid record, a refused plan).
+        return 422, "invalid", "The request breaks a rule"
+    return 500, "internal", "Internal error"
+
+
+async def _tanbo_error(request: Request, exc: Exception) -> JSONResponse:
+    status, kind, title = _classify(exc)
+    if kind == "internal":
+        _log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    headers = {"WWW-Authenticate": 'Bearer realm="tanbo"'} if status == 401 else None
+    detail = str(exc) if kind != "internal" else "an unexpected error; it has been logged"
+    return problem_response(request, status, kind, title, detail, headers=headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {
+            "where": ".".join(str(p) for p in error.get("loc", ())),
+            "problem": str(error.get("msg", "")),
+        }
+        for error in exc.errors()
+    ]
+    first = errors[0] if errors else {"where": "request", "problem": "invalid"}
+    return problem_response(
+        request,
+        422,
+        "invalid-request",
+        "The request is not valid",
+        f"{first['where']}: {first['problem']}",
+        errors=errors,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    kind = {404: "not-found", 405: "method-not-allowed", 401: "unauthenticated"}.get(
+        exc.status_code, "http"
+    )
+    return problem_response(
+        request,
+        exc.status_code,
+        kind,
+        str(exc.detail) if exc.status_code != 404 else "Not found",
+        str(exc.detail),
+        headers=dict(exc.headers) if exc.headers else None,
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Make every error of ``app`` a problem document."""
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(ApiError, _tanbo_error)
+    app.add_exception_handler(TanboError, _tanbo_error)
+    app.add_exception_handler(ValueError, _tanbo_error)
+    app.add_exception_handler(Exception, _tanbo_error)

@@ -1,0 +1,201 @@
+"""Who may call what: every route against every role, tokens, machine clients."""
+
+import base64
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute
+
+from api import fleet_store, registry
+from api.accounts import Role, issue_token, set_roles
+from api.app import create_app
+from api.config import load_settings
+from fleet import VehicleRecord
+from tests.api.conftest import Api
+
+PUBLIC = {("GET", "/auth/login"), ("GET", "/auth/callback"), ("POST", "/auth/token")}
+ANYONE = {Role.FARMER, Role.OPERATOR, Role.PHARMACY, Role.CITY_ADMIN}
+CREW = {Role.OPERATOR, Role.CITY_ADMIN}
+
+VEHICLE = {
+    "registration": "SIM-AUTH",
+    "model": "sim",
+    "max_takeoff_weight_kg": 20.0,
+    "battery_mah": 16000,
+    "battery_cells": 12,
+}
+
+# (method, path template, body, roles allowed). {me} is the caller's own account id.
+MATRIX: list[tuple[str, str, object, set[Role]]] = [
+    ("GET", "/me", None, ANYONE),
+    ("POST", "/auth/logout", None, ANYONE),
+    ("GET", "/fields", None, {Role.FARMER, Role.OPERATOR, Role.CITY_ADMIN}),
+    ("GET", "/fields/{field}", None, {Role.FARMER, Role.OPERATOR, Role.CITY_ADMIN}),
+    ("PATCH", "/fields/{field}", {"crop": "rice"}, {Role.FARMER, Role.CITY_ADMIN}),
+    ("DELETE", "/fields/{field}", None, {Role.FARMER, Role.CITY_ADMIN}),
+    ("POST", "/fields/import", "upload", {Role.FARMER, Role.CITY_ADMIN}),
+    ("GET", "/zones", None, ANYONE),
+    ("GET", "/zones/{zone}", None, ANYONE),
+    ("POST", "/zones/import", "upload", CREW),
+    ("POST", "/plans/spray", {"field_ids": ["B000"], "swath_m": 5}, {Role.FARMER, *CREW}),
+    ("GET", "/vehicles", None, CREW),
+    ("POST", "/vehicles", VEHICLE, CREW),
+    ("GET", "/vehicles/{vehicle}", None, CREW),
+    ("PATCH", "/vehicles/{vehicle}", {"notes": "ok"}, CREW),
+    ("POST", "/vehicles/{vehicle}/retire", None, CREW),
+    ("GET", "/flight-logs", None, CREW),
+    ("GET", "/flight-logs.csv", None, CREW),
+    ("GET", "/flight-logs/{log}", None, CREW),
+    ("GET", "/accounts", None, {Role.CITY_ADMIN}),
+    ("PUT", "/accounts/{me}/roles", {"roles": ["farmer"]}, {Role.CITY_ADMIN}),
+    ("POST", "/accounts/{me}/clients", {"name": "system"}, {Role.CITY_ADMIN, Role.PHARMACY}),
+]
+
+
+def test_every_route_has_an_authorisation_case(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(load_settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/x.db"))
+    routes = {
+        (method, route.path)
+        for route in app.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods
+    }
+    covered = {(m, p.replace("{me}", "{account_id}")) for m, p, _, _ in MATRIX} | PUBLIC
+    named = {
+        (
+            m,
+            p.replace("{field}", "{field_id}")
+            .replace("{vehicle}", "{registration}")
+            .replace("{log}", "{flight_id}")
+            .replace("{zone}", "{zone_id}"),
+        )
+        for m, p in covered
+    }
+    assert routes - named == set(), "routes without an authorisation case"
+
+
+def _call(
+    client: httpx.Client, method: str, path: str, body: object, sample: bytes
+) -> httpx.Response:
+    if body == "upload":
+        return client.post(path, files={"file": ("f.geojson", sample)})
+    headers = {"If-Match": "*"} if method in {"PATCH", "DELETE"} else {}
+    return client.request(method, path, json=body, headers=headers)
+
+
+def _one_field(sample_data: Path) -> bytes:
+    collection = json.loads((sample_data / "kasai_benchmark_fields.geojson").read_text())
+    collection["features"] = collection["features"][:1]
+    return json.dumps(collection).encode()
+
+
+def _reset(api: Api) -> None:
+    """No field, one vehicle: each role starts from the same state."""
+    registry.delete_fields(api.engine, [f.id for f in registry.list_fields(api.engine)])
+    for vehicle in fleet_store.list_vehicles(api.engine, include_retired=True):
+        fleet_store.remove_vehicle(api.engine, vehicle.registration)
+    fleet_store.add_vehicle(api.engine, VehicleRecord(**{**VEHICLE, "registration": "SIM-HAVE"}))
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # roles, not storage
+@pytest.mark.parametrize(("method", "template", "body", "allowed"), MATRIX)
+def test_route_answers_by_role(api: Api, sample_data, method, template, body, allowed) -> None:  # type: ignore[no-untyped-def]
+    sample = _one_field(sample_data)
+    for role in sorted(Role):
+        _reset(api)
+        me, client = api.person(role, name=f"as {role}")
+        # A farmer or staff acts on their own field; the others on a farmer's.
+        owner = client if role in {Role.FARMER, Role.CITY_ADMIN} else api.person(Role.FARMER)[1]
+        assert (
+            owner.post("/fields/import", files={"file": ("f.geojson", sample)}).status_code == 200
+        )
+        path = template.format(me=me, field="B000", vehicle="SIM-HAVE", log="none", zone="none")
+        answer = _call(client, method, path, body, sample)
+        if role in allowed:
+            assert answer.status_code not in (401, 403), (role, answer.text)
+        else:
+            assert answer.status_code == 403, (role, answer.text)
+            assert answer.headers["content-type"] == "application/problem+json"
+        assert _call(api.client(), method, path, body, sample).status_code == 401
+
+
+def test_tokens_expire_and_revoke(api: Api) -> None:
+    me, client = api.person(Role.FARMER)
+    assert client.get("/me").json()["id"] == me
+    api.clock.advance(timedelta(hours=8, seconds=1).total_seconds())
+    expired = client.get("/me")
+    assert expired.status_code == 401
+    assert expired.headers["www-authenticate"].startswith("Bearer")
+    fresh = api.client(issue_token(api.engine, me, clock=api.clock).access_token)
+    assert fresh.post("/auth/logout").status_code == 204
+    assert fresh.get("/me").status_code == 401
+
+
+def test_a_disabled_account_is_shut_out(api: Api) -> None:
+    me, client = api.person(Role.FARMER)
+    set_roles(api.engine, me, [Role.FARMER], disabled=True)
+    assert client.get("/me").status_code == 401
+
+
+def test_malformed_authorization_is_401(api: Api) -> None:
+    for header in ("Bearer", "Basic abc", "Bearer not-a-token", "token"):
+        answer = httpx.get(f"{api.base_url}/me", headers={"Authorization": header})
+        assert answer.status_code == 401, header
+
+
+def test_pharmacy_system_uses_client_credentials(api: Api) -> None:
+    pharmacy_id, pharmacy = api.person(Role.PHARMACY, name="加西薬局")
+    _, other_pharmacy = api.person(Role.PHARMACY)
+    created = pharmacy.post(f"/accounts/{pharmacy_id}/clients", json={"name": "POS"})
+    assert created.status_code == 201
+    creds = created.json()
+    assert (
+        other_pharmacy.post(f"/accounts/{pharmacy_id}/clients", json={"name": "x"}).status_code
+        == 403
+    )
+    anonymous = api.client()
+    by_form = anonymous.post(
+        "/auth/token",
+        data={"grant_type": "client_credentials", **creds},
+    )
+    assert by_form.status_code == 200, by_form.text
+    assert by_form.json()["token_type"] == "Bearer"
+    assert by_form.json()["expires_in"] == 3600
+    basic = base64.b64encode(f"{creds['client_id']}:{creds['client_secret']}".encode()).decode()
+    by_basic = anonymous.post(
+        "/auth/token",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": f"Basic {basic}"},
+    )
+    assert by_basic.status_code == 200
+    machine = api.client(by_basic.json()["access_token"])
+    assert machine.get("/me").json()["id"] == pharmacy_id
+    # A machine cannot mint further clients, and a wrong secret gets nothing.
+    assert machine.post(f"/accounts/{pharmacy_id}/clients", json={"name": "y"}).status_code == 403
+    wrong = anonymous.post(
+        "/auth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": creds["client_id"],
+            "client_secret": "x",
+        },
+    )
+    assert wrong.status_code == 401
+    assert wrong.headers["content-type"] == "application/problem+json"
+    other_grant = anonymous.post("/auth/token", data={"grant_type": "password", **creds})
+    assert other_grant.status_code == 401
+
+
+def test_staff_set_roles(api: Api) -> None:
+    me, farmer = api.person(Role.FARMER)
+    _, staff = api.person(Role.CITY_ADMIN)
+    page = staff.get("/accounts", params={"role": "farmer"}).json()
+    assert [a["id"] for a in page["data"]] == [me]
+    changed = staff.put(f"/accounts/{me}/roles", json={"roles": ["farmer", "operator"]})
+    assert changed.json()["roles"] == ["farmer", "operator"]
+    assert farmer.get("/vehicles").status_code == 200
+    assert staff.put("/accounts/nobody/roles", json={"roles": []}).status_code == 404
+    assert staff.put(f"/accounts/{me}/roles", json={"roles": ["pilot"]}).status_code == 422
