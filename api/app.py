@@ -12,7 +12,7 @@ from api.db import connect, migrate
 from api.deps import Services
 from api.identity import OidcClient
 from api.problems import install_problem_handlers
-from api.routes import auth, fields, plans, vehicles, zones
+from api.routes import auth, fields, missions, plans, vehicles, zones
 from core.clock import Clock, SystemClock
 
 __all__ = ["create_app", "session_secret"]
@@ -80,6 +80,8 @@ def create_app(
         fields.router,
         zones.router,
         plans.router,
+        missions.router,
+        missions.notifications_router,
         vehicles.router,
         vehicles.logs_router,
     ):

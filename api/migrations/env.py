@@ -3,7 +3,7 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import api.models  # noqa: F401  (registers the tables on the metadata)
+import api.tables  # noqa: F401  (registers every table on the metadata)
 
 connection = context.config.attributes.get("connection")
 if connection is None:

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -31,7 +31,10 @@ class Api:
     def person(self, *roles: Role, name: str = "someone") -> tuple[str, httpx.Client]:
         """A new account with ``roles`` and an HTTP client carrying its token."""
         account = create_account(self.engine, display_name=name, roles=roles, clock=self.clock)
-        token = issue_token(self.engine, account.id, clock=self.clock).access_token
+        # Long-lived, so tests that move the clock by days keep their callers.
+        token = issue_token(
+            self.engine, account.id, clock=self.clock, ttl=timedelta(days=60)
+        ).access_token
         return account.id, self.client(token)
 
     def client(self, token: str | None = None) -> httpx.Client:

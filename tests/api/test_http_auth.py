@@ -8,17 +8,28 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.routing import APIRoute
+from sqlalchemy import text
+from sqlmodel import Session
 
 from api import fleet_store, registry
 from api.accounts import Role, issue_token, set_roles
 from api.app import create_app
 from api.config import load_settings
+from api.scheduling import MissionKind, MissionRequest, PlanEstimate, request_mission
+from core.geo import GeoPoint
 from fleet import VehicleRecord
 from tests.api.conftest import Api
 
 PUBLIC = {("GET", "/auth/login"), ("GET", "/auth/callback"), ("POST", "/auth/token")}
 ANYONE = {Role.FARMER, Role.OPERATOR, Role.PHARMACY, Role.CITY_ADMIN}
 CREW = {Role.OPERATOR, Role.CITY_ADMIN}
+INVOLVED = {Role.FARMER, *CREW}
+MISSION = {
+    "field_ids": ["B000"],
+    "first_day": "2026-06-02",
+    "last_day": "2026-06-03",
+    "spray": {"swath_m": 5},
+}
 
 VEHICLE = {
     "registration": "SIM-AUTH",
@@ -49,6 +60,16 @@ MATRIX: list[tuple[str, str, object, set[Role]]] = [
     ("GET", "/flight-logs", None, CREW),
     ("GET", "/flight-logs.csv", None, CREW),
     ("GET", "/flight-logs/{log}", None, CREW),
+    ("POST", "/missions", MISSION, {Role.FARMER}),
+    ("GET", "/missions", None, INVOLVED),
+    ("GET", "/missions/{mission}", None, INVOLVED),
+    ("GET", "/missions/{mission}/history", None, INVOLVED),
+    ("POST", "/missions/{mission}/approve", None, CREW),
+    ("POST", "/missions/{mission}/reject", {}, CREW),
+    ("POST", "/missions/{mission}/abort", {}, CREW),
+    ("POST", "/missions/{mission}/cancel", {}, {Role.FARMER, Role.CITY_ADMIN}),
+    ("GET", "/notifications", None, ANYONE),
+    ("POST", "/notifications/{notice}/read", None, ANYONE),
     ("GET", "/accounts", None, {Role.CITY_ADMIN}),
     ("PUT", "/accounts/{me}/roles", {"roles": ["farmer"]}, {Role.CITY_ADMIN}),
     ("POST", "/accounts/{me}/clients", {"name": "system"}, {Role.CITY_ADMIN, Role.PHARMACY}),
@@ -70,7 +91,9 @@ def test_every_route_has_an_authorisation_case(tmp_path) -> None:  # type: ignor
             p.replace("{field}", "{field_id}")
             .replace("{vehicle}", "{registration}")
             .replace("{log}", "{flight_id}")
-            .replace("{zone}", "{zone_id}"),
+            .replace("{zone}", "{zone_id}")
+            .replace("{mission}", "{mission_id}")
+            .replace("{notice}", "{notification_id}"),
         )
         for m, p in covered
     }
@@ -94,10 +117,27 @@ def _one_field(sample_data: Path) -> bytes:
 
 def _reset(api: Api) -> None:
     """No field, one vehicle: each role starts from the same state."""
+    with Session(api.engine) as session:
+        for table in ("notification", "mission_status_change", "mission_booking", "mission"):
+            session.execute(text(f"DELETE FROM {table}"))
+        session.commit()
     registry.delete_fields(api.engine, [f.id for f in registry.list_fields(api.engine)])
     for vehicle in fleet_store.list_vehicles(api.engine, include_retired=True):
         fleet_store.remove_vehicle(api.engine, vehicle.registration)
     fleet_store.add_vehicle(api.engine, VehicleRecord(**{**VEHICLE, "registration": "SIM-HAVE"}))
+
+
+def _mission_of(api: Api, owner: str) -> int:
+    """A requested mission of ``owner``'s field B000."""
+    request = MissionRequest(
+        kind=MissionKind.SPRAY,
+        field_ids=("B000",),
+        window_start=api.clock.now(),
+        window_end=api.clock.now() + timedelta(days=2),
+        estimate=PlanEstimate(sorties=1, flight_time_s=600.0),
+        place=GeoPoint(lat_deg=34.93, lon_deg=134.84),
+    )
+    return request_mission(api.engine, request, owner=owner, clock=api.clock).id
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # roles, not storage
@@ -108,11 +148,21 @@ def test_route_answers_by_role(api: Api, sample_data, method, template, body, al
         _reset(api)
         me, client = api.person(role, name=f"as {role}")
         # A farmer or staff acts on their own field; the others on a farmer's.
-        owner = client if role in {Role.FARMER, Role.CITY_ADMIN} else api.person(Role.FARMER)[1]
-        assert (
-            owner.post("/fields/import", files={"file": ("f.geojson", sample)}).status_code == 200
+        if role in {Role.FARMER, Role.CITY_ADMIN}:
+            owner_id, owner = me, client
+        else:
+            owner_id, owner = api.person(Role.FARMER)
+        imported = owner.post("/fields/import", files={"file": ("f.geojson", sample)})
+        assert imported.status_code == 200
+        path = template.format(
+            me=me,
+            field="B000",
+            vehicle="SIM-HAVE",
+            log="none",
+            zone="none",
+            mission=_mission_of(api, owner_id),
+            notice=0,
         )
-        path = template.format(me=me, field="B000", vehicle="SIM-HAVE", log="none", zone="none")
         answer = _call(client, method, path, body, sample)
         if role in allowed:
             assert answer.status_code not in (401, 403), (role, answer.text)
@@ -123,7 +173,8 @@ def test_route_answers_by_role(api: Api, sample_data, method, template, body, al
 
 
 def test_tokens_expire_and_revoke(api: Api) -> None:
-    me, client = api.person(Role.FARMER)
+    me, _ = api.person(Role.FARMER)
+    client = api.client(issue_token(api.engine, me, clock=api.clock).access_token)
     assert client.get("/me").json()["id"] == me
     api.clock.advance(timedelta(hours=8, seconds=1).total_seconds())
     expired = client.get("/me")

@@ -1,0 +1,10 @@
+"""Every table, imported once so they are all on ``SQLModel.metadata`` (migrations, tests)."""
+
+import api.accounts
+import api.models
+import api.scheduling.tables
+
+__all__ = ["MODULES"]
+
+MODULES = (api.models, api.accounts, api.scheduling.tables)
+"""The modules that define tables."""
