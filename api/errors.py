@@ -7,6 +7,7 @@
         ├── ConfigError          settings that cannot be used
         ├── Conflict             contradicts what is stored
         ├── Forbidden            the caller may not do this
+        ├── NotConfigured        a feature the settings leave off (login without a provider)
         ├── NotFound             no such field, zone, vehicle, account …
         ├── PreconditionFailed   If-Match names a version that is no longer current
         ├── PreconditionRequired an update without If-Match
@@ -22,6 +23,7 @@ __all__ = [
     "ConfigError",
     "Conflict",
     "Forbidden",
+    "NotConfigured",
     "NotFound",
     "PreconditionFailed",
     "PreconditionRequired",
@@ -43,6 +45,10 @@ class Conflict(ApiError):
 
 class Forbidden(ApiError):
     """The caller's roles or ownership do not allow this."""
+
+
+class NotConfigured(ApiError):
+    """A feature that the settings leave off (e.g. login with no identity provider)."""
 
 
 class NotFound(ApiError):

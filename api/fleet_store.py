@@ -23,7 +23,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import Engine, delete, func, insert, update
+from sqlalchemy import Engine, delete, func, insert, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Session, col, select
 
@@ -309,6 +309,14 @@ def remove_vehicle(engine: Engine, registration: str) -> None:
             raise Conflict(
                 f"vehicle {registration} has {logs} flight logs and {inspections} inspections, "
                 "which are kept: retire it instead"
+            )
+        missions = session.execute(
+            text("SELECT count(*) FROM mission WHERE vehicle = :registration"),
+            {"registration": registration},
+        ).scalar_one()
+        if missions:
+            raise Conflict(
+                f"vehicle {registration} is booked for {missions} missions: retire it instead"
             )
         session.execute(delete(VehicleRow).where(col(VehicleRow.registration) == registration))
         session.commit()

@@ -22,6 +22,7 @@ from api.errors import (
     ConfigError,
     Conflict,
     Forbidden,
+    NotConfigured,
     NotFound,
     PreconditionFailed,
     PreconditionRequired,
@@ -47,6 +48,7 @@ _KINDS: Sequence[tuple[type[Exception], int, str, str]] = (
     (Conflict, 409, "conflict", "Conflict with the stored state"),
     (PreconditionFailed, 412, "precondition-failed", "The resource has changed"),
     (PreconditionRequired, 428, "precondition-required", "If-Match required"),
+    (NotConfigured, 404, "not-configured", "Not configured on this server"),
     (StorageError, 503, "storage-unavailable", "Storage unavailable"),
     (ConfigError, 500, "configuration", "Server misconfigured"),
 )

@@ -10,7 +10,7 @@ system): ``POST /auth/token`` with ``grant_type=client_credentials`` (RFC 6749 Â
 import base64
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Header, Query, Request, Response
 from fastapi.responses import RedirectResponse
@@ -32,7 +32,7 @@ from api.accounts import (
     token_for_client,
 )
 from api.deps import CurrentUser, Services, ServicesDep, require
-from api.errors import ConfigError, Forbidden
+from api.errors import Forbidden, NotConfigured
 from api.identity import OidcClient, PendingLogin
 from api.routes.common import Page, ProblemResponses
 
@@ -102,7 +102,7 @@ def _serializer(services: Services) -> URLSafeTimedSerializer:
 
 def _identity(services: Services) -> OidcClient:
     if services.identity is None:
-        raise ConfigError("login is not configured (set oidc_issuer and oidc_client_id)")
+        raise NotConfigured("login is not configured (set oidc_issuer and oidc_client_id)")
     client: OidcClient = services.identity
     return client
 
@@ -119,11 +119,18 @@ def _token_response(
     )
 
 
+_IDENTITY_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    502: ProblemResponses[404] | {"description": "The identity provider does not fit."},
+    503: ProblemResponses[404] | {"description": "The identity provider cannot be reached."},
+}
+
+
 @router.get(
     "/auth/login",
     response_class=RedirectResponse,
     status_code=302,
     summary="Log in with the city identity",
+    responses=_IDENTITY_PROBLEMS,
 )
 def login(services: ServicesDep) -> RedirectResponse:
     """Redirect to the city's OpenID provider (authorization code + PKCE)."""
@@ -141,7 +148,12 @@ def login(services: ServicesDep) -> RedirectResponse:
     return answer
 
 
-@router.get("/auth/callback", response_model=TokenResponse, summary="Finish the login")
+@router.get(
+    "/auth/callback",
+    response_model=TokenResponse,
+    summary="Finish the login",
+    responses=_IDENTITY_PROBLEMS,
+)
 def callback(
     request: Request,
     response: Response,
@@ -193,14 +205,12 @@ def _basic(authorization: str | None) -> tuple[str, str] | None:
 @router.post("/auth/token", response_model=TokenResponse, summary="Token for a machine client")
 def token(
     services: ServicesDep,
-    grant_type: Annotated[str, Form(examples=["client_credentials"])],
+    grant_type: Annotated[Literal["client_credentials"], Form()],
     client_id: Annotated[str | None, Form()] = None,
     client_secret: Annotated[str | None, Form()] = None,
     authorization: Annotated[str | None, Header()] = None,
 ) -> TokenResponse:
     """OAuth2 client credentials: HTTP Basic or form members client_id and client_secret."""
-    if grant_type != "client_credentials":
-        raise BadCredentials(f"grant_type {grant_type!r} is not supported here")
     given = _basic(authorization) or (client_id, client_secret)
     if not given[0] or not given[1]:
         raise BadCredentials("client_id and client_secret are required")

@@ -237,7 +237,8 @@ def test_pharmacy_system_uses_client_credentials(api: Api) -> None:
     assert wrong.status_code == 401
     assert wrong.headers["content-type"] == "application/problem+json"
     other_grant = anonymous.post("/auth/token", data={"grant_type": "password", **creds})
-    assert other_grant.status_code == 401
+    assert other_grant.status_code == 422
+    assert other_grant.json()["errors"][0]["where"] == "body.grant_type"
 
 
 def test_staff_set_roles(api: Api) -> None:

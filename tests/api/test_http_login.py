@@ -94,8 +94,8 @@ def test_refused_consent_and_forged_callbacks_are_401(api: Api, provider: Provid
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_login_without_a_provider_configured_is_a_clear_500(api: Api) -> None:
+def test_login_without_a_provider_configured_is_a_clear_404(api: Api) -> None:
     with _browser(api) as browser:
         answer = browser.get("/auth/login")
-    assert answer.status_code == 500
+    assert answer.status_code == 404
     assert "oidc_issuer" in answer.json()["detail"]

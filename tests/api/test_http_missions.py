@@ -8,6 +8,7 @@ import pytest
 
 from api import fleet_store
 from api.accounts import Role
+from api.errors import Conflict
 from api.scheduling import (
     SAMPLE_WEATHER,
     RecordedWeather,
@@ -71,6 +72,8 @@ def test_request_approve_book_and_tell_the_farmer(api: Api, farm) -> None:  # ty
     assert booked["status"] == "scheduled"
     assert booked["vehicle"] == sprayer_drone().registration
     assert booked["slot_start"] >= "2026-06-01T15:00:00"
+    with pytest.raises(Conflict, match="booked for 1 missions"):
+        fleet_store.remove_vehicle(api.engine, booked["vehicle"])
     history = [h["to_status"] for h in farmer.get(f"{path}/history").json()]
     assert history == ["requested", "approved", "scheduled"]
     notices = farmer.get("/notifications").json()
