@@ -1,18 +1,21 @@
 """The HTTP API: one FastAPI app, built from settings (``tanbo serve`` runs it)."""
 
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
+from api.background import Background, ledger_for, webhook_verifier_for
 from api.config import Settings
 from api.db import connect, migrate
 from api.deps import Services
 from api.identity import OidcClient
 from api.problems import install_problem_handlers
-from api.routes import auth, fields, missions, plans, vehicles, zones
+from api.routes import auth, billing, fields, live, missions, plans, vehicles, zones
 from core.clock import Clock, SystemClock
 
 __all__ = ["create_app", "session_secret"]
@@ -48,11 +51,13 @@ def create_app(
     clock: Clock | None = None,
     identity: Any = None,
     migrate_schema: bool = True,
+    background: bool = False,
 ) -> FastAPI:
     """The API app on ``settings`` (database, identity provider, …).
 
     ``engine``, ``clock`` and ``identity`` may be given (tests, several apps on one
-    database); otherwise they are built from the settings.
+    database); otherwise they are built from the settings. With ``background`` the app
+    also runs the scheduler and flies its missions while it serves (``tanbo serve``).
     """
     if engine is None:
         engine = connect(settings.resolved_database_url)
@@ -60,19 +65,39 @@ def create_app(
         migrate(engine)
     if identity is None and settings.oidc_issuer:
         identity = OidcClient(settings.oidc_config())
-    app = FastAPI(
-        title="Tanbo",
-        version="0.1.0",
-        summary="Smart agriculture and drone operations: fields, missions, fleets, water.",
-        description=_DESCRIPTION,
-    )
-    app.state.services = Services(
+    services = Services(
         settings=settings,
         engine=engine,
         clock=clock or SystemClock(),
         identity=identity,
         extras={"session_secret": session_secret(settings)},
     )
+    services.extras["ledger"] = ledger_for(services)
+    services.extras["webhooks"] = webhook_verifier_for(services)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        running = Background(services) if background else None
+        if running is not None:
+            running.start()
+        try:
+            yield
+        finally:
+            if running is not None:
+                running.stop()
+            for close in services.closing:
+                close()
+            if services.identity is not None:
+                services.identity.close()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="Tanbo",
+        version="0.1.0",
+        summary="Smart agriculture and drone operations: fields, missions, fleets, water.",
+        description=_DESCRIPTION,
+    )
+    app.state.services = services
     install_problem_handlers(app)
     for router in (
         auth.router,
@@ -82,6 +107,8 @@ def create_app(
         plans.router,
         missions.router,
         missions.notifications_router,
+        live.router,
+        billing.router,
         vehicles.router,
         vehicles.logs_router,
     ):

@@ -260,6 +260,7 @@ def db_upgrade(ctx: typer.Context) -> None:
 
 def _add_command_groups() -> None:
     # Imported here, once the command groups above exist.
+    from api.currency.cli import currency_sandbox
     from api.fly_cli import fly
     from api.plan_cli import plan_app
     from api.serve_cli import accounts_app, serve
@@ -275,6 +276,7 @@ def _add_command_groups() -> None:
     app.add_typer(sim_app, name="sim")
     app.command("serve")(serve)
     app.add_typer(accounts_app, name="accounts")
+    app.command("currency-sandbox")(currency_sandbox)
 
 
 _add_command_groups()

@@ -59,6 +59,20 @@ class Settings(BaseSettings):
     machines serve the API)."""
     first_login_roles: tuple[str, ...] = ("farmer",)
     """Roles a person gets on first login through the city identity."""
+    pilot_name: str = "Tanbo operator"
+    """The pilot named in the flight logs of missions the scheduler flies."""
+    weather_file: Path | None = None
+    """Recorded hourly weather for spraying holds; default the generated Kasai sample."""
+    scheduler_tick_s: float = Field(default=30.0, gt=0)
+    """How often the scheduler books, re-checks the weather and dispatches, s."""
+    currency_url: str | None = None
+    """The city currency platform (or ``tanbo currency-sandbox``); None: nothing is charged."""
+    currency_api_key: str | None = None
+    currency_webhook_secrets: tuple[str, ...] = ()
+    """Secrets the platform signs its webhooks with (several while one is rotated)."""
+    spraying_yen_per_ha: int = Field(default=20_000, ge=0)
+    pesticide_baseline_l_ha: float | None = Field(default=None, gt=0)
+    """The usual dose a lower one earns points against; None: no points."""
 
     @field_validator("zone_buffers_m")
     @classmethod

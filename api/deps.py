@@ -34,6 +34,8 @@ class Services:
     identity: Any = None
     """The OpenID Connect client of the city identity (None: login is off)."""
     extras: dict[str, Any] = field(default_factory=dict)
+    closing: list[Callable[[], None]] = field(default_factory=list)
+    """What to close when the app stops (HTTP clients of the adapters)."""
 
     @property
     def token_ttl(self) -> timedelta:

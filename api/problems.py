@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.accounts import BadCredentials
+from api.currency import PlatformRefused, PlatformUnavailable, WebhookRejected
 from api.errors import (
     ApiError,
     ConfigError,
@@ -50,6 +51,9 @@ _KINDS: Sequence[tuple[type[Exception], int, str, str]] = (
     (PreconditionRequired, 428, "precondition-required", "If-Match required"),
     (NotConfigured, 404, "not-configured", "Not configured on this server"),
     (StorageError, 503, "storage-unavailable", "Storage unavailable"),
+    (WebhookRejected, 400, "webhook-rejected", "The webhook is not genuine or not fresh"),
+    (PlatformRefused, 409, "payment-refused", "The currency platform refused"),
+    (PlatformUnavailable, 503, "payment-unavailable", "The currency platform cannot be reached"),
     (ConfigError, 500, "configuration", "Server misconfigured"),
 )
 

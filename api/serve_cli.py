@@ -23,13 +23,13 @@ def serve(
     port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
 ) -> None:
-    """Run the HTTP API (OpenAPI at /docs and /openapi.json)."""
+    """Run the HTTP API (OpenAPI at /docs), the mission scheduler and the fleet dispatcher."""
     import uvicorn
 
     from api.app import create_app
 
     settings = state_of(ctx).settings
-    app = create_app(settings)
+    app = create_app(settings, background=True)
     database = escape(settings.resolved_database_url)
     out.print(f"Tanbo API on http://{host}:{port} (docs at /docs); database {database}")
     uvicorn.run(app, host=host, port=port, workers=workers, log_level="info")

@@ -75,16 +75,31 @@ def page_fields(
     offset: int = 0,
 ) -> tuple[list[Stamped[FieldRecord]], int]:
     """A page of fields by id, filtered, and how many match in all."""
-    query = select(FieldRow)
-    if owner is not None:
-        query = query.where(FieldRow.owner == owner)
-    if crop is not None:
-        query = query.where(FieldRow.crop == crop)
-    if municipality_code is not None:
-        query = query.where(FieldRow.municipality_code == municipality_code)
+    wanted = [
+        condition
+        for given, condition in (
+            (owner, col(FieldRow.owner) == owner),
+            (crop, col(FieldRow.crop) == crop),
+            (municipality_code, col(FieldRow.municipality_code) == municipality_code),
+        )
+        if given is not None
+    ]
     with Session(engine) as session:
-        total = session.exec(select(func.count()).select_from(query.subquery())).one()
-        rows = session.exec(query.order_by(col(FieldRow.id)).offset(offset).limit(limit))
+        # Counted on the table itself: a count over ``SELECT *`` would read every boundary.
+        total = session.exec(select(func.count()).select_from(FieldRow).where(*wanted)).one()
+        # The page's ids first: ordering whole rows would sort every boundary with them.
+        ids = list(
+            session.exec(
+                select(FieldRow.id)
+                .where(*wanted)
+                .order_by(col(FieldRow.id))
+                .offset(offset)
+                .limit(limit)
+            )
+        )
+        rows = session.exec(
+            select(FieldRow).where(col(FieldRow.id).in_(ids)).order_by(col(FieldRow.id))
+        )
         return [_stamped_field(r) for r in rows], int(total)
 
 

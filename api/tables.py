@@ -1,10 +1,11 @@
 """Every table, imported once so they are all on ``SQLModel.metadata`` (migrations, tests)."""
 
 import api.accounts
+import api.currency
 import api.models
 import api.scheduling.tables
 
 __all__ = ["MODULES"]
 
-MODULES = (api.models, api.accounts, api.scheduling.tables)
+MODULES = (api.models, api.accounts, api.scheduling.tables, api.currency)
 """The modules that define tables."""

@@ -13,12 +13,12 @@ import shapely
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api import planning, registry
+from api import registry
 from api.accounts import Principal, Role
 from api.deps import CurrentUser, IfMatch, ServicesDep, require
 from api.errors import Forbidden, NotFound, PreconditionFailed, PreconditionRequired
+from api.plan_requests import SprayWork, spray_job
 from api.routes.common import Page, ProblemResponses
-from api.routes.plans import SprayRequest
 from api.scheduling import (
     Mission,
     MissionKind,
@@ -40,7 +40,6 @@ from api.scheduling import (
     window_for_dates,
 )
 from core.geo import GeoPoint
-from mission_planner.spray import SprayParams
 
 __all__ = ["notifications_router", "router"]
 
@@ -51,20 +50,6 @@ notifications_router = APIRouter(
 
 _Crew = Annotated[Principal, Depends(require(Role.OPERATOR, Role.CITY_ADMIN))]
 _Involved = Annotated[Principal, Depends(require(Role.FARMER, Role.OPERATOR, Role.CITY_ADMIN))]
-
-
-class SprayWork(BaseModel):
-    """How to spray (the plan's parameters); fields come from the mission."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    swath_m: float = Field(gt=0.5, le=30)
-    altitude_m: float = Field(default=3.0, gt=0.5, le=150)
-    speed_m_s: float = Field(default=5.0, gt=0.5, le=20)
-    heading_deg: float | None = Field(default=None, ge=0, lt=360)
-    rate_l_ha: float | None = Field(default=None, gt=0, le=1000)
-    tank_l: float | None = Field(default=None, gt=0, le=200)
-    endurance_min: float | None = Field(default=None, gt=0, le=180)
 
 
 class MissionCreate(BaseModel):
@@ -213,17 +198,7 @@ def create_mission(
     for field_id in body.field_ids:
         if field_id not in mine:
             raise NotFound(f"no field with id {field_id!r} among yours")
-    spray = SprayRequest(field_ids=body.field_ids, **body.spray.model_dump())
-    params = SprayParams(
-        **spray.model_dump(exclude={"field_ids", "home", "sprayer", "sprayer_servo"})
-    )
-    job = planning.plan_spray_job(
-        [(f.id, f.geometry) for f in fields],
-        params,
-        home=None,
-        zones=registry.list_zones(services.engine),
-        buffers_m=services.settings.buffers_m,
-    )
+    job = spray_job(services.engine, services.settings, body.spray, fields)
     centre = shapely.union_all([f.geometry for f in fields]).centroid
     start, end = window_for_dates(body.first_day, body.last_day)
     mission = request_mission(
@@ -235,7 +210,7 @@ def create_mission(
             window_end=end,
             estimate=PlanEstimate.from_stats(job.plan.stats),
             place=GeoPoint(lat_deg=centre.y, lon_deg=centre.x),
-            params=body.spray.model_dump(),
+            params=body.spray.model_dump(mode="json"),
             note=body.note,
         ),
         owner=caller.account_id,

@@ -4,16 +4,13 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
 
 from api import planning, registry
 from api.accounts import Principal, Role
 from api.deps import ServicesDep, require
 from api.errors import NotFound
+from api.plan_requests import SprayRequest, spray_job
 from api.routes.common import ProblemResponses
-from core.geo import GeoPoint
-from mission_planner import SprayerControl
-from mission_planner.spray import SprayParams
 
 __all__ = ["router"]
 
@@ -33,45 +30,6 @@ _MEDIA = {
     PlanFormat.PLAN: "application/json",
     PlanFormat.WAYPOINTS: "text/plain; charset=utf-8",
 }
-
-
-class Place(BaseModel):
-    """A point, WGS84 degrees."""
-
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
-
-
-class SprayRequest(BaseModel):
-    """Spray these fields in one mission, nearest first; registered zones are respected."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "field_ids": ["B000", "B001"],
-                    "swath_m": 5,
-                    "rate_l_ha": 80,
-                    "tank_l": 10,
-                    "endurance_min": 12,
-                    "home": {"lat": 34.9283, "lon": 134.8414},
-                }
-            ]
-        },
-    )
-
-    field_ids: list[str] = Field(min_length=1, max_length=200)
-    swath_m: float = Field(gt=0.5, le=30)
-    altitude_m: float = Field(default=3.0, gt=0.5, le=150)
-    speed_m_s: float = Field(default=5.0, gt=0.5, le=20)
-    heading_deg: float | None = Field(default=None, ge=0, lt=360)
-    rate_l_ha: float | None = Field(default=None, gt=0, le=1000)
-    tank_l: float | None = Field(default=None, gt=0, le=200)
-    endurance_min: float | None = Field(default=None, gt=0, le=180)
-    home: Place | None = None
-    sprayer: SprayerControl = SprayerControl.DO_SPRAYER
-    sprayer_servo: int = Field(default=9, ge=1, le=16)
 
 
 @router.post(
@@ -97,34 +55,13 @@ def plan_spray(
     A plan that breaks a safety rule (150 m, a no-fly zone, spraying over a no-spray
     zone) is refused with 422 naming the rule and the place.
     """
-    if (request.tank_l is None) != (request.rate_l_ha is None):
-        raise ValueError("give tank_l and rate_l_ha together")
     fields = registry.list_fields(services.engine, ids=request.field_ids)
-    found = {f.id for f in fields}
-    mine = caller.has(Role.OPERATOR, Role.CITY_ADMIN)
+    everyone = caller.has(Role.OPERATOR, Role.CITY_ADMIN)
+    visible = {f.id for f in fields if everyone or f.owner == caller.account_id}
     for field_id in request.field_ids:
-        record = next((f for f in fields if f.id == field_id), None)
-        if field_id not in found or not (mine or (record and record.owner == caller.account_id)):
+        if field_id not in visible:
             raise NotFound(f"no field with id {field_id!r}")
-    params = SprayParams(
-        swath_m=request.swath_m,
-        altitude_m=request.altitude_m,
-        speed_m_s=request.speed_m_s,
-        heading_deg=request.heading_deg,
-        rate_l_ha=request.rate_l_ha,
-        tank_l=request.tank_l,
-        endurance_min=request.endurance_min,
-        sprayer=request.sprayer,
-        sprayer_servo=request.sprayer_servo,
-    )
-    home = GeoPoint(lat_deg=request.home.lat, lon_deg=request.home.lon) if request.home else None
-    job = planning.plan_spray_job(
-        [(f.id, f.geometry) for f in fields],
-        params,
-        home=home,
-        zones=registry.list_zones(services.engine),
-        buffers_m=services.settings.buffers_m,
-    )
+    job = spray_job(services.engine, services.settings, request, fields)
     text = planning.plan_documents(job.plan, field=job.work, zones=job.zones)[format.value]
     headers: dict[str, Any] = {
         "X-Tanbo-Sorties": str(job.plan.sorties),

@@ -14,7 +14,7 @@ __all__ = ["serving"]
 @contextmanager
 def serving(app: Any) -> Iterator[str]:
     """Serve ``app`` on 127.0.0.1 and yield its base URL; stop it afterwards."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
     thread.start()

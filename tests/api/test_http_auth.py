@@ -20,7 +20,12 @@ from core.geo import GeoPoint
 from fleet import VehicleRecord
 from tests.api.conftest import Api
 
-PUBLIC = {("GET", "/auth/login"), ("GET", "/auth/callback"), ("POST", "/auth/token")}
+PUBLIC = {
+    ("GET", "/auth/login"),
+    ("GET", "/auth/callback"),
+    ("POST", "/auth/token"),
+    ("POST", "/currency/webhooks"),  # signed by the platform (HMAC), not a bearer token
+}
 ANYONE = {Role.FARMER, Role.OPERATOR, Role.PHARMACY, Role.CITY_ADMIN}
 CREW = {Role.OPERATOR, Role.CITY_ADMIN}
 INVOLVED = {Role.FARMER, *CREW}
@@ -70,6 +75,7 @@ MATRIX: list[tuple[str, str, object, set[Role]]] = [
     ("POST", "/missions/{mission}/cancel", {}, {Role.FARMER, Role.CITY_ADMIN}),
     ("GET", "/notifications", None, ANYONE),
     ("POST", "/notifications/{notice}/read", None, ANYONE),
+    ("GET", "/billing/entries", None, ANYONE),
     ("GET", "/accounts", None, {Role.CITY_ADMIN}),
     ("PUT", "/accounts/{me}/roles", {"roles": ["farmer"]}, {Role.CITY_ADMIN}),
     ("POST", "/accounts/{me}/clients", {"name": "system"}, {Role.CITY_ADMIN, Role.PHARMACY}),

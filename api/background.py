@@ -1,0 +1,101 @@
+"""What an API process runs besides answering requests: the scheduler, the fleet
+dispatcher that flies its missions, and the currency ledger that bills them.
+
+Every process starts a scheduler; one leads (see :mod:`api.scheduling.leader`), the
+others stand by. Shut down in order: stop ticking, then bring the vehicles home.
+"""
+
+import logging
+from dataclasses import dataclass, field
+
+from api.billing import Billing, BillingNotifier
+from api.currency import (
+    Ledger,
+    PlatformClient,
+    PlatformConfig,
+    PricingConfig,
+    WebhookVerifier,
+)
+from api.deps import Services
+from api.fleet_dispatch import FleetDispatch
+from api.scheduling import (
+    SAMPLE_WEATHER,
+    MissionScheduler,
+    RecordedWeather,
+    SchedulerConfig,
+    StoredNotifier,
+)
+
+__all__ = ["Background", "ledger_for", "webhook_verifier_for"]
+
+_log = logging.getLogger("tanbo.background")
+
+
+def ledger_for(services: Services) -> Ledger | None:
+    """The currency ledger, if a platform is configured."""
+    settings = services.settings
+    if not settings.currency_url or not settings.currency_api_key:
+        return None
+    platform = PlatformClient(
+        PlatformConfig(base_url=settings.currency_url, api_key=settings.currency_api_key)
+    )
+    services.closing.append(platform.close)
+    return Ledger(services.engine, platform, clock=services.clock)
+
+
+def webhook_verifier_for(services: Services) -> WebhookVerifier | None:
+    """The verifier of the platform's webhooks, if secrets are configured."""
+    secrets = services.settings.currency_webhook_secrets
+    if not secrets:
+        return None
+    # No in-memory replay guard: the ledger records every applied event id in the database,
+    # so a redelivery (or a replay inside the time window) is answered 2xx and changes
+    # nothing, in any process.
+    return WebhookVerifier(list(secrets), clock=services.clock)
+
+
+@dataclass
+class Background:
+    """The scheduler and the fleet of one API process."""
+
+    services: Services
+    scheduler: MissionScheduler | None = None
+    fleet: FleetDispatch | None = None
+    billing: Billing | None = field(default=None)
+
+    def start(self) -> None:
+        """Start dispatching and scheduling; settle what a previous run left pending."""
+        s = self.services
+        ledger = s.extras.get("ledger")
+        if ledger is not None:
+            self.billing = Billing(
+                ledger=ledger,
+                pricing=PricingConfig(spraying_yen_per_ha=s.settings.spraying_yen_per_ha),
+                baseline_l_ha=s.settings.pesticide_baseline_l_ha,
+            )
+            try:
+                ledger.resume_pending(min_age_s=60.0)
+            except Exception as exc:  # the platform may be down now; the next start retries
+                _log.warning("pending currency entries not resumed: %s", exc)
+        notifier = BillingNotifier(StoredNotifier(s.engine, clock=s.clock), s.engine, self.billing)
+        self.fleet = FleetDispatch(
+            s.engine, s.settings, clock=s.clock, pilot_name=s.settings.pilot_name, notifier=notifier
+        )
+        s.extras["dispatch"] = self.fleet
+        weather = RecordedWeather.read(s.settings.weather_file or SAMPLE_WEATHER)
+        self.scheduler = MissionScheduler(
+            s.engine,
+            weather=weather,
+            dispatch=self.fleet,
+            notifier=notifier,
+            clock=s.clock,
+            config=SchedulerConfig(tick_interval_s=s.settings.scheduler_tick_s),
+        )
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        """Stop ticking first, then bring every vehicle home and keep the logs."""
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        if self.fleet is not None:
+            self.fleet.close()

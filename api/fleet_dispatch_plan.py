@@ -1,0 +1,133 @@
+"""What :class:`~api.fleet_dispatch.FleetDispatch` does before a flight starts: everything
+that can refuse a dispatched mission in words.
+
+The vehicle must be registered, not retired, reachable by a connection and fit for the
+work; the fields registered; the parameters those ``POST /plans/spray`` takes, checked by
+the same model; and the plan is made as that route makes it (registered zones, the
+settings' buffers), then written under ``<data dir>/missions/<id>/`` and read back as
+``tanbo fly`` reads a plan file: what flies is exactly what an operator can open.
+Every failure leaves through one boundary, :func:`prepare_flight`, as
+:class:`DispatchRefused`.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+from sqlalchemy import Engine
+
+from api import fleet_store, planning, registry
+from api.config import Settings
+from api.flying import FlightFile, load_flight_file
+from api.plan_requests import SprayRequest, spray_job, spray_params
+from api.scheduling import Mission, MissionKind, is_eligible
+from api.scheduling.errors import SchedulingError
+from core.errors import TanboError
+from fleet.registry import VehicleRecord
+from fleet.transport import parse_url
+from mission_planner.spray import SprayParams
+
+__all__ = ["DispatchRefused", "MissionFlight", "mission_dir", "prepare_flight"]
+
+
+class DispatchRefused(SchedulingError):
+    """The fleet cannot take a mission; the message names the mission and what is wrong."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MissionFlight:
+    """A dispatched mission ready to fly: its vehicle, its plan file and its parameters."""
+
+    vehicle: VehicleRecord
+    connection: str
+    flight_file: FlightFile
+    params: SprayParams
+
+
+def mission_dir(settings: Settings, mission_id: int) -> Path:
+    """Where a dispatched mission's plan files are kept."""
+    return settings.data_dir / "missions" / str(mission_id)
+
+
+def prepare_flight(engine: Engine, settings: Settings, mission: Mission) -> MissionFlight:
+    """Check ``mission``'s vehicle, plan its fields and keep the plan's files.
+
+    Raises
+    ------
+    DispatchRefused
+        The vehicle, a field, the parameters or the plan, in words.
+    """
+    with _refusing(mission.id):
+        vehicle, connection = _vehicle(engine, mission)
+        flight_file, params = _plan(engine, settings, mission, vehicle)
+    return MissionFlight(
+        vehicle=vehicle, connection=connection, flight_file=flight_file, params=params
+    )
+
+
+@contextmanager
+def _refusing(mission_id: int) -> Iterator[None]:
+    """The one boundary where what went wrong before take-off becomes DispatchRefused."""
+    try:
+        yield
+    except DispatchRefused:
+        raise
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'params'}: {e['msg']}" for e in exc.errors()
+        )
+        raise DispatchRefused(f"mission {mission_id}: its parameters: {problems}") from exc
+    except (TanboError, ValueError) as exc:
+        raise DispatchRefused(f"mission {mission_id}: {planning.describe_refusal(exc)}") from exc
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        raise DispatchRefused(
+            f"mission {mission_id}: its plan could not be kept{where}: {exc.strerror or exc}"
+        ) from exc
+
+
+def _vehicle(engine: Engine, mission: Mission) -> tuple[VehicleRecord, str]:
+    if mission.vehicle is None:
+        raise DispatchRefused(f"mission {mission.id} has no vehicle booked")
+    vehicle = fleet_store.get_vehicle(engine, mission.vehicle)
+    reg = vehicle.registration
+    if vehicle.retired:
+        raise DispatchRefused(f"mission {mission.id}: vehicle {reg} is retired")
+    if not vehicle.connection:
+        raise DispatchRefused(f"mission {mission.id}: vehicle {reg} has no connection")
+    parse_url(vehicle.connection)
+    if not is_eligible(vehicle, mission.kind):
+        raise DispatchRefused(
+            f"mission {mission.id}: vehicle {reg} has no sprayer or tank to spray with"
+        )
+    return vehicle, vehicle.connection
+
+
+def _plan(
+    engine: Engine, settings: Settings, mission: Mission, vehicle: VehicleRecord
+) -> tuple[FlightFile, SprayParams]:
+    """The mission's plan, as /plans/spray makes it, written and read back as a file."""
+    if mission.kind is not MissionKind.SPRAY:
+        raise DispatchRefused(
+            f"mission {mission.id}: the fleet flies spray missions, not {mission.kind.value}"
+        )
+    request = SprayRequest.model_validate({**mission.params, "field_ids": list(mission.field_ids)})
+    if (request.tank_l is None) != (request.rate_l_ha is None):
+        raise DispatchRefused(f"mission {mission.id}: give tank_l and rate_l_ha together")
+    if request.tank_l is not None and request.tank_l > vehicle.tank_l:
+        raise DispatchRefused(
+            f"mission {mission.id}: the plan fills {request.tank_l:g} L; "
+            f"{vehicle.registration}'s tank holds {vehicle.tank_l:g} L"
+        )
+    params = spray_params(request)
+    fields = registry.list_fields(engine, ids=mission.field_ids)
+    missing = sorted(set(mission.field_ids) - {f.id for f in fields})
+    if missing:
+        raise DispatchRefused(f"mission {mission.id}: no registered field {', '.join(missing)}")
+    job = spray_job(engine, settings, request, fields)
+    folder = mission_dir(settings, mission.id)
+    name = f"mission-{mission.id}"
+    planning.write_plan(folder, name, job.plan, field=job.work, zones=job.zones)
+    return load_flight_file(folder / f"{name}.plan"), params

@@ -1,0 +1,88 @@
+"""Live mission progress over WebSocket: the mission's status and its vehicle's telemetry.
+
+``/missions/{id}/live?access_token=…`` (browsers cannot set headers on a WebSocket, so the
+bearer token comes in the query). Twice a second the server sends
+``{"mission": {...status, reason, version, vehicle, slot...}, "vehicle": {...} | null}``;
+``vehicle`` is what the copter flying it reports (position, height, mode, battery, the
+item it is on, the sortie) while this process flies it. The stream ends, after a last
+message, when the mission reaches a final status. A bad token or a mission the caller may
+not see closes the socket with code 4401 or 4404 before anything is sent.
+"""
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.concurrency import run_in_threadpool
+
+from api.accounts import BadCredentials, Principal, Role, authenticate
+from api.deps import Services
+from api.scheduling import Mission, MissionNotFound, MissionStatus, get_mission
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["missions"])
+
+FINAL = frozenset(
+    {
+        MissionStatus.COMPLETED,
+        MissionStatus.FAILED,
+        MissionStatus.ABORTED,
+        MissionStatus.CANCELLED,
+        MissionStatus.REJECTED,
+        MissionStatus.EXPIRED,
+    }
+)
+PERIOD_S = 0.5
+
+
+def _mission(mission: Mission) -> dict[str, Any]:
+    return {
+        "id": mission.id,
+        "status": mission.status.value,
+        "reason": mission.reason,
+        "version": mission.version,
+        "vehicle": mission.vehicle,
+        "slot_start": mission.slot_start.isoformat() if mission.slot_start else None,
+        "slot_end": mission.slot_end.isoformat() if mission.slot_end else None,
+    }
+
+
+def _visible(services: Services, caller: Principal, mission_id: int) -> Mission:
+    mission = get_mission(services.engine, mission_id)
+    if caller.has(Role.OPERATOR, Role.CITY_ADMIN) or mission.owner == caller.account_id:
+        return mission
+    raise MissionNotFound(mission_id)
+
+
+@router.websocket("/missions/{mission_id}/live")
+async def live(websocket: WebSocket, mission_id: int, access_token: str = "") -> None:
+    """Stream a mission's status and its vehicle's telemetry until the mission ends."""
+    services: Services = websocket.app.state.services
+    # Accepted first: a close before the handshake reaches the client as a bare HTTP 403,
+    # without the code that says why.
+    await websocket.accept()
+    try:
+        caller = await run_in_threadpool(
+            authenticate, services.engine, access_token, clock=services.clock
+        )
+    except BadCredentials:
+        await websocket.close(code=4401, reason="a valid access_token is needed")
+        return
+    try:
+        await run_in_threadpool(_visible, services, caller, mission_id)
+    except MissionNotFound:
+        await websocket.close(code=4404, reason=f"no mission {mission_id}")
+        return
+    fleet = services.extras.get("dispatch")
+    try:
+        while True:
+            mission = await run_in_threadpool(get_mission, services.engine, mission_id)
+            vehicle = fleet.live(mission_id) if fleet is not None else None
+            await websocket.send_json({"mission": _mission(mission), "vehicle": vehicle})
+            if mission.status in FINAL:
+                await websocket.close()
+                return
+            await asyncio.sleep(PERIOD_S)
+    except WebSocketDisconnect:
+        return
