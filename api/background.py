@@ -6,7 +6,9 @@ others stand by. Shut down in order: stop ticking, then bring the vehicles home.
 """
 
 import logging
+import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from api.billing import Billing, BillingNotifier
 from api.currency import (
@@ -62,6 +64,7 @@ class Background:
     scheduler: MissionScheduler | None = None
     fleet: FleetDispatch | None = None
     billing: Billing | None = field(default=None)
+    _stopping: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
         """Start dispatching and scheduling; settle what a previous run left pending."""
@@ -73,10 +76,7 @@ class Background:
                 pricing=PricingConfig(spraying_yen_per_ha=s.settings.spraying_yen_per_ha),
                 baseline_l_ha=s.settings.pesticide_baseline_l_ha,
             )
-            try:
-                ledger.resume_pending(min_age_s=60.0)
-            except Exception as exc:  # the platform may be down now; the next start retries
-                _log.warning("pending currency entries not resumed: %s", exc)
+            self.settle_currency()
         notifier = BillingNotifier(StoredNotifier(s.engine, clock=s.clock), s.engine, self.billing)
         self.fleet = FleetDispatch(
             s.engine, s.settings, clock=s.clock, pilot_name=s.settings.pilot_name, notifier=notifier
@@ -92,9 +92,37 @@ class Background:
             config=SchedulerConfig(tick_interval_s=s.settings.scheduler_tick_s),
         )
         self.scheduler.start()
+        if ledger is not None:
+            threading.Thread(
+                target=self._settle_every,
+                args=(s.settings.currency_reconcile_s,),
+                name="tanbo-currency",
+                daemon=True,
+            ).start()
+
+    def settle_currency(self) -> None:
+        """Finish charges a crash left pending and reconcile the last two days with the
+        platform (the leader does it; every step is idempotent, so a second does no harm)."""
+        ledger: Ledger | None = self.services.extras.get("ledger")
+        if ledger is None:
+            return
+        try:
+            ledger.resume_pending(min_age_s=60.0)
+            report = ledger.reconcile(self.services.clock.now() - timedelta(days=2))
+        except Exception as exc:  # the platform may be down now: the next round retries
+            _log.warning("currency not reconciled: %s", exc)
+            return
+        for discrepancy in report.discrepancies:
+            _log.warning("currency: %s", discrepancy)
+
+    def _settle_every(self, period_s: float) -> None:
+        while not self._stopping.wait(period_s):
+            if self.scheduler is not None and self.scheduler.leading:
+                self.settle_currency()
 
     def stop(self) -> None:
         """Stop ticking first, then bring every vehicle home and keep the logs."""
+        self._stopping.set()
         if self.scheduler is not None:
             self.scheduler.stop()
         if self.fleet is not None:

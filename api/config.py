@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     currency_api_key: str | None = None
     currency_webhook_secrets: tuple[str, ...] = ()
     """Secrets the platform signs its webhooks with (several while one is rotated)."""
+    currency_reconcile_s: float = Field(default=3600.0, gt=0)
+    """How often pending charges are finished and the ledger reconciled, s."""
     spraying_yen_per_ha: int = Field(default=20_000, ge=0)
     pesticide_baseline_l_ha: float | None = Field(default=None, gt=0)
     """The usual dose a lower one earns points against; None: no points."""

@@ -817,6 +817,13 @@ class Flight:
             if first > 0:
                 rec.takeoff_at = self._at(before[0])
                 rec.takeoff_place = GeoPoint(lat_deg=before[1], lon_deg=before[2])
+            elif rec.takeoff_at is None:
+                # Airborne samples prove a take-off the watcher did not catch (it was
+                # starved of CPU, or the link went first): it left when it was armed.
+                rec.takeoff_at = self._armed_at or self._at(before[0])
+                rec.takeoff_place = self._armed_place or GeoPoint(
+                    lat_deg=before[1], lon_deg=before[2]
+                )
             if last + 1 < len(track) and rec.landing_at is not None:
                 rec.landing_at = self._at(after[0])
                 rec.landing_place = GeoPoint(lat_deg=after[1], lon_deg=after[2])

@@ -1,5 +1,6 @@
 """``tanbo demo``: register the shipped sample fields and zones, plan a spray mission over
-two of them, and fly it on a simulated copter.
+two of them, fly it on a simulated copter, then run the city service over HTTP: a
+farmer's request scheduled, flown and billed.
 
 Runs on whatever database the settings name (by default a SQLite file in the data
 directory); running it again updates the same fields instead of adding copies.
@@ -17,6 +18,7 @@ from sqlalchemy import Engine
 from api import registry
 from api.config import Settings
 from api.demo.flight import fly_demo
+from api.demo.service import run_service_demo
 from api.planning import write_plan
 from core.ids import OwnerName
 from core.units import m2_to_ha
@@ -97,8 +99,10 @@ def run_demo(engine: Engine, settings: Settings, out: Console) -> None:
     out.print(f"\nexported {len(records)} fields to {escape(str(export))}")
     plan = _plan_demo(engine, settings, out)
     fly_demo(engine, settings, out, plan)
+    run_service_demo(engine, settings, out)
     out.print(
-        "\nnext: [bold]tanbo fields show B000[/bold], "
+        "\nnext: [bold]tanbo serve[/bold] (the API; docs at /docs), "
+        "[bold]tanbo fields show B000[/bold], "
         "[bold]tanbo plan spray B000,B001 --swath 5 --out plans[/bold], "
         "[bold]tanbo sim[/bold] and in another terminal "
         f"[bold]tanbo fly {escape(str(plan))} --connect tcp:127.0.0.1:5760[/bold] "

@@ -4,16 +4,19 @@ A farmer sees and changes only their own fields (others' answer 404, as if absen
 operators read every field (they fly them); city staff read and change all.
 """
 
+import json
+import tempfile
 from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import shapely.geometry
-from fastapi import APIRouter, Depends, Query, Response, UploadFile
+from fastapi import APIRouter, Body, Depends, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from api import registry
 from api.accounts import Principal, Role
-from api.deps import CurrentUser, IfMatch, ServicesDep, check_if_match, require
+from api.deps import CurrentUser, IfMatch, Services, ServicesDep, check_if_match, require
 from api.errors import Forbidden, NotFound
 from api.routes.common import Page, ProblemResponses, saved_upload
 from api.stamped import (
@@ -216,34 +219,20 @@ def delete_field(
     return Response(status_code=204)
 
 
-@router.post("/import", response_model=ImportResult, summary="Import a boundary file")
-def import_fields(
-    file: UploadFile,
-    services: ServicesDep,
-    caller: CurrentUser,
-    owner: Annotated[str | None, Query(description="Owner of every field (staff only).")] = None,
-    crop: str | None = None,
-    variety: str | None = None,
-    transplanted_on: date | None = None,
-) -> ImportResult:
-    """Import GeoJSON, GeoPackage, zipped Shapefile, FlatGeobuf, GeoParquet or KML.
-
-    The good features are imported in one transaction; the bad ones are listed in
-    ``rejected`` with the reason. A farmer's fields are always their own.
-    """
+def _owner_for(caller: Principal, owner: str | None) -> str:
+    """Whose the imported fields are: a farmer's own; staff may name the farmer."""
     if caller.has(Role.CITY_ADMIN):
-        owner = owner or caller.account_id
-    elif caller.has(Role.FARMER):
+        return owner or caller.account_id
+    if caller.has(Role.FARMER):
         if owner not in (None, caller.account_id):
             raise Forbidden("a farmer imports fields as their own")
-        owner = caller.account_id
-    else:
-        raise Forbidden("this needs the role farmer, city_admin")
-    options = services.settings.import_options(
-        owner=OwnerName(owner), crop=crop, variety=variety, transplanted_on=transplanted_on
-    )
-    with saved_upload(file, default="fields.geojson") as path:
-        report = registry.import_fields(services.engine, path, options, clock=services.clock)
+        return caller.account_id
+    raise Forbidden("this needs the role farmer, city_admin")
+
+
+def _imported(services: Services, path: Path, owner: str, **given: Any) -> ImportResult:
+    options = services.settings.import_options(owner=OwnerName(owner), **given)
+    report = registry.import_fields(services.engine, path, options, clock=services.clock)
     return ImportResult(
         source=report.source,
         format=report.format,
@@ -253,3 +242,63 @@ def import_fields(
         repaired=[ImportProblem(feature=p.feature, reason=p.reason) for p in report.repaired],
         rejected=[ImportProblem(feature=p.feature, reason=p.reason) for p in report.rejected],
     )
+
+
+_Owner = Annotated[str | None, Query(description="Owner of every field (staff only).")]
+
+
+@router.post("/import", response_model=ImportResult, summary="Import a boundary file")
+def import_fields(
+    file: UploadFile,
+    services: ServicesDep,
+    caller: CurrentUser,
+    owner: _Owner = None,
+    crop: str | None = None,
+    variety: str | None = None,
+    transplanted_on: date | None = None,
+) -> ImportResult:
+    """Import GeoJSON, GeoPackage, zipped Shapefile, FlatGeobuf, GeoParquet or KML.
+
+    The good features are imported in one transaction; the bad ones are listed in
+    ``rejected`` with the reason. A farmer's fields are always their own.
+    """
+    whose = _owner_for(caller, owner)
+    with saved_upload(file, default="fields.geojson") as path:
+        return _imported(
+            services, path, whose, crop=crop, variety=variety, transplanted_on=transplanted_on
+        )
+
+
+@router.post("", response_model=ImportResult, summary="Register fields from GeoJSON")
+def create_fields(
+    body: Annotated[
+        dict[str, Any],
+        Body(
+            description="A GeoJSON Feature or FeatureCollection (WGS84 lon/lat); "
+            "properties id, name, crop, variety, transplanted_on as in a file.",
+            examples=[
+                {
+                    "type": "Feature",
+                    "properties": {"id": "kasai-0042", "name": "北条町 2-14", "crop": "rice"},
+                    "geometry": {
+                        "type": "Polygon",
+                        "coordinates": [
+                            [[134.83, 34.92], [134.831, 34.92], [134.831, 34.921], [134.83, 34.92]]
+                        ],
+                    },
+                }
+            ],
+        ),
+    ],
+    services: ServicesDep,
+    caller: CurrentUser,
+    owner: _Owner = None,
+) -> ImportResult:
+    """Register (or update) fields given as GeoJSON, checked as an imported file is."""
+    whose = _owner_for(caller, owner)
+    if body.get("type") not in ("Feature", "FeatureCollection"):
+        raise ValueError("the body must be a GeoJSON Feature or FeatureCollection")
+    with tempfile.TemporaryDirectory(prefix="tanbo-body-") as folder:
+        path = Path(folder) / "fields.geojson"
+        path.write_text(json.dumps(body))
+        return _imported(services, path, whose)

@@ -179,8 +179,9 @@ def busy_steps(start: datetime, busy_until: datetime, step_s: int) -> list[int]:
 
 
 def is_eligible(vehicle: VehicleRecord, kind: MissionKind) -> bool:
-    """Whether a vehicle can fly this kind of mission: spraying needs a sprayer and a tank."""
-    if vehicle.retired:
+    """Whether a vehicle can fly this kind of mission: one Tanbo can reach (a connection),
+    not retired; spraying needs a sprayer and a tank."""
+    if vehicle.retired or not vehicle.connection:
         return False
     if kind is MissionKind.SPRAY:
         return vehicle.sprayer.kind is not SprayerKind.NONE and vehicle.tank_l > 0

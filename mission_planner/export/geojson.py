@@ -149,10 +149,14 @@ def to_geojson(
         "path_m": round(plan.path_m, 3),
         "permissions": list(plan.permissions),
     }
-    for key in ("swath_m", "rate_l_ha", "est_time_s", "flight_time_s", "area_ha", "volume_l"):
+    measures = (
+        *("swath_m", "rate_l_ha", "est_time_s", "flight_time_s", "area_ha", "volume_l"),
+        *("gsd_cm", "altitude_m", "line_spacing_m", "trigger_distance_m", "image_count"),
+    )  # spray, then survey
+    for key in measures:
         value = plan.stats.get(key)
         if isinstance(value, int | float) and math.isfinite(value):
-            tanbo[key] = round(float(value), 3)
+            tanbo[key] = value if isinstance(value, int) else round(float(value), 3)
     return {"type": "FeatureCollection", "tanbo": tanbo, "features": features}
 
 

@@ -14,8 +14,8 @@ from api.app import create_app
 from api.config import load_settings
 from api.db import connect, migrate
 from api.deps import Services
+from api.serving import serving
 from core.clock import FakeClock
-from tests.api.http_server import serving
 
 
 @dataclass

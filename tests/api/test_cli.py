@@ -167,8 +167,13 @@ def test_demo_runs_twice_without_duplicating(tmp_path: Path) -> None:
     assert first.returncode == 0, first.stderr
     assert "kasai_benchmark_fields.geojson → kasai-demo-farm: 48 features, 48 new" in first.stdout
     assert "rejected H-SWAP" in first.stdout
+    assert "scheduled → dispatched → flying → completed" in first.stdout
+    assert "billed: ¥4,400 succeeded" in first.stdout
     second = tanbo("demo", cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     assert "48 features, 0 new, 48 updated" in second.stdout
+    # The same farmer again (linked by the identity), a second mission, billed once more.
+    assert "mission 2: scheduled → dispatched → flying → completed" in second.stdout
+    assert second.stdout.count("billed: ¥") == 1
     listed = tanbo("fields", "list", cwd=tmp_path).stdout
-    assert "152 fields" in listed
+    assert "153 fields" in listed  # the samples, the hostile file's 2, the farmer's own

@@ -20,12 +20,12 @@ from api.app import create_app
 from api.config import load_settings
 from api.db import connect, migrate
 from api.scheduling import JST
+from api.serving import serving
 from core.clock import FakeClock
 from sim import Airframe, SimConfig
 from sim.background import BackgroundSim
 from sim.cluster import SimCluster
 from tests.api.conftest import Api
-from tests.api.http_server import serving
 from tests.api.test_fleet_dispatch import CREW_S, HOME, sim_vehicle
 from tests.currency.conftest import Sandbox, run_sandbox
 

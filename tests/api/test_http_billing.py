@@ -10,13 +10,14 @@ import pytest
 
 from api.accounts import Role
 from api.app import create_app
+from api.background import Background
 from api.config import load_settings
 from api.currency import ChargeRequest, PlatformClient, WebhookEvent
 from api.currency.webhooks import event_to_json, sign
 from api.db import connect, migrate
+from api.serving import serving
 from core.clock import FakeClock
 from tests.api.conftest import Api
-from tests.api.http_server import serving
 from tests.currency.conftest import Sandbox, run_sandbox
 
 SECRET = "whsec_api_test"
@@ -97,3 +98,18 @@ def test_without_a_platform_billing_says_so(api: Api) -> None:
     assert answer.status_code == 404
     assert "currency_url" in answer.json()["detail"]
     assert _post(api, b"{}", "t=1,v1=00").status_code == 404
+
+
+def test_settling_adopts_what_the_platform_did_and_the_ledger_missed(billed) -> None:  # type: ignore[no-untyped-def]
+    api, sandbox = billed
+    farmer_id, farmer = api.person(Role.FARMER)
+    sandbox.client.set_wallet(farmer_id, balance_yen=10_000)
+    with PlatformClient(sandbox.config()) as platform:
+        platform.charge(
+            ChargeRequest(account=farmer_id, amount_yen=500, idempotency_key="answer-lost-2")
+        )
+    assert farmer.get("/billing/entries").json()["count"] == 0
+    api.clock.advance(600)  # reconciliation leaves the last few minutes for the next round
+    Background(api.services).settle_currency()
+    page = farmer.get("/billing/entries").json()
+    assert [(e["amount_yen"], e["status"]) for e in page["data"]] == [(500, "succeeded")]

@@ -176,3 +176,26 @@ def test_city_staff_import_for_a_farmer(api: Api, kasai: Path) -> None:
     assert staff.get("/fields", params={"owner": "nobody"}).json()["count"] == 0
     _, farmer2 = api.person(Role.FARMER)
     assert _import(farmer2, kasai, owner=farmer_id).status_code == 403
+
+
+def test_fields_registered_from_a_geojson_body(api: Api) -> None:
+    farmer_id, farmer = api.person(Role.FARMER)
+    ring = [[134.83, 34.92], [134.831, 34.92], [134.831, 34.921], [134.83, 34.921], [134.83, 34.92]]
+    feature = {
+        "type": "Feature",
+        "properties": {"id": "kasai-0042", "name": "北条町 2-14", "crop": "rice"},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+    created = farmer.post("/fields", json=feature)
+    assert created.status_code == 200, created.text
+    assert created.json()["created"] == ["kasai-0042"]
+    field = farmer.get("/fields/kasai-0042").json()
+    assert field["owner"] == farmer_id
+    assert field["crop"] == "rice"
+    assert field["area_ha"] == pytest.approx(1.0, rel=0.1)
+    swapped = {**feature, "properties": {"id": "bad"}, "geometry": {
+        "type": "Polygon", "coordinates": [[[y, x] for x, y in ring]]}}  # fmt: skip
+    report = farmer.post("/fields", json={"type": "FeatureCollection", "features": [swapped]})
+    assert report.json()["created"] == []
+    assert "swapped" in report.json()["rejected"][0]["reason"]
+    assert farmer.post("/fields", json={"type": "Point"}).status_code == 422

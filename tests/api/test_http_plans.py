@@ -73,3 +73,38 @@ def test_bad_plan_requests_are_named(api: Api, farm) -> None:  # type: ignore[no
     bad_format = farmer.post("/plans/spray", json=SPRAY, params={"format": "kml"})
     assert bad_format.status_code == 422
     assert json.loads(bad_format.text)["type"] == "/problems/invalid-request"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_survey_plan_from_a_built_in_camera_or_a_spec(api: Api, farm) -> None:  # type: ignore[no-untyped-def]
+    farmer, _ = farm
+    answer = farmer.post(
+        "/plans/survey", json={"field_id": "B001", "camera": "DJI Mavic 3M RGB", "gsd_cm": 2}
+    )
+    assert answer.status_code == 200, answer.text
+    doc = answer.json()
+    survey = doc["tanbo"]
+    assert survey["gsd_cm"] == pytest.approx(2.0, rel=0.01)
+    assert survey["image_count"] >= 4
+    assert survey["line_spacing_m"] > 0
+    assert survey["trigger_distance_m"] > 0
+    legs = [f for f in doc["features"] if f["properties"].get("kind") == "leg"]
+    assert any(leg["properties"]["action"] == "survey" for leg in legs)
+    spec = {
+        "sensor_width_mm": 13.2, "sensor_height_mm": 8.8, "focal_length_mm": 8.8,
+        "image_width_px": 5472, "image_height_px": 3648,
+    }  # fmt: skip
+    wpl = farmer.post(
+        "/plans/survey",
+        json={"field_id": "B001", "camera_spec": spec, "altitude_m": 60},
+        params={"format": "waypoints"},
+    )
+    assert wpl.text.startswith("QGC WPL 110")
+    both = farmer.post("/plans/survey", json={"field_id": "B001", "camera": "p4m"})
+    assert both.status_code == 422
+    assert "gsd_cm and altitude_m" in both.json()["detail"]
+    unknown = farmer.post(
+        "/plans/survey", json={"field_id": "B001", "camera": "no such cam", "gsd_cm": 2}
+    )
+    assert unknown.status_code == 422
+    assert "no such cam" in unknown.json()["detail"]

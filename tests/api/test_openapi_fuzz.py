@@ -18,8 +18,8 @@ from api.accounts import Role, create_account, issue_token
 from api.app import create_app
 from api.config import load_settings
 from api.db import connect, migrate
+from api.serving import serving
 from core.clock import FakeClock
-from tests.api.http_server import serving
 from tests.fleet.test_registry import sprayer_drone
 
 TOKENS: dict[str, str] = {}
