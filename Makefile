@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/coverage.py
 	$(BIN)/python bench/sim.py
+	$(BIN)/python bench/api.py
 
 clean:
 	rm -rf $(VENV) .tanbo .pytest_cache .mypy_cache .ruff_cache
