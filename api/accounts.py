@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Engine, UniqueConstraint, func, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from api.db import aware
@@ -226,7 +227,26 @@ def link_identity(
     BadCredentials
         The account exists but is disabled.
     """
-    now = _now(clock)
+    try:
+        return _link(engine, issuer, subject, display_name, verified_name, address, birthdate,
+                     email, first_roles, _now(clock))  # fmt: skip
+    except IntegrityError:  # the same person's first login in two requests at once
+        return _link(engine, issuer, subject, display_name, verified_name, address, birthdate,
+                     email, first_roles, _now(clock))  # fmt: skip
+
+
+def _link(
+    engine: Engine,
+    issuer: str,
+    subject: str,
+    display_name: str,
+    verified_name: str | None,
+    address: str | None,
+    birthdate: date | None,
+    email: str | None,
+    first_roles: Sequence[Role],
+    now: datetime,
+) -> Account:
     with Session(engine) as session:
         row = session.exec(
             select(AccountRow).where(AccountRow.issuer == issuer, AccountRow.subject == subject)

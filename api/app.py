@@ -1,6 +1,8 @@
 """The HTTP API: one FastAPI app, built from settings (``tanbo serve`` runs it)."""
 
+import os
 import secrets
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,15 +12,16 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from api.background import Background, ledger_for, webhook_verifier_for
-from api.config import Settings
+from api.config import Settings, load_settings
 from api.db import connect, migrate
 from api.deps import Services
+from api.errors import ConfigError
 from api.identity import OidcClient
 from api.problems import install_problem_handlers
 from api.routes import auth, billing, fields, live, missions, plans, vehicles, zones
 from core.clock import Clock, SystemClock
 
-__all__ = ["create_app", "session_secret"]
+__all__ = ["app_from_environment", "create_app", "session_secret"]
 
 _DESCRIPTION = """\
 Tanbo's API for farmers, drone operators, pharmacies and city staff.
@@ -37,11 +40,24 @@ def session_secret(settings: Settings) -> str:
     if settings.session_secret:
         return settings.session_secret
     path: Path = settings.data_dir / "session.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(32))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:  # made once, whole, by whichever process comes first
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another process is writing it: wait for the whole key
+            if key := path.read_text().strip():
+                return key
+            time.sleep(0.02)
+        raise ConfigError(f"{path} is empty; delete it and start again") from None
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_urlsafe(32))
     return path.read_text().strip()
+
+
+def app_from_environment() -> FastAPI:
+    """The app from the settings alone (``TANBO_*``, the TOML file), scheduler included:
+    what each worker process of ``tanbo serve --workers N`` builds."""
+    return create_app(load_settings(), background=True)
 
 
 def create_app(

@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from api.billing import Billing, BillingNotifier
+from api.billing import Billing, BillingNotifier, sweep
 from api.currency import (
     Ledger,
     PlatformClient,
@@ -76,7 +76,6 @@ class Background:
                 pricing=PricingConfig(spraying_yen_per_ha=s.settings.spraying_yen_per_ha),
                 baseline_l_ha=s.settings.pesticide_baseline_l_ha,
             )
-            self.settle_currency()
         notifier = BillingNotifier(StoredNotifier(s.engine, clock=s.clock), s.engine, self.billing)
         self.fleet = FleetDispatch(
             s.engine, s.settings, clock=s.clock, pilot_name=s.settings.pilot_name, notifier=notifier
@@ -108,6 +107,8 @@ class Background:
             return
         try:
             ledger.resume_pending(min_age_s=60.0)
+            if self.billing is not None:
+                sweep(self.services.engine, self.billing)
             report = ledger.reconcile(self.services.clock.now() - timedelta(days=2))
         except Exception as exc:  # the platform may be down now: the next round retries
             _log.warning("currency not reconciled: %s", exc)
@@ -116,7 +117,10 @@ class Background:
             _log.warning("currency: %s", discrepancy)
 
     def _settle_every(self, period_s: float) -> None:
-        while not self._stopping.wait(period_s):
+        # First soon after start (what a previous run left), then every period.
+        wait_s = 5.0
+        while not self._stopping.wait(wait_s):
+            wait_s = period_s
             if self.scheduler is not None and self.scheduler.leading:
                 self.settle_currency()
 

@@ -19,9 +19,16 @@ from api.currency import (
     points_for_reduction,
     quote_spraying,
 )
-from api.scheduling import MissionKind, MissionStatus, Notice, Notifier, get_mission
+from api.scheduling import (
+    MissionKind,
+    MissionStatus,
+    Notice,
+    Notifier,
+    get_mission,
+    list_missions,
+)
 
-__all__ = ["Billing", "BillingNotifier"]
+__all__ = ["Billing", "BillingNotifier", "charge_key", "sweep"]
 
 _log = logging.getLogger("tanbo.billing")
 
@@ -52,7 +59,7 @@ class Billing:
             self.ledger.charge(
                 account=mission.owner,
                 amount_yen=quote.amount_yen,
-                idempotency_key=f"tanbo-mission-{mission.id}-charge",
+                idempotency_key=charge_key(mission.id),
                 reference=f"mission:{mission.id}",
                 description=quote.description,
             )
@@ -78,6 +85,32 @@ class Billing:
         return entries
 
 
+def charge_key(mission_id: int) -> str:
+    """The idempotency key of a mission's charge: one charge per mission, ever."""
+    return f"tanbo-mission-{mission_id}-charge"
+
+
+def sweep(engine: Engine, billing: Billing, *, limit: int = 500) -> list[int]:
+    """Charge the completed spray missions that have no charge yet (the process died
+    between the landing and the charge, or the platform was down); the missions charged.
+
+    Raises
+    ------
+    api.currency.CurrencyError
+        The platform refused or cannot be reached; the rest wait for the next sweep.
+    """
+    done, _ = list_missions(engine, status=MissionStatus.COMPLETED, limit=limit)
+    charged = []
+    for mission in done:
+        if (
+            mission.kind is MissionKind.SPRAY
+            and billing.ledger.by_key(charge_key(mission.id)) is None
+        ):
+            billing.settle(engine, mission.id)
+            charged.append(mission.id)
+    return charged
+
+
 class BillingNotifier:
     """Passes notices on, and settles a mission's bill when it is told it completed."""
 
@@ -87,11 +120,11 @@ class BillingNotifier:
         self._billing = billing
 
     def notify(self, notice: Notice) -> None:
-        """Deliver the notice; on ``completed``, charge (a refusal is logged, kept pending)."""
+        """On ``completed``, charge first (a refusal is logged, the sweep retries), then
+        deliver the notice."""
+        if self._billing is not None and notice.kind == "completed" and notice.mission_id:
+            try:
+                self._billing.settle(self._engine, notice.mission_id)
+            except CurrencyError as exc:
+                _log.warning("mission %s: not charged yet: %s", notice.mission_id, exc)
         self._inner.notify(notice)
-        if self._billing is None or notice.kind != "completed" or notice.mission_id is None:
-            return
-        try:
-            self._billing.settle(self._engine, notice.mission_id)
-        except CurrencyError as exc:
-            _log.warning("mission %s: not charged yet: %s", notice.mission_id, exc)

@@ -11,7 +11,8 @@
         ├── NotFound             no such field, zone, vehicle, account …
         ├── PreconditionFailed   If-Match names a version that is no longer current
         ├── PreconditionRequired an update without If-Match
-        └── StorageError         the database refused or could not be reached
+        ├── StorageError         the database refused or could not be reached
+        └── TooLarge             an upload over the size Tanbo takes
 
 Each becomes an RFC 9457 problem document in one place, :mod:`api.problems`.
 """
@@ -28,6 +29,7 @@ __all__ = [
     "PreconditionFailed",
     "PreconditionRequired",
     "StorageError",
+    "TooLarge",
 ]
 
 
@@ -65,3 +67,7 @@ class PreconditionRequired(ApiError):
 
 class StorageError(ApiError):
     """The database refused the change or could not be reached."""
+
+
+class TooLarge(ApiError):
+    """An upload larger than Tanbo takes over HTTP."""

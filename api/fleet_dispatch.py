@@ -4,8 +4,10 @@
 mission's slot. :meth:`~FleetDispatch.dispatch` does, before it returns, what can be
 refused in words (:mod:`api.fleet_dispatch_plan`): the vehicle (registered, not retired,
 reachable by a connection, fit for the work), the fields, the plan parameters and the
-plan itself, made exactly as ``POST /plans/spray`` makes it (registered zones, the
-settings' buffers) and kept as files under ``<data dir>/missions/<id>/``. Then a thread
+plan itself, made exactly as ``POST /plans/spray`` (or ``/plans/survey``) makes it
+(registered zones, the settings' buffers) and kept as files under
+``<data dir>/missions/<id>/``. A survey flies the same way; the sprayer's set-up (the
+pump rate, SPRAY_ENABLE and its check) is done only for a plan that sprays. Then a thread
 of the mission's own flies that ``.plan`` file the way ``tanbo fly`` does
 (:mod:`api.flight_ops`): link, upload and checks, sortie after sortie with the crew's
 turnaround between, each sortie's 飛行日誌 stored as it lands (and a snapshot once airborne).
@@ -184,11 +186,11 @@ class FleetDispatch:
         with self._lock:  # before the plan's files are written: they may be flying now
             self._check_free(mission.id, mission.vehicle)
         ready = prepare_flight(self._engine, self._settings, mission)
-        vehicle, flight_file, params = ready.vehicle, ready.flight_file, ready.params
+        vehicle, flight_file = ready.vehicle, ready.flight_file
         options = FlightOptions(
-            endurance_s=(params.endurance_min or self._options.endurance_min) * 60.0,
+            endurance_s=(ready.endurance_min or self._options.endurance_min) * 60.0,
             reserve_pct=self._options.reserve_pct,
-            speed_m_s=params.speed_m_s,
+            speed_m_s=ready.speed_m_s,
         )
         say = _Say(mission.id)
         job = FlyJob(

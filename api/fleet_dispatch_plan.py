@@ -2,10 +2,11 @@
 that can refuse a dispatched mission in words.
 
 The vehicle must be registered, not retired, reachable by a connection and fit for the
-work; the fields registered; the parameters those ``POST /plans/spray`` takes, checked by
-the same model; and the plan is made as that route makes it (registered zones, the
-settings' buffers), then written under ``<data dir>/missions/<id>/`` and read back as
-``tanbo fly`` reads a plan file: what flies is exactly what an operator can open.
+work; the fields registered; the parameters those ``POST /plans/spray`` (or
+``/plans/survey``) takes, checked by the same model; and the plan is made as that route
+makes it (registered zones, the settings' buffers), then written under
+``<data dir>/missions/<id>/`` and read back as ``tanbo fly`` reads a plan file: what
+flies is exactly what an operator can open.
 Every failure leaves through one boundary, :func:`prepare_flight`, as
 :class:`DispatchRefused`.
 """
@@ -21,13 +22,20 @@ from sqlalchemy import Engine
 from api import fleet_store, planning, registry
 from api.config import Settings
 from api.flying import FlightFile, load_flight_file
-from api.plan_requests import SprayRequest, spray_job, spray_params
+from api.plan_requests import (
+    SprayWork,
+    SurveyWork,
+    mission_work,
+    spray_job,
+    spray_params,
+    survey_area,
+    survey_job,
+)
 from api.scheduling import Mission, MissionKind, is_eligible
 from api.scheduling.errors import SchedulingError
 from core.errors import TanboError
 from fleet.registry import VehicleRecord
 from fleet.transport import parse_url
-from mission_planner.spray import SprayParams
 
 __all__ = ["DispatchRefused", "MissionFlight", "mission_dir", "prepare_flight"]
 
@@ -38,12 +46,15 @@ class DispatchRefused(SchedulingError):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class MissionFlight:
-    """A dispatched mission ready to fly: its vehicle, its plan file and its parameters."""
+    """A dispatched mission ready to fly: its vehicle, its plan file and how it flies."""
 
     vehicle: VehicleRecord
     connection: str
     flight_file: FlightFile
-    params: SprayParams
+    speed_m_s: float
+    """The work's speed, m/s (the flight's estimate where the plan does not say)."""
+    endurance_min: float | None
+    """Flight time of a full battery the work was planned with, min; None: not given."""
 
 
 def mission_dir(settings: Settings, mission_id: int) -> Path:
@@ -61,10 +72,7 @@ def prepare_flight(engine: Engine, settings: Settings, mission: Mission) -> Miss
     """
     with _refusing(mission.id):
         vehicle, connection = _vehicle(engine, mission)
-        flight_file, params = _plan(engine, settings, mission, vehicle)
-    return MissionFlight(
-        vehicle=vehicle, connection=connection, flight_file=flight_file, params=params
-    )
+        return _plan(engine, settings, mission, vehicle, connection)
 
 
 @contextmanager
@@ -99,35 +107,64 @@ def _vehicle(engine: Engine, mission: Mission) -> tuple[VehicleRecord, str]:
         raise DispatchRefused(f"mission {mission.id}: vehicle {reg} has no connection")
     parse_url(vehicle.connection)
     if not is_eligible(vehicle, mission.kind):
-        raise DispatchRefused(
-            f"mission {mission.id}: vehicle {reg} has no sprayer or tank to spray with"
+        unfit = (
+            "has no sprayer or tank to spray with"
+            if mission.kind is MissionKind.SPRAY
+            else "is a sprayer; surveys fly on camera drones (no sprayer, no tank)"
         )
+        raise DispatchRefused(f"mission {mission.id}: vehicle {reg} {unfit}")
     return vehicle, vehicle.connection
 
 
 def _plan(
-    engine: Engine, settings: Settings, mission: Mission, vehicle: VehicleRecord
-) -> tuple[FlightFile, SprayParams]:
-    """The mission's plan, as /plans/spray makes it, written and read back as a file."""
-    if mission.kind is not MissionKind.SPRAY:
+    engine: Engine, settings: Settings, mission: Mission, vehicle: VehicleRecord, connection: str
+) -> MissionFlight:
+    """The mission's plan, as its route makes it, written and read back as a file."""
+    work = mission_work(mission.params)
+    kind = MissionKind.SURVEY if isinstance(work, SurveyWork) else MissionKind.SPRAY
+    if kind is not mission.kind:
         raise DispatchRefused(
-            f"mission {mission.id}: the fleet flies spray missions, not {mission.kind.value}"
+            f"mission {mission.id}: its parameters are for {kind.value} work, "
+            f"not a {mission.kind.value} mission"
         )
-    request = SprayRequest.model_validate({**mission.params, "field_ids": list(mission.field_ids)})
-    if (request.tank_l is None) != (request.rate_l_ha is None):
-        raise DispatchRefused(f"mission {mission.id}: give tank_l and rate_l_ha together")
-    if request.tank_l is not None and request.tank_l > vehicle.tank_l:
-        raise DispatchRefused(
-            f"mission {mission.id}: the plan fills {request.tank_l:g} L; "
-            f"{vehicle.registration}'s tank holds {vehicle.tank_l:g} L"
-        )
-    params = spray_params(request)
+    if isinstance(work, SprayWork):
+        _check_spray(mission, work, vehicle)
     fields = registry.list_fields(engine, ids=mission.field_ids)
     missing = sorted(set(mission.field_ids) - {f.id for f in fields})
     if missing:
         raise DispatchRefused(f"mission {mission.id}: no registered field {', '.join(missing)}")
-    job = spray_job(engine, settings, request, fields)
+    # A field deleted and registered again by someone else keeps its id, not its owner.
+    foreign = sorted(f.id for f in fields if f.owner != mission.owner)
+    if foreign:
+        raise DispatchRefused(
+            f"mission {mission.id}: field {', '.join(foreign)} is no longer its farmer's"
+        )
     folder = mission_dir(settings, mission.id)
     name = f"mission-{mission.id}"
-    planning.write_plan(folder, name, job.plan, field=job.work, zones=job.zones)
-    return load_flight_file(folder / f"{name}.plan"), params
+    if isinstance(work, SurveyWork):
+        plan = survey_job(engine, settings, work, fields)
+        planning.write_plan(folder, name, plan, field=survey_area(fields)[0])
+        endurance_min = None  # a survey request gives none: the fleet's default
+    else:
+        job = spray_job(engine, settings, work, fields)
+        planning.write_plan(folder, name, job.plan, field=job.work, zones=job.zones)
+        endurance_min = work.endurance_min
+    return MissionFlight(
+        vehicle=vehicle,
+        connection=connection,
+        flight_file=load_flight_file(folder / f"{name}.plan"),
+        speed_m_s=work.speed_m_s,
+        endurance_min=endurance_min,
+    )
+
+
+def _check_spray(mission: Mission, work: SprayWork, vehicle: VehicleRecord) -> None:
+    """What the spray work asks of the vehicle's tank, before anything is planned."""
+    if (work.tank_l is None) != (work.rate_l_ha is None):
+        raise DispatchRefused(f"mission {mission.id}: give tank_l and rate_l_ha together")
+    if work.tank_l is not None and work.tank_l > vehicle.tank_l:
+        raise DispatchRefused(
+            f"mission {mission.id}: the plan fills {work.tank_l:g} L; "
+            f"{vehicle.registration}'s tank holds {vehicle.tank_l:g} L"
+        )
+    spray_params(work)  # what the planner refuses, refused before the fields are read

@@ -28,6 +28,7 @@ from api.errors import (
     PreconditionFailed,
     PreconditionRequired,
     StorageError,
+    TooLarge,
 )
 from api.identity import LoginRejected, ProviderMismatch, ProviderUnavailable
 from core.errors import TanboError
@@ -50,6 +51,7 @@ _KINDS: Sequence[tuple[type[Exception], int, str, str]] = (
     (PreconditionFailed, 412, "precondition-failed", "The resource has changed"),
     (PreconditionRequired, 428, "precondition-required", "If-Match required"),
     (NotConfigured, 404, "not-configured", "Not configured on this server"),
+    (TooLarge, 413, "too-large", "Too large"),
     (StorageError, 503, "storage-unavailable", "Storage unavailable"),
     (WebhookRejected, 400, "webhook-rejected", "The webhook is not genuine or not fresh"),
     (PlatformRefused, 409, "payment-refused", "The currency platform refused"),

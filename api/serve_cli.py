@@ -1,5 +1,6 @@
 """``tanbo serve`` (the HTTP API) and ``tanbo accounts`` (staff set-up without a browser)."""
 
+import os
 from typing import Annotated
 
 import typer
@@ -28,11 +29,26 @@ def serve(
 
     from api.app import create_app
 
-    settings = state_of(ctx).settings
-    app = create_app(settings, background=True)
+    state = state_of(ctx)
+    settings = state.settings
+    state.db()  # migrated once here, before any worker starts
     database = escape(settings.resolved_database_url)
     out.print(f"Tanbo API on http://{host}:{port} (docs at /docs); database {database}")
-    uvicorn.run(app, host=host, port=port, workers=workers, log_level="info")
+    if workers == 1:
+        app = create_app(settings, background=True)
+        uvicorn.run(app, host=host, port=port, log_level="info")
+        return
+    # Each worker builds its own app from the environment: pass on what the flags said.
+    os.environ["TANBO_DATA_DIR"] = str(settings.data_dir)
+    os.environ["TANBO_DATABASE_URL"] = settings.resolved_database_url
+    uvicorn.run(
+        "api.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
 
 
 def _roles(values: list[str]) -> list[Role]:

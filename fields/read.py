@@ -23,8 +23,11 @@ from pyogrio.errors import DataLayerError, DataSourceError, FieldError, Geometry
 from shapely.geometry.base import BaseGeometry
 
 from fields.errors import NoCoordinateSystem, UnreadableFile, UnsupportedFormat
+from fields.sniff import check_content, skip_unneeded_drivers
 
 __all__ = ["FORMATS", "SourceFeature", "SourceFile", "read_features"]
+
+skip_unneeded_drivers()
 
 FORMATS: dict[str, str] = {
     ".geojson": "GeoJSON",
@@ -121,6 +124,7 @@ def read_features(path: Path, *, layer: str | None = None) -> SourceFile:
         raise UnsupportedFormat(f"{path.name}: unknown file type {suffix or '(none)'}; use {known}")
     if not path.exists():
         raise UnreadableFile(f"{path}: no such file")
+    check_content(path)
     notes: list[str] = []
     with _translating_errors(path):
         frames = _read_frames(path, suffix, layer)

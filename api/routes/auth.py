@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Form, Header, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.accounts import (
     Account,
@@ -73,12 +73,18 @@ class AccountPublic(BaseModel):
 class AccountChange(BaseModel):
     """What city staff change on an account."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"roles": ["farmer", "operator"], "disabled": False}]}
+    )
+
     roles: list[Role]
     disabled: bool | None = None
 
 
 class ClientCreate(BaseModel):
     """A machine client to register for an account."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "加西薬局 POS"}]})
 
     name: str = Field(min_length=1, max_length=500)
 
@@ -188,6 +194,7 @@ def callback(
         clock=services.clock,
     )
     response.delete_cookie(_LOGIN_COOKIE, path="/auth")
+    response.headers["Cache-Control"] = "no-store"  # RFC 6749 §5.1
     return _token_response(services, account.id)
 
 
@@ -204,6 +211,7 @@ def _basic(authorization: str | None) -> tuple[str, str] | None:
 
 @router.post("/auth/token", response_model=TokenResponse, summary="Token for a machine client")
 def token(
+    response: Response,
     services: ServicesDep,
     grant_type: Annotated[Literal["client_credentials"], Form()],
     client_id: Annotated[str | None, Form()] = None,
@@ -217,6 +225,7 @@ def token(
     issued = token_for_client(
         services.engine, given[0], given[1], ttl=_CLIENT_TTL, clock=services.clock
     )
+    response.headers["Cache-Control"] = "no-store"  # RFC 6749 §5.1
     return TokenResponse(
         access_token=issued.access_token,
         expires_in=int(_CLIENT_TTL.total_seconds()),

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel
 
 from api.accounts import Role
@@ -36,6 +36,11 @@ class EntryPublic(BaseModel):
     description: str
     created_at: datetime
     settled_at: datetime | None
+
+
+async def _raw_body(request: Request) -> bytes:
+    """The body exactly as sent: the signature is over these bytes."""
+    return await request.body()
 
 
 def _ledger(services: ServicesDep) -> Ledger:
@@ -82,8 +87,8 @@ def entries(
     summary="Webhook from the currency platform",
     responses={400: ProblemResponses[422] | {"description": "Bad signature, stale or replayed."}},
 )
-async def webhook(
-    request: Request,
+def webhook(
+    body: Annotated[bytes, Depends(_raw_body)],
     services: ServicesDep,
     webhook_signature: Annotated[str | None, Header()] = None,
 ) -> Response:
@@ -91,6 +96,6 @@ async def webhook(
     verifier: WebhookVerifier | None = services.extras.get("webhooks")
     if verifier is None:
         raise NotConfigured("no webhook secret is configured (set currency_webhook_secrets)")
-    event = verifier.verify(await request.body(), webhook_signature)
+    event = verifier.verify(body, webhook_signature)
     _ledger(services).apply_webhook(event)
     return Response(status_code=204)

@@ -10,9 +10,10 @@ from typing import Any, Generic, TypeVar
 from fastapi import UploadFile
 from pydantic import BaseModel
 
+from api.errors import TooLarge
 from api.problems import PROBLEM_JSON, Problem
 
-__all__ = ["Page", "ProblemResponses", "safe_upload_name", "saved_upload"]
+__all__ = ["MAX_UPLOAD_BYTES", "Page", "ProblemResponses", "safe_upload_name", "saved_upload"]
 
 T = TypeVar("T")
 
@@ -38,6 +39,9 @@ ProblemResponses: dict[int | str, dict[str, Any]] = {
 }
 """Problem answers documented on every router (RFC 9457)."""
 
+MAX_UPLOAD_BYTES = 100 << 20
+"""The largest boundary file taken over HTTP (a whole municipality's fude polygons fit)."""
+
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -61,7 +65,14 @@ def saved_upload(file: UploadFile, *, default: str) -> Iterator[Path]:
     """The upload written to a private temporary folder (under a safe name), removed after."""
     with tempfile.TemporaryDirectory(prefix="tanbo-upload-") as folder:
         path = Path(folder) / safe_upload_name(file.filename, default=default)
+        written = 0
         with path.open("wb") as sink:
             while chunk := file.file.read(1 << 20):
+                written += len(chunk)
+                if written > MAX_UPLOAD_BYTES:
+                    raise TooLarge(
+                        f"{path.name}: larger than {MAX_UPLOAD_BYTES // (1 << 20)} MiB; "
+                        "split it, or import it with tanbo fields import"
+                    )
                 sink.write(chunk)
         yield path

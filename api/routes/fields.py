@@ -17,8 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from api import registry
 from api.accounts import Principal, Role
 from api.deps import CurrentUser, IfMatch, Services, ServicesDep, check_if_match, require
-from api.errors import Forbidden, NotFound
+from api.errors import Conflict, Forbidden, NotFound
 from api.routes.common import Page, ProblemResponses, saved_upload
+from api.scheduling import MissionStatus, list_missions
 from api.stamped import (
     Stamped,
     etag,
@@ -34,6 +35,14 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/fields", tags=["fields"], responses=ProblemResponses)
 
+_UNFINISHED = [
+    MissionStatus.REQUESTED,
+    MissionStatus.APPROVED,
+    MissionStatus.SCHEDULED,
+    MissionStatus.HELD,
+    MissionStatus.DISPATCHED,
+    MissionStatus.FLYING,
+]
 _READERS = (Role.FARMER, Role.OPERATOR, Role.CITY_ADMIN)
 _WRITERS = (Role.FARMER, Role.CITY_ADMIN)
 
@@ -81,7 +90,10 @@ class FieldPublic(BaseModel):
 class FieldChange(BaseModel):
     """What a field's owner may change; absent members stay as they are."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"crop": "rice", "transplanted_on": "2026-05-20"}]},
+    )
 
     name: str | None = Field(default=None, min_length=1, max_length=500)
     crop: str | None = Field(default=None, max_length=200)
@@ -215,6 +227,13 @@ def delete_field(
     """Delete a field; needs If-Match (the ETag read)."""
     current = _writable(caller, get_field_stamped(services.engine, field_id))
     check_if_match(if_match, _field_tag(current))
+    pending, _ = list_missions(
+        services.engine, owner=current.record.owner, status=_UNFINISHED, limit=10_000
+    )
+    using = [m for m in pending if field_id in m.field_ids]
+    if using:
+        m = using[0]
+        raise Conflict(f"field {field_id} is in mission {m.id} ({m.status.value}); cancel it first")
     registry.delete_fields(services.engine, [field_id])
     return Response(status_code=204)
 

@@ -6,18 +6,18 @@ A farmer sees and changes only their own missions (others' answer 404); operator
 city staff see all. Changes need ``If-Match`` with the mission's ETag (its version).
 """
 
-from datetime import date, datetime
-from typing import Annotated, Any
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any, Self
 
 import shapely
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api import registry
 from api.accounts import Principal, Role
 from api.deps import CurrentUser, IfMatch, ServicesDep, require
 from api.errors import Forbidden, NotFound, PreconditionFailed, PreconditionRequired
-from api.plan_requests import SprayWork, spray_job
+from api.plan_requests import SprayWork, SurveyWork, mission_params, spray_job, survey_job
 from api.routes.common import Page, ProblemResponses
 from api.scheduling import (
     Mission,
@@ -39,6 +39,7 @@ from api.scheduling import (
     request_mission,
     window_for_dates,
 )
+from api.scheduling.model import MAX_WINDOW
 from core.geo import GeoPoint
 
 __all__ = ["notifications_router", "router"]
@@ -53,7 +54,8 @@ _Involved = Annotated[Principal, Depends(require(Role.FARMER, Role.OPERATOR, Rol
 
 
 class MissionCreate(BaseModel):
-    """A request for spraying on some fields, some day between two dates (Japan time)."""
+    """A request for spraying or surveying some fields, some day between two dates (Japan
+    time): exactly one of ``spray`` and ``survey``."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -65,7 +67,14 @@ class MissionCreate(BaseModel):
                     "last_day": "2026-06-05",
                     "spray": {"swath_m": 5, "rate_l_ha": 80, "tank_l": 10, "endurance_min": 12},
                     "note": "before the rain, please",
-                }
+                },
+                {
+                    "field_ids": ["B000", "B001"],
+                    "first_day": "2026-07-10",
+                    "last_day": "2026-07-14",
+                    "survey": {"camera": "DJI Mavic 3M MS", "gsd_cm": 5},
+                    "note": "生育状況の確認",
+                },
             ]
         },
     )
@@ -73,8 +82,23 @@ class MissionCreate(BaseModel):
     field_ids: list[str] = Field(min_length=1, max_length=200)
     first_day: date
     last_day: date
-    spray: SprayWork
+    spray: SprayWork | None = None
+    survey: SurveyWork | None = Field(
+        default=None, description="A monitoring (camera) flight instead of spraying."
+    )
     note: str = Field(default="", max_length=2000)
+
+    @model_validator(mode="after")
+    def _one_work(self) -> Self:
+        if (self.spray is None) == (self.survey is None):
+            raise ValueError("give exactly one of spray and survey")
+        if self.last_day < self.first_day:
+            raise ValueError(f"the last day {self.last_day} is before the first day")
+        if (self.last_day - self.first_day).days >= MAX_WINDOW.days:
+            raise ValueError(f"a window of at most {MAX_WINDOW.days} days")
+        if self.first_day > date.today() + timedelta(days=400):
+            raise ValueError("the first day is more than 400 days ahead")
+        return self
 
 
 class MissionPublic(BaseModel):
@@ -104,6 +128,8 @@ class MissionPublic(BaseModel):
 
 class Reason(BaseModel):
     """Why (a rejection, a cancellation, an abort)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "強風のため中止"}]})
 
     reason: str = Field(default="", max_length=2000)
 
@@ -189,7 +215,8 @@ def create_mission(
     services: ServicesDep,
     caller: Annotated[Principal, Depends(require(Role.FARMER))],
 ) -> MissionPublic:
-    """Request spraying on your fields between two dates; the plan is made now to size it.
+    """Request spraying or a survey of your fields between two dates; the plan is made now
+    to size it.
 
     A plan that breaks a safety rule is refused here (422, the rule and place named).
     """
@@ -198,19 +225,31 @@ def create_mission(
     for field_id in body.field_ids:
         if field_id not in mine:
             raise NotFound(f"no field with id {field_id!r} among yours")
-    job = spray_job(services.engine, services.settings, body.spray, fields)
+    work = body.spray or body.survey
+    assert work is not None  # MissionCreate has one
+    if isinstance(work, SurveyWork):
+        plan = survey_job(services.engine, services.settings, work, fields)
+        kind = MissionKind.SURVEY
+        estimate = PlanEstimate(
+            sorties=plan.sorties,
+            flight_time_s=float(plan.stats["flight_time_s"]),
+            area_ha=float(plan.stats["area_ha"]),
+        )
+    else:
+        job = spray_job(services.engine, services.settings, work, fields)
+        kind, estimate = MissionKind.SPRAY, PlanEstimate.from_stats(job.plan.stats)
     centre = shapely.union_all([f.geometry for f in fields]).centroid
     start, end = window_for_dates(body.first_day, body.last_day)
     mission = request_mission(
         services.engine,
         MissionRequest(
-            kind=MissionKind.SPRAY,
+            kind=kind,
             field_ids=tuple(body.field_ids),
             window_start=start,
             window_end=end,
-            estimate=PlanEstimate.from_stats(job.plan.stats),
+            estimate=estimate,
             place=GeoPoint(lat_deg=centre.y, lon_deg=centre.x),
-            params=body.spray.model_dump(mode="json"),
+            params=mission_params(work),
             note=body.note,
         ),
         owner=caller.account_id,

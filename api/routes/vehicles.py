@@ -22,6 +22,20 @@ router = APIRouter(prefix="/vehicles", tags=["vehicles"], responses=ProblemRespo
 logs_router = APIRouter(prefix="/flight-logs", tags=["flight logs"], responses=ProblemResponses)
 
 _RECORD = TypeAdapter(VehicleRecord)
+_EXAMPLE = {
+    "registration": "JU0123456789",
+    "model": "AGRAS T25",
+    "maker": "DJI",
+    "serial_number": "1581F5BK",
+    "connection": "udpin:0.0.0.0:14550",
+    "max_takeoff_weight_kg": 52.0,
+    "max_payload_kg": 20.0,
+    "tank_l": 20.0,
+    "pump_max_l_min": 16.0,
+    "battery_mah": 14000,
+    "battery_cells": 14,
+    "sprayer": {"kind": "ardupilot_sprayer"},
+}
 _Crew = Annotated[Principal, Depends(require(Role.OPERATOR, Role.CITY_ADMIN))]
 
 
@@ -44,7 +58,7 @@ def list_vehicles(
 
 @router.post("", response_model=VehicleRecord, status_code=201, summary="Register a vehicle")
 def add_vehicle(
-    vehicle: VehicleRecord,
+    vehicle: Annotated[VehicleRecord, Body(examples=[_EXAMPLE])],
     response: Response,
     services: ServicesDep,
     caller: _Crew,

@@ -122,6 +122,7 @@ from api.scheduling.weather import (
     WeatherProvider,
     blocks_for,
     hold_reason,
+    missing_blocks,
 )
 
 __all__ = [
@@ -200,6 +201,7 @@ __all__ = [
     "list_missions",
     "list_notifications",
     "mark_read",
+    "missing_blocks",
     "mission_duration_s",
     "needs_of",
     "notice_for",

@@ -180,12 +180,30 @@ def busy_steps(start: datetime, busy_until: datetime, step_s: int) -> list[int]:
 
 def is_eligible(vehicle: VehicleRecord, kind: MissionKind) -> bool:
     """Whether a vehicle can fly this kind of mission: one Tanbo can reach (a connection),
-    not retired; spraying needs a sprayer and a tank."""
+    not retired; spraying needs a sprayer and a tank; a survey needs a camera drone, which
+    the registry (it has no camera field) knows as a vehicle with neither sprayer nor tank.
+
+    Surveys are kept off sprayers: spray drones carry no survey camera (a survey flown on
+    one triggers nothing and "completes" without an image), and their hours are what the
+    spraying season and its calm mornings are short of.
+
+    >>> from dataclasses import replace
+    >>> from fleet.registry import Sprayer
+    >>> camera = VehicleRecord(registration="SIM-CAM", model="Mavic 3M", connection="tcp:h:1",
+    ...                        max_takeoff_weight_kg=1.0, battery_mah=5000, battery_cells=4)
+    >>> is_eligible(camera, MissionKind.SURVEY), is_eligible(camera, MissionKind.SPRAY)
+    (True, False)
+    >>> sprayer = replace(camera, tank_l=10.0, max_takeoff_weight_kg=24.9,
+    ...                   sprayer=Sprayer(kind=SprayerKind.ARDUPILOT_SPRAYER))
+    >>> is_eligible(sprayer, MissionKind.SPRAY), is_eligible(sprayer, MissionKind.SURVEY)
+    (True, False)
+    """
     if vehicle.retired or not vehicle.connection:
         return False
+    has_sprayer = vehicle.sprayer.kind is not SprayerKind.NONE
     if kind is MissionKind.SPRAY:
-        return vehicle.sprayer.kind is not SprayerKind.NONE and vehicle.tank_l > 0
-    return True
+        return has_sprayer and vehicle.tank_l > 0
+    return not has_sprayer and vehicle.tank_l == 0
 
 
 def mission_duration_s(

@@ -35,7 +35,14 @@ from api.scheduling.model import Mission, MissionStatus
 from api.scheduling.notify import Notifier
 from api.scheduling.reserve import UNBOOKED, book_mission
 from api.scheduling.tables import MissionRow, mission_of, storage
-from api.scheduling.weather import Hold, HoldRules, WeatherProvider, blocks_for, hold_reason
+from api.scheduling.weather import (
+    Hold,
+    HoldRules,
+    WeatherProvider,
+    blocks_for,
+    hold_reason,
+    missing_blocks,
+)
 from fleet.registry import VehicleRecord
 
 __all__ = ["SCHEDULER", "CycleReport", "SchedulingRules", "run_cycle"]
@@ -182,6 +189,9 @@ def _recheck(
             logger.exception("no forecast for mission %s; its slot is kept", m.id)
             continue
         hold = hold_reason(hours, m.kind, rules.weather, start=m.slot_start, end=m.slot_end)
+        if hold is None:
+            gaps = missing_blocks(hours, m.kind, m.slot_start, m.slot_end + after)
+            hold = gaps[0].hold if gaps else None
         if hold is not None and _change(
             engine, m, S.HELD, now, hold.text_en(), changes=UNBOOKED, notifier=notifier, hold=hold
         ):
@@ -204,7 +214,9 @@ def _book(
         except Exception:  # a weather port's failure of any kind: book it next tick
             logger.exception("no forecast for mission %s; not booked this tick", m.id)
             continue
-        blocks = blocks_for(hours, m.kind, rules.weather)
+        blocks = blocks_for(hours, m.kind, rules.weather) + missing_blocks(
+            hours, m.kind, now, m.window_end + after
+        )
         try:
             booked = book_mission(
                 engine,
@@ -218,6 +230,9 @@ def _book(
             )
         except SchedulingError as exc:
             logger.info("mission %s not booked: %s", m.id, exc)
+            continue
+        except Exception:  # one mission's fault must not stop the others' booking
+            logger.exception("mission %s not booked this tick", m.id)
             continue
         if not isinstance(booked, NoSlot):
             report.scheduled.append(m.id)

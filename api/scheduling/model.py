@@ -125,6 +125,10 @@ def window_for_dates(first_day: date, last_day: date) -> tuple[datetime, datetim
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
+MAX_WINDOW = timedelta(days=62)
+"""The longest window a mission may ask for (a season's spraying is asked for per round)."""
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class PlanEstimate:
     """What the plan says the work takes (from :attr:`mission_planner.FlightPlan.stats`)."""
@@ -201,6 +205,11 @@ class MissionRequest:
         end = _aware("window_end", self.window_end)
         if end <= start:
             raise InvalidRequest(f"the window ends ({end}) before it starts ({start})")
+        if end - start > MAX_WINDOW:
+            raise InvalidRequest(
+                f"the window is {(end - start).days} days; "
+                f"at most {MAX_WINDOW.days} are booked ahead"
+            )
         object.__setattr__(self, "window_start", start)
         object.__setattr__(self, "window_end", end)
         if len(self.note) > 2000:

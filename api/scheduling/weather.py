@@ -4,8 +4,9 @@ The rules follow MAFF's guideline for spraying from drones: no spraying in wind 
 3 m/s, nor in rain or just before it (the spray would be washed off); surveys have
 limits of their own. Everything is configurable through :class:`HoldRules`.
 
-Hours with no data (a gap in the record, beyond the forecast's reach) hold nothing: the
-mission is checked again at every tick, as the forecast fills in.
+Hours with no data (a gap in the record, beyond the forecast's reach) hold the flight as
+bad weather would: Tanbo never sprays on a guess. The mission is checked again at every
+tick, as the forecast fills in.
 
 Recorded files are hourly CSV, shaped like JMA AMeDAS hourly observations: ``#`` lines
 first (``# station: …``, ``# source: …``), then the columns ``hour_start`` (ISO 8601 with
@@ -40,6 +41,7 @@ __all__ = [
     "WeatherProvider",
     "blocks_for",
     "hold_reason",
+    "missing_blocks",
 ]
 
 HOUR = timedelta(hours=1)
@@ -116,12 +118,14 @@ class HoldRules:
 
 
 _WHAT_EN = {
+    "no_data": ("no weather data", "h"),
     "wind": ("wind", "m/s"),
     "gust": ("gusts", "m/s"),
     "rain": ("rain", "mm/h"),
     "rain_probability": ("chance of rain", "%"),
 }
 _WHAT_JA = {
+    "no_data": "気象データなし",
     "wind": "風速",
     "gust": "最大瞬間風速",
     "rain": "降水量",
@@ -152,6 +156,8 @@ class Hold:
         """
         name, unit = _WHAT_EN[self.what]
         local = self.at.astimezone(JST)
+        if self.what == "no_data":
+            return f"no weather data for {local:%H:%M} on {local.day} {local:%b} (JST)"
         return (
             f"{name} {self.value:g} {unit} at {local:%H:%M} on {local.day} {local:%b} (JST), "
             f"over the {self.limit:g} {unit} limit for {_KIND_EN[self.kind]}"
@@ -161,6 +167,8 @@ class Hold:
         """The reason in Japanese, the time in Japan."""
         unit = _WHAT_EN[self.what][1]
         local = self.at.astimezone(JST)
+        if self.what == "no_data":
+            return f"{local.month}月{local.day}日 {local:%H:%M} の気象データがありません"
         return (
             f"{local.month}月{local.day}日 {local:%H:%M} の{_WHAT_JA[self.what]} "
             f"{self.value:g} {unit}（{_KIND_JA[self.kind]}の上限 {self.limit:g} {unit}）"
@@ -229,6 +237,28 @@ def hold_reason(
         if hold is not None:
             return hold
     return None
+
+
+def missing_blocks(
+    weather: Sequence[WeatherHour], kind: MissionKind, start: datetime, end: datetime
+) -> list[Block]:
+    """The hours between ``start`` and ``end`` the record says nothing of: no flight there.
+
+    >>> t = datetime(2026, 6, 1, 21, tzinfo=UTC)
+    >>> [b.start.hour for b in missing_blocks([WeatherHour(start=t)], MissionKind.SPRAY,
+    ...                                        t - HOUR, t + 2 * HOUR)]
+    [20, 22]
+    """
+    known = {hour.start for hour in weather}
+    first = start.replace(minute=0, second=0, microsecond=0)
+    blocks = []
+    at = first
+    while at < end:
+        if at not in known:
+            hold = Hold(what="no_data", at=at, value=0.0, limit=0.0, kind=kind)
+            blocks.append(Block(start=at, end=at + HOUR, hold=hold))
+        at += HOUR
+    return blocks
 
 
 def blocks_for(weather: Sequence[WeatherHour], kind: MissionKind, rules: HoldRules) -> list[Block]:

@@ -1,6 +1,6 @@
-"""The scheduler's fleet for real: a tick dispatches a spray mission through FleetDispatch,
-which flies it on a simulated copter over TCP as ``tanbo fly`` would, and the flight's
-progress comes back to the mission."""
+"""The scheduler's fleet for real: a tick dispatches a spray (or survey) mission through
+FleetDispatch, which flies it on a simulated copter over TCP as ``tanbo fly`` would, and
+the flight's progress comes back to the mission."""
 
 import dataclasses
 import hashlib
@@ -19,6 +19,7 @@ from api import fleet_store, planning, registry
 from api.config import Settings, load_settings
 from api.db import connect, migrate
 from api.fleet_dispatch import DispatchOptions, DispatchRefused, FleetDispatch, mission_dir
+from api.plan_requests import SurveyWork, mission_params, survey_job
 from api.scheduling import (
     FINAL,
     JST,
@@ -43,9 +44,12 @@ from api.scheduling import (
 )
 from core.clock import FakeClock
 from core.geo import GeoPoint
+from core.ids import OwnerName
 from fields import ImportOptions
 from fleet.flightlog import FlightPurpose, FlightResult
 from fleet.registry import Sprayer, SprayerKind, VehicleRecord
+from mission_planner import read_qgc_plan
+from mission_planner.model import Command
 from mission_planner.spray import SprayParams
 from sim import Airframe, SimConfig
 from sim.background import BackgroundSim
@@ -68,6 +72,12 @@ SPEEDUP = 60.0
 CREW_S = 20.0
 """Simulated seconds the ground crew takes to refill and swap the battery."""
 OPERATOR = "acct-operator-1"
+FARMER = "acct-farmer-1"
+CAMERA_REG = "SIM-SURVEY-1"
+SURVEY = SurveyWork.model_validate(
+    {"camera": "DJI Mavic 3M MS", "altitude_m": 20.0, "home": PARAMS["home"]}
+)
+"""A multispectral survey of the field from 20 m: two lines, about a minute in the air."""
 
 
 def sim_vehicle(connection: str, registration: str = REG) -> VehicleRecord:
@@ -76,6 +86,14 @@ def sim_vehicle(connection: str, registration: str = REG) -> VehicleRecord:
         connection=connection, max_takeoff_weight_kg=24.9, max_payload_kg=10.0, tank_l=10.0,
         pump_max_l_min=16.0, battery_mah=22000, battery_cells=12,
         sprayer=Sprayer(kind=SprayerKind.ARDUPILOT_SPRAYER),
+    )  # fmt: skip
+
+
+def camera_vehicle(connection: str) -> VehicleRecord:
+    """A survey drone on the simulator: no sprayer, no tank."""
+    return VehicleRecord(
+        registration=CAMERA_REG, model="Tanbo SIM camera", system_id=1, connection=connection,
+        max_takeoff_weight_kg=1.5, battery_mah=5000, battery_cells=4,
     )  # fmt: skip
 
 
@@ -131,7 +149,8 @@ def fleet(settings: Settings) -> Iterator[Fleet]:
 
 
 def register(engine: Engine, sample_data: Path, connection: str) -> None:
-    registry.import_fields(engine, sample_data / "kasai_benchmark_fields.geojson", ImportOptions())
+    fields = sample_data / "kasai_benchmark_fields.geojson"
+    registry.import_fields(engine, fields, ImportOptions(owner=OwnerName(FARMER)))
     fleet_store.add_vehicle(engine, sim_vehicle(connection))
 
 
@@ -149,12 +168,29 @@ def requested(engine: Engine) -> Mission:
         estimate=PlanEstimate.from_stats(job.plan.stats),
         place=GeoPoint(lat_deg=centre.y, lon_deg=centre.x), params=PARAMS,
     )  # fmt: skip
-    return request_mission(engine, request, owner="acct-farmer-1", clock=FakeClock(SLOT))
+    return request_mission(engine, request, owner=FARMER, clock=FakeClock(SLOT))
 
 
-def dispatched(engine: Engine, fleet: DispatchPort) -> int:
-    """Request, approve and run one scheduler tick at the slot: it books and dispatches."""
-    mission = requested(engine)
+def requested_survey(engine: Engine, settings: Settings) -> Mission:
+    """A farmer's request to survey the field on 2 June, sized by its plan as the route does."""
+    fields = registry.list_fields(engine, ids=[FIELD])
+    plan = survey_job(engine, settings, SURVEY, fields)
+    centre = shapely.centroid(fields[0].geometry)
+    start, end = window_for_dates(date(2026, 6, 2), date(2026, 6, 2))
+    estimate = PlanEstimate(sorties=plan.sorties, flight_time_s=plan.stats["flight_time_s"],
+                            area_ha=plan.stats["area_ha"])  # fmt: skip
+    request = MissionRequest(
+        kind=MissionKind.SURVEY, field_ids=(FIELD,), window_start=start, window_end=end,
+        estimate=estimate, place=GeoPoint(lat_deg=centre.y, lon_deg=centre.x),
+        params=mission_params(SURVEY),
+    )  # fmt: skip
+    return request_mission(engine, request, owner=FARMER, clock=FakeClock(SLOT))
+
+
+def dispatched(engine: Engine, fleet: DispatchPort, mission: Mission | None = None) -> int:
+    """Request (unless given), approve and run one scheduler tick at the slot: it books and
+    dispatches."""
+    mission = mission or requested(engine)
     approve(engine, mission.id, by=OPERATOR, clock=FakeClock(SLOT))
     report = run_cycle(
         engine, now=SLOT, rules=SchedulingRules(booking=BookingRules(notice_s=0.0)),
@@ -268,6 +304,36 @@ def test_a_vehicle_nobody_answers_fails_the_mission_naming_its_link(
     assert dispatch.abort(mission_id) is False
 
 
+def test_a_survey_mission_flies_on_a_camera_drone_without_the_sprayers_set_up(
+    sqlite_engine: Engine, settings: Settings, sample_data: Path, sim: BackgroundSim, fleet: Fleet
+) -> None:
+    engine = sqlite_engine
+    fields = sample_data / "kasai_benchmark_fields.geojson"
+    registry.import_fields(engine, fields, ImportOptions(owner=OwnerName(FARMER)))
+    fleet_store.add_vehicle(engine, camera_vehicle(f"tcp:127.0.0.1:{sim.cluster.ports[0]}"))
+    dispatch = fleet(engine)
+    mission_id = dispatched(engine, dispatch, requested_survey(engine, settings))
+    done = wait_for(engine, mission_id, FINAL, within_s=20.0)
+    assert (done.status, done.reason, done.vehicle) == (S.COMPLETED, None, CAMERA_REG)
+    assert [c.to_status for c in history(engine, mission_id)][-3:] == [
+        S.DISPATCHED, S.FLYING, S.COMPLETED,
+    ]  # fmt: skip
+    plan = mission_dir(settings, mission_id) / f"mission-{mission_id}.plan"
+    items = read_qgc_plan(plan.read_text()).items
+    triggers = [i.param1 for i in items if i.command == Command.DO_SET_CAM_TRIGG_DIST]
+    assert triggers[0] > 0  # the camera on over the field,
+    assert triggers[-1] == 0  # then off
+    assert not any(i.command == Command.DO_SPRAYER for i in items)
+    (log,) = fleet_store.list_flight_logs(engine, registration=CAMERA_REG)
+    assert (log.result, log.purpose) == (FlightResult.COMPLETED, FlightPurpose.AERIAL_PHOTOGRAPHY)
+    assert log.area_sprayed_ha is None
+    assert log.items_reached == log.items_total  # every line flown
+    assert log.mission_sha256 == hashlib.sha256(plan.read_bytes()).hexdigest()
+    vehicle = sim.cluster.vehicles[0]
+    assert not sim.call(lambda: vehicle.state.armed)
+    assert not sim.call(lambda: vehicle.state.sprayer_on)
+
+
 @pytest.mark.parametrize(
     ("changes", "says"),
     [
@@ -275,11 +341,16 @@ def test_a_vehicle_nobody_answers_fails_the_mission_naming_its_link(
         ({"vehicle": "SIM-NOBODY"}, "no vehicle registered as 'SIM-NOBODY'"),
         ({"vehicle": "SIM-RETIRED"}, "vehicle SIM-RETIRED is retired"),
         ({"field_ids": (FIELD, "B999")}, "no registered field B999"),
+        ({"owner": "acct-someone-else"}, f"field {FIELD} is no longer its farmer's"),
         ({"params": {"swath_m": 0.1}}, "its parameters: swath_m: Input should be greater than"),
         ({"params": {"swath_m": 5.0, "tank_l": 20.0, "rate_l_ha": 10.0}},
          f"the plan fills 20 L; {REG}'s tank holds 10 L"),
         ({"params": {"swath_m": 5.0, "tank_l": 2.0}}, "give tank_l and rate_l_ha together"),
-        ({"kind": MissionKind.SURVEY}, "the fleet flies spray missions, not survey"),
+        ({"kind": MissionKind.SURVEY},
+         f"vehicle {REG} is a sprayer; surveys fly on camera drones (no sprayer, no tank)"),
+        ({"params": mission_params(SURVEY)},
+         "its parameters are for survey work, not a spray mission"),
+        ({"params": {"work": "harvest"}}, "its parameters are marked as 'harvest' work"),
     ],
 )  # fmt: skip
 def test_what_cannot_fly_is_refused_in_words_before_anything_starts(

@@ -2,7 +2,7 @@
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -11,14 +11,24 @@ import pytest
 from api.accounts import Role
 from api.app import create_app
 from api.background import Background
+from api.billing import Billing, sweep
 from api.config import load_settings
 from api.currency import ChargeRequest, PlatformClient, WebhookEvent
 from api.currency.webhooks import event_to_json, sign
 from api.db import connect, migrate
+from api.scheduling import (
+    MissionKind,
+    MissionRequest,
+    MissionStatus,
+    PlanEstimate,
+    request_mission,
+)
 from api.serving import serving
 from core.clock import FakeClock
+from core.geo import GeoPoint
 from tests.api.conftest import Api
 from tests.currency.conftest import Sandbox, run_sandbox
+from tests.scheduling.conftest import force_status
 
 SECRET = "whsec_api_test"
 
@@ -113,3 +123,28 @@ def test_settling_adopts_what_the_platform_did_and_the_ledger_missed(billed) -> 
     Background(api.services).settle_currency()
     page = farmer.get("/billing/entries").json()
     assert [(e["amount_yen"], e["status"]) for e in page["data"]] == [(500, "succeeded")]
+
+
+def test_a_completed_mission_the_process_never_charged_is_charged_once(billed) -> None:  # type: ignore[no-untyped-def]
+    api, sandbox = billed
+    farmer_id, farmer = api.person(Role.FARMER)
+    sandbox.client.set_wallet(farmer_id, balance_yen=10_000)
+    request = MissionRequest(
+        kind=MissionKind.SPRAY,
+        field_ids=("B000",),
+        window_start=api.clock.now(),
+        window_end=api.clock.now() + timedelta(days=1),
+        estimate=PlanEstimate(sorties=1, flight_time_s=600.0, area_ha=0.25, volume_l=2.5),
+        place=GeoPoint(lat_deg=34.93, lon_deg=134.84),
+        params={"work": "spray", "swath_m": 5.0},
+    )
+    mission = request_mission(api.engine, request, owner=farmer_id, clock=api.clock)
+    force_status(api.engine, mission.id, MissionStatus.COMPLETED)  # died before charging
+    billing = Billing(ledger=api.services.extras["ledger"])
+    assert sweep(api.engine, billing) == [mission.id]
+    assert sweep(api.engine, billing) == []
+    page = farmer.get("/billing/entries").json()
+    assert [(e["amount_yen"], e["reference"]) for e in page["data"]] == [
+        (5_000, f"mission:{mission.id}")
+    ]
+    assert sandbox.client.wallet(farmer_id).balance_yen == 5_000

@@ -199,3 +199,22 @@ def test_fields_registered_from_a_geojson_body(api: Api) -> None:
     assert report.json()["created"] == []
     assert "swapped" in report.json()["rejected"][0]["reason"]
     assert farmer.post("/fields", json={"type": "Point"}).status_code == 422
+
+
+def test_an_upload_that_is_not_what_it_says_is_refused_unread(api: Api, tmp_path: Path) -> None:
+    _, farmer = api.person(Role.FARMER)
+    database = api.engine.url.database
+    # A VRT dressed as GeoJSON, pointing at Tanbo's own database: never opened.
+    vrt = (
+        f'<OGRVRTDataSource><OGRVRTLayer name="a"><SrcDataSource>{database}</SrcDataSource>'
+        "<SrcLayer>account</SrcLayer></OGRVRTLayer></OGRVRTDataSource>"
+    )
+    answer = farmer.post("/fields/import", files={"file": ("fields.geojson", vrt.encode())})
+    assert answer.status_code == 422
+    assert answer.json()["detail"] == "fields.geojson: the content is not GeoJSON"
+    if api.engine.dialect.name == "sqlite":  # the database itself, dressed as a GeoPackage
+        with open(str(database), "rb") as handle:
+            dressed = farmer.post("/fields/import", files={"file": ("f.gpkg", handle.read())})
+        assert dressed.status_code == 422
+        assert "not a GeoPackage" in dressed.json()["detail"]
+    assert farmer.get("/fields").json()["count"] == 0

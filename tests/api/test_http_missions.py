@@ -17,6 +17,7 @@ from api.scheduling import (
     StoredNotifier,
     run_cycle,
 )
+from fleet.registry import Sprayer
 from tests.api.conftest import Api
 from tests.fleet.test_registry import sprayer_drone
 
@@ -27,6 +28,15 @@ REQUEST = {
     "spray": {"swath_m": 5, "rate_l_ha": 80, "tank_l": 10, "endurance_min": 12},
     "note": "早めにお願いします",
 }
+SURVEY = {
+    "field_ids": ["B000", "B001"],
+    "first_day": "2026-06-02",
+    "last_day": "2026-06-04",
+    "survey": {"camera": "DJI Mavic 3M MS", "gsd_cm": 5, "front_overlap_pct": 80},
+    "note": "生育状況の確認",
+}
+CAMERA = "JU3A7K9M2P4X"
+"""A camera drone: no sprayer, no tank."""
 
 
 @pytest.fixture
@@ -149,3 +159,76 @@ def test_bad_requests_are_named(api: Api, farm) -> None:  # type: ignore[no-unty
     assert high.json()["errors"][0]["where"] == "body.spray.altitude_m"
     assert farmer.get("/missions/999999").status_code == 404
     assert farmer.get("/missions", params={"status": "flying"}).json()["count"] == 0
+
+
+def test_a_survey_mission_is_sized_by_its_plan_and_booked_on_a_camera_drone(
+    api: Api,
+    farm: tuple[str, httpx.Client, httpx.Client],
+) -> None:
+    _, farmer, operator = farm
+    created = farmer.post("/missions", json=SURVEY)
+    assert created.status_code == 201, created.text
+    mission = created.json()
+    assert mission["kind"] == "survey"
+    assert mission["params"]["work"] == "survey"
+    assert mission["params"]["camera"] == "DJI Mavic 3M MS"
+    assert mission["sorties"] == 1
+    assert mission["flight_time_s"] > 0
+    assert mission["area_ha"] > 0
+    assert mission["volume_l"] == 0
+    path = created.headers["Location"]
+    approved = operator.post(f"{path}/approve", headers={"If-Match": created.headers["ETag"]})
+    assert approved.status_code == 200, approved.text
+    _tick(api)  # only a sprayer: it waits for a vehicle that can survey
+    assert farmer.get(path).json()["status"] == "approved"
+    fleet_store.add_vehicle(
+        api.engine, sprayer_drone(registration=CAMERA, sprayer=Sprayer(), tank_l=0.0, system_id=3)
+    )
+    _tick(api)
+    booked = farmer.get(path).json()
+    assert (booked["status"], booked["vehicle"]) == ("scheduled", CAMERA)
+    assert booked["slot_start"] >= "2026-06-01T15:00:00"
+
+
+def test_bad_survey_requests_are_named(api: Api, farm) -> None:  # type: ignore[no-untyped-def]
+    _, farmer, _ = farm
+    both = farmer.post("/missions", json={**SURVEY, "spray": REQUEST["spray"]})
+    assert both.status_code == 422
+    assert "exactly one of spray and survey" in both.json()["detail"]
+    neither = farmer.post("/missions", json={k: v for k, v in SURVEY.items() if k != "survey"})
+    assert neither.status_code == 422
+    assert "exactly one of spray and survey" in neither.json()["detail"]
+    unknown = farmer.post(
+        "/missions", json={**SURVEY, "survey": {"camera": "Box Brownie", "gsd_cm": 2}}
+    )
+    assert unknown.status_code == 422
+    assert "'Box Brownie'" in unknown.json()["detail"]
+    two_heights = farmer.post(
+        "/missions", json={**SURVEY, "survey": {"camera": "p4m", "gsd_cm": 2, "altitude_m": 40}}
+    )
+    assert two_heights.status_code == 422
+    assert "gsd_cm and altitude_m" in two_heights.json()["detail"]
+    extra = farmer.post("/missions", json={**SURVEY, "survey": {"camera": "p4m", "swath_m": 5}})
+    assert extra.status_code == 422
+    assert extra.json()["errors"][0]["where"] == "body.survey.swath_m"
+    assert farmer.get("/missions").json()["count"] == 0
+
+
+def test_windows_far_off_or_too_long_are_refused(api: Api, farm) -> None:  # type: ignore[no-untyped-def]
+    _, farmer, _ = farm
+    for first, last in (("2026-06-02", "9999-12-31"), ("9999-12-30", "9999-12-30"),
+                        ("2026-06-02", "2026-09-30")):  # fmt: skip
+        answer = farmer.post("/missions", json={**REQUEST, "first_day": first, "last_day": last})
+        assert answer.status_code == 422, (first, last, answer.text)
+        assert answer.headers["content-type"] == "application/problem+json"
+    assert farmer.get("/missions").json()["count"] == 0
+
+
+def test_a_field_in_an_unfinished_mission_cannot_be_deleted(api: Api, farm) -> None:  # type: ignore[no-untyped-def]
+    _, farmer, _ = farm
+    created = farmer.post("/missions", json=REQUEST)
+    refused = farmer.delete("/fields/B000", headers={"If-Match": "*"})
+    assert refused.status_code == 409
+    assert f"mission {created.json()['id']}" in refused.json()["detail"]
+    farmer.post(f"{created.headers['Location']}/cancel", json={}, headers={"If-Match": "*"})
+    assert farmer.delete("/fields/B000", headers={"If-Match": "*"}).status_code == 204

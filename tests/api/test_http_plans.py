@@ -108,3 +108,24 @@ def test_survey_plan_from_a_built_in_camera_or_a_spec(api: Api, farm) -> None:  
     )
     assert unknown.status_code == 422
     assert "no such cam" in unknown.json()["detail"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_survey_into_a_no_fly_zone_is_refused_naming_it(  # type: ignore[no-untyped-def]
+    api: Api, farm, tmp_path: Path
+) -> None:
+    farmer, operator = farm
+    line = {"type": "LineString", "coordinates": [[134.8300, 34.91926], [134.8310, 34.91926]]}
+    wires = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"id": "wires"}, "geometry": line},
+    ]}  # fmt: skip
+    path = tmp_path / "wires.geojson"
+    path.write_text(json.dumps(wires))
+    with path.open("rb") as handle:
+        imported = operator.post(
+            "/zones/import", files={"file": ("w.geojson", handle)}, params={"kind": "power_line"}
+        )
+    assert imported.json()["created"] == ["wires"], imported.text
+    refused = farmer.post("/plans/survey", json={"field_id": "B001", "camera": "p4m", "gsd_cm": 2})
+    assert refused.status_code == 422
+    assert "enters no-fly zone wires (power_line)" in refused.json()["detail"]

@@ -18,6 +18,7 @@ from api.scheduling import (
     PlanEstimate,
     RecordedWeather,
     SchedulingRules,
+    WeatherHour,
     request_mission,
 )
 from api.scheduling.tables import MissionRow
@@ -70,10 +71,26 @@ def sample_weather() -> RecordedWeather:
     return RecordedWeather.read(SAMPLE_WEATHER)
 
 
+def calm_weather(*extra: WeatherHour) -> RecordedWeather:
+    """A still, dry June 2026 (every hour recorded: an hour with no data holds a flight),
+    with ``extra`` hours in place of the calm ones."""
+    start = datetime(2026, 5, 31, tzinfo=UTC)
+    hours = {
+        h.start: h
+        for h in (
+            WeatherHour(start=start + timedelta(hours=k), wind_m_s=1.0, gust_m_s=2.0,
+                        precipitation_mm=0.0)
+            for k in range(24 * 32)
+        )
+    }  # fmt: skip
+    hours.update({h.start: h for h in extra})
+    return RecordedWeather(list(hours.values()))
+
+
 @pytest.fixture
 def calm() -> RecordedWeather:
-    """No forecast at all: nothing holds."""
-    return RecordedWeather([])
+    """Still and dry all June: nothing holds."""
+    return calm_weather()
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from api.scheduling import (
 )
 from fleet.registry import Sprayer
 from tests.fleet.test_registry import sprayer_drone
-from tests.scheduling.conftest import SPRAYER, SPRAYER_2, camera_drone, jst
+from tests.scheduling.conftest import CAMERA, SPRAYER, SPRAYER_2, camera_drone, jst
 
 RULES = BookingRules()
 HOUR = timedelta(hours=1)
@@ -112,6 +112,16 @@ def test_spraying_needs_a_sprayer_and_a_smaller_tank_means_more_sorties() -> Non
     needs = needs_of([camera_drone(), small_tank], MissionKind.SPRAY, estimate, RULES)
     assert needs == [VehicleNeed(registration=SPRAYER, duration_s=3300.0)]
     assert not is_eligible(sprayer_drone(sprayer=Sprayer(), tank_l=5.0), MissionKind.SPRAY)
+
+
+def test_a_survey_goes_to_a_reachable_camera_drone_never_to_a_sprayer() -> None:
+    estimate = PlanEstimate(sorties=1, flight_time_s=900.0, area_ha=1.6)
+    fleet = [sprayer_drone(), camera_drone(), sprayer_drone(registration=SPRAYER_2)]
+    needs = needs_of(fleet, MissionKind.SURVEY, estimate, RULES)
+    assert needs == [VehicleNeed(registration=CAMERA, duration_s=900.0)]
+    assert not is_eligible(sprayer_drone(sprayer=Sprayer(), tank_l=5.0), MissionKind.SURVEY)
+    assert not is_eligible(replace(camera_drone(), connection=None), MissionKind.SURVEY)
+    assert not is_eligible(replace(camera_drone(), retired_at=jst(1, 0)), MissionKind.SURVEY)
 
 
 # Properties

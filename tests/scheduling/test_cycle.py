@@ -38,6 +38,7 @@ from tests.scheduling.conftest import (
     SPRAYER,
     SPRAYER_2,
     NewMission,
+    calm_weather,
     jst,
 )
 
@@ -155,9 +156,9 @@ def test_a_forecast_turning_bad_holds_a_scheduled_mission_and_frees_its_vehicle(
     engine: Engine, fleet: list[VehicleRecord], new_mission: NewMission, ticker: Ticker
 ) -> None:
     mission_id = approved(engine, new_mission, ticker)
-    ticker.at(jst(1, 5), weather=RecordedWeather([]))
+    ticker.at(jst(1, 5), weather=calm_weather())
     assert get_mission(engine, mission_id).slot_start == jst(1, 6)
-    gusty = RecordedWeather([WeatherHour(start=jst(1, 6), wind_m_s=2.5, gust_m_s=7.0)])
+    gusty = calm_weather(WeatherHour(start=jst(1, 6), wind_m_s=2.5, gust_m_s=7.0))
     report = ticker.at(jst(1, 5, 1), weather=gusty)
     assert report.held == [mission_id]
     assert report.scheduled == [mission_id]  # held, then booked again after the gusts
@@ -232,3 +233,18 @@ def test_a_failing_weather_port_keeps_the_slot_and_books_nothing_new(
     assert get_mission(engine, booked).status is S.SCHEDULED
     assert get_mission(engine, waiting).status is S.APPROVED
     assert "the forecast service is down" in caplog.text
+
+
+def test_hours_with_no_weather_data_hold_spraying(
+    engine: Engine, fleet: list[VehicleRecord], new_mission: NewMission, ticker: Ticker
+) -> None:
+    # The record stops at 08:00 on 1 June: the 2 June window is not booked on a guess.
+    short = RecordedWeather([h for h in calm_weather().hours if h.start < jst(1, 8)])
+    mission = approved(engine, new_mission, ticker, window_start=jst(2, 0), window_end=jst(3, 0))
+    report = ticker.at(jst(1, 5), weather=short)
+    assert mission not in report.scheduled
+    held = get_mission(engine, mission)
+    assert held.status is S.HELD
+    assert "no weather data" in (held.reason or "")
+    covered = ticker.at(jst(1, 5, 30))
+    assert covered.scheduled == [mission]

@@ -33,7 +33,8 @@ def test_the_surface_is_pinned() -> None:
         "WorkingHours", "abort", "advisory_key", "approve", "blocks_for", "book_mission",
         "bookings_of", "busy_steps", "cancel", "change_status", "check_transition", "choose_slot",
         "get_mission", "history", "hold_reason", "is_eligible", "leader_lock_for",
-        "list_missions", "list_notifications", "mark_read", "mission_duration_s", "needs_of",
+        "list_missions", "list_notifications", "mark_read", "missing_blocks",
+        "mission_duration_s", "needs_of",
         "notice_for", "record_progress", "reject", "request_mission", "run_cycle", "send",
         "tick_job", "window_for_dates",
     ]  # fmt: skip

@@ -16,7 +16,6 @@ from api.scheduling import (
     LeaderLockError,
     MissionScheduler,
     MissionStatus,
-    RecordedWeather,
     RecordingDispatch,
     SchedulerConfig,
     SchedulingRules,
@@ -29,7 +28,7 @@ from api.scheduling import (
 from api.scheduling.tables import JOB_TABLE
 from core.clock import FakeClock
 from fleet.registry import VehicleRecord
-from tests.scheduling.conftest import OPERATOR, NewMission, jst
+from tests.scheduling.conftest import OPERATOR, NewMission, calm_weather, jst
 
 FAST = {"tick_interval_s": 0.1, "standby_poll_s": 0.05}
 
@@ -74,7 +73,7 @@ def schedulers(
         engine: Engine, name: str, *, dispatch: RecordingDispatch | None = None, **config: Any
     ) -> MissionScheduler:
         scheduler = MissionScheduler(
-            engine, weather=RecordedWeather([]), dispatch=dispatch or RecordingDispatch(),
+            engine, weather=calm_weather(), dispatch=dispatch or RecordingDispatch(),
             clock=clock, config=SchedulerConfig(name=name, **(FAST | config)),
         )  # fmt: skip
         made.append(scheduler)
@@ -203,7 +202,7 @@ def test_an_in_memory_database_cannot_elect_a_scheduler() -> None:
 def scheduled_at_six(engine: Engine, new_mission: NewMission, clock: FakeClock) -> int:
     mission_id = new_mission()
     approve(engine, mission_id, by=OPERATOR)
-    run_cycle(engine, now=clock.now(), rules=SchedulingRules(), weather=RecordedWeather([]),
+    run_cycle(engine, now=clock.now(), rules=SchedulingRules(), weather=calm_weather(),
               dispatch=RecordingDispatch())  # fmt: skip
     assert get_mission(engine, mission_id).slot_start == jst(1, 6)
     return mission_id
@@ -219,7 +218,7 @@ def test_two_ticks_at_once_dispatch_a_mission_once(
 
     def tick() -> None:
         barrier.wait()
-        run_cycle(engine, now=clock.now(), rules=SchedulingRules(), weather=RecordedWeather([]),
+        run_cycle(engine, now=clock.now(), rules=SchedulingRules(), weather=calm_weather(),
                   dispatch=port)  # fmt: skip
 
     threads = [threading.Thread(target=tick) for _ in range(2)]

@@ -38,7 +38,7 @@ def hour(h: int, **values: float) -> WeatherHour:
         ({"wind_m_s": 6.0, "precipitation_mm": 0.5}, SURVEY, None),
         ({"wind_m_s": 8.5}, SURVEY, "wind"),
         ({"precipitation_mm": 1.0}, SURVEY, "rain"),
-        ({}, SPRAY, None),  # no data holds nothing
+        ({}, SPRAY, None),  # an hour recorded without values: nothing over a limit
     ],
 )
 def test_each_limit_holds_its_kind(
