@@ -128,7 +128,7 @@ def _plan(
             f"not a {mission.kind.value} mission"
         )
     if isinstance(work, SprayWork):
-        _check_spray(mission, work, vehicle)
+        work = _check_spray(mission, work, vehicle)
     fields = registry.list_fields(engine, ids=mission.field_ids)
     missing = sorted(set(mission.field_ids) - {f.id for f in fields})
     if missing:
@@ -158,13 +158,15 @@ def _plan(
     )
 
 
-def _check_spray(mission: Mission, work: SprayWork, vehicle: VehicleRecord) -> None:
-    """What the spray work asks of the vehicle's tank, before anything is planned."""
+def _check_spray(mission: Mission, work: SprayWork, vehicle: VehicleRecord) -> SprayWork:
+    """The spray work fitted to the booked vehicle, checked before anything is planned.
+
+    A tank smaller than the request assumed is filled more often: the plan is cut into
+    sorties by the vehicle's own tank (the booking sized the slot for those refills).
+    """
     if (work.tank_l is None) != (work.rate_l_ha is None):
         raise DispatchRefused(f"mission {mission.id}: give tank_l and rate_l_ha together")
     if work.tank_l is not None and work.tank_l > vehicle.tank_l:
-        raise DispatchRefused(
-            f"mission {mission.id}: the plan fills {work.tank_l:g} L; "
-            f"{vehicle.registration}'s tank holds {vehicle.tank_l:g} L"
-        )
+        work = work.model_copy(update={"tank_l": vehicle.tank_l})
     spray_params(work)  # what the planner refuses, refused before the fields are read
+    return work

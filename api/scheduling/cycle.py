@@ -144,6 +144,7 @@ def run_cycle(
     _book(engine, now, rules, weather, fleet, notifier, report)
     _dispatch(engine, now, rules, dispatch, notifier, report)
     _watchdog(engine, now, rules, notifier, report)
+    _lost_flights(engine, now, rules, dispatch, notifier, report)
     return report
 
 
@@ -299,3 +300,27 @@ def _watchdog(
             reason = f"no take-off reported within {minutes:g} min of dispatch"
             if _change(engine, m, S.FAILED, now, reason, notifier=notifier):
                 report.failed.append(m.id)
+
+
+def _lost_flights(
+    engine: Engine,
+    now: datetime,
+    rules: SchedulingRules,
+    dispatch: DispatchPort,
+    notifier: Notifier | None,
+    report: CycleReport,
+) -> None:
+    """Fail missions still 'flying' long after their slot that no flight here is flying:
+    the process that flew them died (only the leader dispatches, so its flights die with
+    it); the vehicle is free again for bookings."""
+    running = getattr(dispatch, "running", None)
+    if running is None:
+        return  # a port that cannot say what it flies: leave them be
+    flying_here = set(running())
+    margin = timedelta(seconds=rules.takeoff_timeout_s)
+    for m in _missions(engine, (S.FLYING,), rules.batch):
+        if m.id in flying_here or m.slot_end is None or m.slot_end + margin >= now:
+            continue
+        reason = "no word from the flight since its slot ended: check the vehicle and the logs"
+        if _change(engine, m, S.FAILED, now, reason, notifier=notifier):
+            report.failed.append(m.id)

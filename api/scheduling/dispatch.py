@@ -36,6 +36,10 @@ class RecordingDispatch:
         self.fail_with = fail_with
         self._lock = threading.Lock()
 
+    def running(self) -> list[int]:
+        """What it flies now: nothing (it flies nothing)."""
+        return []
+
     def dispatch(self, mission: Mission) -> None:
         """Remember ``mission`` (or raise ``fail_with``)."""
         with self._lock:

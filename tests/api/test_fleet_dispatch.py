@@ -4,6 +4,7 @@ the flight's progress comes back to the mission."""
 
 import dataclasses
 import hashlib
+import json
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -343,8 +344,6 @@ def test_a_survey_mission_flies_on_a_camera_drone_without_the_sprayers_set_up(
         ({"field_ids": (FIELD, "B999")}, "no registered field B999"),
         ({"owner": "acct-someone-else"}, f"field {FIELD} is no longer its farmer's"),
         ({"params": {"swath_m": 0.1}}, "its parameters: swath_m: Input should be greater than"),
-        ({"params": {"swath_m": 5.0, "tank_l": 20.0, "rate_l_ha": 10.0}},
-         f"the plan fills 20 L; {REG}'s tank holds 10 L"),
         ({"params": {"swath_m": 5.0, "tank_l": 2.0}}, "give tank_l and rate_l_ha together"),
         ({"kind": MissionKind.SURVEY},
          f"vehicle {REG} is a sprayer; surveys fly on camera drones (no sprayer, no tank)"),
@@ -398,3 +397,22 @@ def test_one_vehicle_flies_one_mission_at_a_time_and_close_stops_everything(
     assert done.reason == f"{REG} on {url}: the fleet dispatcher shut down: nothing took off"
     with pytest.raises(DispatchRefused, match="the fleet dispatcher is shut down"):
         dispatch.dispatch(second)
+
+
+def test_a_request_for_a_bigger_tank_is_flown_in_more_sorties_on_the_booked_one(
+    sqlite_engine: Engine, settings: Settings, sample_data: Path, fleet: Fleet
+) -> None:
+    engine = sqlite_engine
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # answers TCP, never MAVLink
+        register(engine, sample_data, f"tcp:127.0.0.1:{silent.getsockname()[1]}")
+        mission = claimed(engine)
+        # 0.3 ha at 100 L/ha is 30 L: two 20 L tankfuls as asked, three on the 10 L booked.
+        bigger = {**mission.params, "tank_l": 20.0, "rate_l_ha": 100.0}
+        dispatch = fleet(engine)
+        dispatch.dispatch(dataclasses.replace(mission, params=bigger))
+        plan = json.loads(
+            (mission_dir(settings, mission.id) / f"mission-{mission.id}.plan").read_text()
+        )
+        dispatch.close()
+    takeoffs = [i for i in plan["mission"]["items"] if i.get("command") == 22]  # NAV_TAKEOFF
+    assert len(takeoffs) >= 3

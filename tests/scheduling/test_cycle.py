@@ -1,7 +1,7 @@
 """Scheduler ticks on a fake clock: booking, weather holds, dispatch, progress and the
 farmer's notifications, end to end on SQLite and PostgreSQL."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, func
@@ -248,3 +248,20 @@ def test_hours_with_no_weather_data_hold_spraying(
     assert "no weather data" in (held.reason or "")
     covered = ticker.at(jst(1, 5, 30))
     assert covered.scheduled == [mission]
+
+
+def test_a_flight_nobody_flies_any_more_is_failed_after_its_slot(
+    engine: Engine, fleet: list[VehicleRecord], new_mission: NewMission, ticker: Ticker
+) -> None:
+    mission = approved(engine, new_mission, ticker)
+    ticker.at(jst(1, 5))
+    booked = get_mission(engine, mission)
+    assert booked.slot_end is not None
+    ticker.at(booked.slot_start or jst(1, 6))
+    record_progress(
+        engine, mission, ProgressEvent(kind=ProgressKind.TOOK_OFF, at=ticker.clock.now())
+    )
+    assert ticker.at(booked.slot_end).failed == []  # still within its slot: flying
+    late = ticker.at(booked.slot_end + timedelta(hours=1))
+    assert late.failed == [mission]
+    assert "no word from the flight" in (get_mission(engine, mission).reason or "")
