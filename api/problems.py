@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.accounts import BadCredentials
@@ -95,6 +96,8 @@ def problem_response(
 
 
 def _classify(exc: Exception) -> tuple[int, str, str]:
+    if isinstance(exc, OperationalError | InterfaceError):  # the database is down or gone
+        return 503, "storage-unavailable", "Storage unavailable"
     for cls, status, kind, title in _KINDS:
         if isinstance(exc, cls):
             return status, kind, title
@@ -109,7 +112,13 @@ async def _tanbo_error(request: Request, exc: Exception) -> JSONResponse:
     if kind == "internal":
         _log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     headers = {"WWW-Authenticate": 'Bearer realm="tanbo"'} if status == 401 else None
-    detail = str(exc) if kind != "internal" else "an unexpected error; it has been logged"
+    if kind == "internal" or isinstance(exc, OperationalError | InterfaceError):
+        detail = "an unexpected error; it has been logged"
+        if status == 503:
+            _log.error("database unavailable on %s %s", request.method, request.url.path)
+            detail = "the database cannot be reached; try again shortly"
+    else:
+        detail = str(exc)
     return problem_response(request, status, kind, title, detail, headers=headers)
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Engine, func, update
+from sqlalchemy import Engine, delete, func, update
 from sqlmodel import Session, col, select
 
 from api.db import aware
@@ -25,6 +25,7 @@ from fleet import VehicleRecord
 
 __all__ = [
     "Stamped",
+    "delete_field_checked",
     "etag",
     "get_field_stamped",
     "get_vehicle_stamped",
@@ -163,6 +164,29 @@ def update_field_checked(
             raise PreconditionFailed(f"field {field_id} changed since the version given")
         session.commit()
     return get_field_stamped(engine, field_id)
+
+
+def delete_field_checked(engine: Engine, field_id: str, *, expected_updated_at: datetime) -> None:
+    """Delete a field if it is still the version given (compare-and-set).
+
+    Raises
+    ------
+    PreconditionFailed
+        The field changed (or went) since ``expected_updated_at``; nothing was deleted.
+    """
+    with Session(engine) as session:
+        row = session.get(FieldRow, field_id)
+        if row is None or aware(row.updated_at) != aware(expected_updated_at):
+            raise PreconditionFailed(f"field {field_id} changed since the version given")
+        result = session.execute(
+            delete(FieldRow).where(
+                col(FieldRow.id) == field_id, col(FieldRow.updated_at) == row.updated_at
+            )
+        )
+        if _rowcount(result) != 1:
+            session.rollback()
+            raise PreconditionFailed(f"field {field_id} changed since the version given")
+        session.commit()
 
 
 def _rowcount(result: Any) -> int:

@@ -13,7 +13,14 @@ from pydantic import BaseModel
 from api.errors import TooLarge
 from api.problems import PROBLEM_JSON, Problem
 
-__all__ = ["MAX_UPLOAD_BYTES", "Page", "ProblemResponses", "safe_upload_name", "saved_upload"]
+__all__ = [
+    "MAX_UPLOAD_BYTES",
+    "Page",
+    "ProblemResponses",
+    "VersionedResponses",
+    "safe_upload_name",
+    "saved_upload",
+]
 
 T = TypeVar("T")
 
@@ -36,8 +43,16 @@ ProblemResponses: dict[int | str, dict[str, Any]] = {
     403: _problem("The caller's roles do not allow this."),
     404: _problem("No such resource, or not one the caller may see."),
     422: _problem("The request is not valid; `errors` names each bad item."),
+    503: _problem("The database (or a city platform) cannot be reached; try again."),
 }
 """Problem answers documented on every router (RFC 9457)."""
+
+VersionedResponses: dict[int | str, dict[str, Any]] = {
+    409: _problem("The change contradicts the stored state (e.g. an illegal transition)."),
+    412: _problem("If-Match names a version that is no longer current."),
+    428: _problem("No If-Match: say which version you change."),
+}
+"""Problem answers of the routes that change a versioned resource (If-Match)."""
 
 MAX_UPLOAD_BYTES = 100 << 20
 """The largest boundary file taken over HTTP (a whole municipality's fude polygons fit)."""

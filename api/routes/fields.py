@@ -18,10 +18,11 @@ from api import registry
 from api.accounts import Principal, Role
 from api.deps import CurrentUser, IfMatch, Services, ServicesDep, check_if_match, require
 from api.errors import Conflict, Forbidden, NotFound
-from api.routes.common import Page, ProblemResponses, saved_upload
+from api.routes.common import Page, ProblemResponses, VersionedResponses, saved_upload
 from api.scheduling import MissionStatus, list_missions
 from api.stamped import (
     Stamped,
+    delete_field_checked,
     etag,
     get_field_stamped,
     page_fields,
@@ -193,7 +194,12 @@ def read_field(
     return _public(stamped)
 
 
-@router.patch("/{field_id}", response_model=FieldPublic, summary="Change a field")
+@router.patch(
+    "/{field_id}",
+    response_model=FieldPublic,
+    summary="Change a field",
+    responses=VersionedResponses,
+)
 def change_field(
     field_id: str,
     change: FieldChange,
@@ -217,7 +223,9 @@ def change_field(
     return _public(changed)
 
 
-@router.delete("/{field_id}", status_code=204, summary="Delete a field")
+@router.delete(
+    "/{field_id}", status_code=204, summary="Delete a field", responses=VersionedResponses
+)
 def delete_field(
     field_id: str,
     services: ServicesDep,
@@ -234,7 +242,7 @@ def delete_field(
     if using:
         m = using[0]
         raise Conflict(f"field {field_id} is in mission {m.id} ({m.status.value}); cancel it first")
-    registry.delete_fields(services.engine, [field_id])
+    delete_field_checked(services.engine, field_id, expected_updated_at=current.updated_at)
     return Response(status_code=204)
 
 

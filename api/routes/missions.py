@@ -18,7 +18,7 @@ from api.accounts import Principal, Role
 from api.deps import CurrentUser, IfMatch, ServicesDep, require
 from api.errors import Forbidden, NotFound, PreconditionFailed, PreconditionRequired
 from api.plan_requests import SprayWork, SurveyWork, mission_params, spray_job, survey_job
-from api.routes.common import Page, ProblemResponses
+from api.routes.common import Page, ProblemResponses, VersionedResponses
 from api.scheduling import (
     Mission,
     MissionKind,
@@ -301,7 +301,12 @@ def mission_history(
     ]
 
 
-@router.post("/{mission_id}/approve", response_model=MissionPublic, summary="Approve")
+@router.post(
+    "/{mission_id}/approve",
+    response_model=MissionPublic,
+    summary="Approve",
+    responses=VersionedResponses,
+)
 def approve_mission(
     mission_id: int,
     response: Response,
@@ -322,7 +327,12 @@ def approve_mission(
     return _answer(response, changed)
 
 
-@router.post("/{mission_id}/reject", response_model=MissionPublic, summary="Reject")
+@router.post(
+    "/{mission_id}/reject",
+    response_model=MissionPublic,
+    summary="Reject",
+    responses=VersionedResponses,
+)
 def reject_mission(
     mission_id: int,
     body: Reason,
@@ -345,7 +355,12 @@ def reject_mission(
     return _answer(response, changed)
 
 
-@router.post("/{mission_id}/cancel", response_model=MissionPublic, summary="Cancel")
+@router.post(
+    "/{mission_id}/cancel",
+    response_model=MissionPublic,
+    summary="Cancel",
+    responses=VersionedResponses,
+)
 def cancel_mission(
     mission_id: int,
     body: Reason,
@@ -370,7 +385,12 @@ def cancel_mission(
     return _answer(response, changed)
 
 
-@router.post("/{mission_id}/abort", response_model=MissionPublic, summary="Abort a flight")
+@router.post(
+    "/{mission_id}/abort",
+    response_model=MissionPublic,
+    summary="Abort a flight",
+    responses=VersionedResponses,
+)
 def abort_mission(
     mission_id: int,
     body: Reason,

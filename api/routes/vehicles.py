@@ -12,7 +12,7 @@ from pydantic import TypeAdapter
 from api import fleet_store
 from api.accounts import Principal, Role
 from api.deps import IfMatch, ServicesDep, check_if_match, require
-from api.routes.common import Page, ProblemResponses
+from api.routes.common import Page, ProblemResponses, VersionedResponses
 from api.stamped import Stamped, etag, get_vehicle_stamped, update_vehicle_checked
 from fleet import FlightLog, VehicleRecord
 
@@ -81,7 +81,12 @@ def read_vehicle(
     return stamped.record
 
 
-@router.patch("/{registration}", response_model=VehicleRecord, summary="Change a vehicle")
+@router.patch(
+    "/{registration}",
+    response_model=VehicleRecord,
+    summary="Change a vehicle",
+    responses=VersionedResponses,
+)
 def change_vehicle(
     registration: str,
     changes: Annotated[

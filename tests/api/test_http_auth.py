@@ -2,6 +2,7 @@
 
 import base64
 import json
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -265,3 +266,16 @@ def test_staff_set_roles(api: Api) -> None:
     assert farmer.get("/vehicles").status_code == 200
     assert staff.put("/accounts/nobody/roles", json={"roles": []}).status_code == 404
     assert staff.put(f"/accounts/{me}/roles", json={"roles": ["pilot"]}).status_code == 422
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_database_gone_is_a_503_not_a_leak(api: Api) -> None:
+    _, farmer = api.person(Role.FARMER)
+    database = Path(str(api.engine.url.database))
+    api.engine.dispose()
+    shutil.rmtree(database.parent)  # nothing to reopen: every query now fails
+    answer = farmer.get("/me")
+    assert answer.status_code == 503
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["detail"] == "the database cannot be reached; try again shortly"
+    assert str(database) not in answer.text
