@@ -4,6 +4,8 @@ SQLite by default (a file in the data directory, nothing to install);
 PostgreSQL by URL (``postgresql://user@host/db``, driven by psycopg 3).
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,11 +13,11 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 
 from api.errors import ConfigError, StorageError
 
-__all__ = ["aware", "connect", "migrate"]
+__all__ = ["aware", "connect", "migrate", "storage_errors"]
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -50,6 +52,28 @@ def connect(url: str) -> Engine:
     if backend == "sqlite":
         event.listen(engine, "connect", _enable_sqlite_foreign_keys)
     return engine
+
+
+@contextmanager
+def storage_errors(
+    error: type[StorageError] = StorageError, *, what: str = "the database"
+) -> Iterator[None]:
+    """Translate the database's errors into ``error`` (a :class:`StorageError`): the one
+    boundary every store of the API goes through.
+
+    Raises
+    ------
+    StorageError
+        (or ``error``) naming whether the database was unreachable or refused the change.
+    """
+    try:
+        yield
+    except DBAPIError as exc:
+        orig = getattr(exc, "orig", None)
+        detail = str(orig if orig is not None else exc).strip().splitlines()[0]
+        if isinstance(exc, OperationalError | InterfaceError):
+            raise error(f"cannot reach {what}: {detail}") from exc
+        raise error(f"{what} refused the change: {detail}") from exc
 
 
 def aware(moment: datetime) -> datetime:

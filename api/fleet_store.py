@@ -15,8 +15,7 @@ Decisions:
   finished log; a *different* finished log under a finished log's id is refused.
 """
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import fields, replace
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -24,9 +23,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from sqlalchemy import Engine, delete, func, insert, text, update
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from api.db import storage_errors
 from api.errors import Conflict, NotFound, PreconditionFailed, StorageError
 from api.models import FlightLogRow, InspectionRow, VehicleRow
 from core.clock import Clock, SystemClock
@@ -79,17 +79,7 @@ class Saved(StrEnum):
     UNCHANGED = "unchanged"
 
 
-@contextmanager
-def _storage() -> Iterator[None]:
-    """Translate the database's errors into StorageError, at this one boundary."""
-    try:
-        yield
-    except DBAPIError as exc:
-        orig = getattr(exc, "orig", None)
-        detail = str(orig if orig is not None else exc).strip().splitlines()[0]
-        if isinstance(exc, OperationalError | InterfaceError):
-            raise StorageError(f"cannot reach the database: {detail}") from exc
-        raise StorageError(f"the database refused the change: {detail}") from exc
+_storage = storage_errors
 
 
 def _utc(value: datetime | None) -> datetime | None:

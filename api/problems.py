@@ -112,10 +112,10 @@ async def _tanbo_error(request: Request, exc: Exception) -> JSONResponse:
     if kind == "internal":
         _log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     headers = {"WWW-Authenticate": 'Bearer realm="tanbo"'} if status == 401 else None
-    if kind == "internal" or isinstance(exc, OperationalError | InterfaceError):
+    if kind == "internal" or isinstance(exc, OperationalError | InterfaceError | StorageError):
         detail = "an unexpected error; it has been logged"
-        if status == 503:
-            _log.error("database unavailable on %s %s", request.method, request.url.path)
+        if status == 503:  # the driver's words (hosts, paths, values) stay in the log
+            _log.error("database on %s %s: %s", request.method, request.url.path, exc)
             detail = "the database cannot be reached; try again shortly"
     else:
         detail = str(exc)

@@ -8,13 +8,13 @@ database errors become :class:`~api.currency.errors.LedgerStorageError`. The
 it is not re-exported.
 """
 
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, update
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -47,6 +47,7 @@ from api.currency.port import (
     send,
 )
 from api.currency.webhooks import WebhookEvent
+from api.db import storage_errors
 from core.clock import Clock
 
 __all__ = ["LedgerStore"]
@@ -54,17 +55,9 @@ __all__ = ["LedgerStore"]
 _PENDING, _SUCCEEDED, _FAILED = (s.value for s in TransactionStatus)
 
 
-@contextmanager
-def _storage() -> Iterator[None]:
+def _storage() -> AbstractContextManager[None]:
     """The one place database errors become :class:`LedgerStorageError`."""
-    try:
-        yield
-    except DBAPIError as exc:
-        orig = getattr(exc, "orig", None)
-        detail = str(orig if orig is not None else exc).strip().splitlines()[0]
-        if isinstance(exc, OperationalError | InterfaceError):
-            raise LedgerStorageError(f"cannot reach the ledger's database: {detail}") from exc
-        raise LedgerStorageError(f"the ledger's database refused the change: {detail}") from exc
+    return storage_errors(LedgerStorageError, what="the ledger's database")
 
 
 def _with_key(idempotency_key: str) -> SelectOfScalar[CurrencyEntryRow]:

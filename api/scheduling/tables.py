@@ -10,8 +10,6 @@
 - ``scheduler_job``: APScheduler's job store (its own layout, created here by the migration).
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,10 +24,9 @@ from sqlalchemy import (
     Table,
     Unicode,
 )
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Field, SQLModel
 
-from api.errors import StorageError
+from api.db import storage_errors
 from api.scheduling.model import Mission, MissionKind, MissionStatus, PlanEstimate, StatusChange
 from core.geo import GeoPoint
 
@@ -158,17 +155,8 @@ class NotificationRow(SQLModel, table=True):
     read_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
 
 
-@contextmanager
-def storage() -> Iterator[None]:
-    """Translate the database's errors into StorageError, at this one boundary."""
-    try:
-        yield
-    except DBAPIError as exc:
-        orig = getattr(exc, "orig", None)
-        detail = str(orig if orig is not None else exc).strip().splitlines()[0]
-        if isinstance(exc, OperationalError | InterfaceError):
-            raise StorageError(f"cannot reach the database: {detail}") from exc
-        raise StorageError(f"the database refused the change: {detail}") from exc
+storage = storage_errors
+"""The database's errors as StorageError (see :func:`api.db.storage_errors`)."""
 
 
 def utc(value: datetime | None) -> datetime | None:
