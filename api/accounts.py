@@ -404,6 +404,10 @@ def _hash_secret(secret: str, salt: bytes) -> str:
     return f"scrypt${salt.hex()}${digest.hex()}"
 
 
+_DUMMY_HASH = _hash_secret(secrets.token_urlsafe(32), b"tanbo-no-such-client")
+"""What an unknown client id is checked against."""
+
+
 def _secret_matches(secret: str, stored: str) -> bool:
     try:
         _, salt_hex, _ = stored.split("$")
@@ -457,7 +461,9 @@ def token_for_client(
     with Session(engine) as session:
         client = session.get(ApiClientRow, client_id)
         account = session.get(AccountRow, client.account_id) if client is not None else None
-    if client is None or not _secret_matches(client_secret, client.secret_hash):
+    # An unknown client costs the same scrypt as a wrong secret: timing tells nothing.
+    stored = client.secret_hash if client is not None else _DUMMY_HASH
+    if not _secret_matches(client_secret, stored) or client is None:
         raise BadCredentials("unknown client or wrong secret")
     if client.disabled or account is None or account.disabled:
         raise BadCredentials("the client is disabled")

@@ -6,10 +6,13 @@ bearer token comes in the query). Twice a second the server sends
 ``vehicle`` is what the copter flying it reports (position, height, mode, battery, the
 item it is on, the sortie) while this process flies it. The stream ends, after a last
 message, when the mission reaches a final status. A bad token or a mission the caller may
-not see closes the socket with code 4401 or 4404 before anything is sent.
+not see closes the socket with code 4401 or 4404 before anything is sent; the token is
+checked again every 10 s (a logout or expiry closes with 4401), and a stream ends after
+four hours (4408).
 """
 
 import asyncio
+import time
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -34,6 +37,10 @@ FINAL = frozenset(
     }
 )
 PERIOD_S = 0.5
+RECHECK_S = 10.0
+"""How often a stream's token is checked again (a logout or expiry ends it)."""
+MAX_STREAM_S = 4 * 3600.0
+"""A stream ends after this long (a mission waiting for days does not hold a socket)."""
 
 
 def _mission(mission: Mission) -> dict[str, Any]:
@@ -75,8 +82,22 @@ async def live(websocket: WebSocket, mission_id: int, access_token: str = "") ->
         await websocket.close(code=4404, reason=f"no mission {mission_id}")
         return
     fleet = services.extras.get("dispatch")
+    opened = time.monotonic()
+    checked = opened
     try:
         while True:
+            if time.monotonic() - checked > RECHECK_S:  # revoked or expired since: stop
+                checked = time.monotonic()
+                try:
+                    await run_in_threadpool(
+                        authenticate, services.engine, access_token, clock=services.clock
+                    )
+                except BadCredentials:
+                    await websocket.close(code=4401, reason="the access token is no longer valid")
+                    return
+            if time.monotonic() - opened > MAX_STREAM_S:
+                await websocket.close(code=4408, reason="the stream's time is up; open it again")
+                return
             mission = await run_in_threadpool(get_mission, services.engine, mission_id)
             vehicle = fleet.live(mission_id) if fleet is not None else None
             await websocket.send_json({"mission": _mission(mission), "vehicle": vehicle})

@@ -1,14 +1,19 @@
 """Missions over HTTP: request, approve with If-Match, booked by a scheduler tick, notices."""
 
+import json
 from datetime import datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection
+from websockets.sync.client import connect as ws_connect
 
 from api import fleet_store
 from api.accounts import Role
 from api.errors import Conflict
+from api.routes import live
 from api.scheduling import (
     SAMPLE_WEATHER,
     RecordedWeather,
@@ -232,3 +237,29 @@ def test_a_field_in_an_unfinished_mission_cannot_be_deleted(api: Api, farm) -> N
     assert f"mission {created.json()['id']}" in refused.json()["detail"]
     farmer.post(f"{created.headers['Location']}/cancel", json={}, headers={"If-Match": "*"})
     assert farmer.delete("/fields/B000", headers={"If-Match": "*"}).status_code == 204
+
+
+def _drain(socket: ClientConnection) -> None:
+    """Read frames until the server closes the stream (which raises)."""
+    while True:
+        socket.recv(timeout=10)
+
+
+def test_a_live_stream_ends_when_its_token_is_revoked(
+    api: Api,
+    farm,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    _, farmer, _ = farm
+    monkeypatch.setattr(live, "RECHECK_S", 0.2)
+    path = farmer.post("/missions", json=REQUEST).headers["Location"]
+    token = farmer.headers["Authorization"].split()[1]
+    url = api.base_url.replace("http", "ws") + f"{path}/live?access_token={token}"
+    with ws_connect(url) as socket:
+        first = json.loads(socket.recv(timeout=10))
+        assert first["mission"]["status"] == "requested"
+        assert farmer.post("/auth/logout").status_code == 204
+        with pytest.raises(ConnectionClosed) as closed:
+            _drain(socket)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4401
