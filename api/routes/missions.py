@@ -6,6 +6,7 @@ A farmer sees and changes only their own missions (others' answer 404); operator
 city staff see all. Changes need ``If-Match`` with the mission's ETag (its version).
 """
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Self
 
@@ -15,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api import registry
 from api.accounts import Principal, Role
-from api.deps import CurrentUser, IfMatch, ServicesDep, require
-from api.errors import Forbidden, NotFound, PreconditionFailed, PreconditionRequired
+from api.deps import CurrentUser, IfMatch, Services, ServicesDep, check_if_match, require
+from api.errors import Forbidden, NotFound
 from api.plan_requests import SprayWork, SurveyWork, mission_params, spray_job, survey_job
 from api.routes.common import Page, ProblemResponses, VersionedResponses
 from api.scheduling import (
@@ -185,18 +186,31 @@ def _tag(mission: Mission) -> str:
     return f'"mission-{mission.id}-v{mission.version}"'
 
 
-def _version(if_match: str | None, mission: Mission) -> int:
-    """The version an If-Match names (checked again, atomically, by the change itself)."""
-    if if_match is None:
-        raise PreconditionRequired("send If-Match with the mission's ETag")
-    if if_match.strip() == "*":
-        return mission.version
-    if if_match.strip() != _tag(mission):
-        raise PreconditionFailed("the mission has changed since that version; GET it again")
-    return mission.version
+def _changed(
+    response: Response,
+    services: Services,
+    caller: Principal,
+    current: Mission,
+    if_match: str | None,
+    transition: Callable[..., Mission],
+    **reason: str,
+) -> MissionPublic:
+    """Apply a status change to the version If-Match names (checked as every update's is,
+    then again atomically by the change itself); the farmer is told."""
+    check_if_match(if_match, _tag(current))
+    changed = transition(
+        services.engine,
+        current.id,
+        by=caller.account_id,
+        expected_version=current.version,
+        clock=services.clock,
+        notifier=StoredNotifier(services.engine, clock=services.clock),
+        **reason,
+    )
+    return _answer(response, changed)
 
 
-def _visible(caller: Principal, mission_id: int, services: Any) -> Mission:
+def _visible(caller: Principal, mission_id: int, services: Services) -> Mission:
     mission = get_mission(services.engine, mission_id)
     if caller.has(Role.OPERATOR, Role.CITY_ADMIN) or mission.owner == caller.account_id:
         return mission
@@ -316,15 +330,7 @@ def approve_mission(
 ) -> MissionPublic:
     """Approve a requested mission; the scheduler books it at its next tick."""
     current = get_mission(services.engine, mission_id)
-    changed = approve(
-        services.engine,
-        mission_id,
-        by=caller.account_id,
-        expected_version=_version(if_match, current),
-        clock=services.clock,
-        notifier=StoredNotifier(services.engine, clock=services.clock),
-    )
-    return _answer(response, changed)
+    return _changed(response, services, caller, current, if_match, approve)
 
 
 @router.post(
@@ -343,16 +349,8 @@ def reject_mission(
 ) -> MissionPublic:
     """Reject a requested mission, saying why (the farmer is told)."""
     current = get_mission(services.engine, mission_id)
-    changed = reject(
-        services.engine,
-        mission_id,
-        by=caller.account_id,
-        reason=body.reason or "rejected",
-        expected_version=_version(if_match, current),
-        clock=services.clock,
-        notifier=StoredNotifier(services.engine, clock=services.clock),
-    )
-    return _answer(response, changed)
+    reason = body.reason or "rejected"
+    return _changed(response, services, caller, current, if_match, reject, reason=reason)
 
 
 @router.post(
@@ -373,16 +371,7 @@ def cancel_mission(
     current = _visible(caller, mission_id, services)
     if current.owner != caller.account_id and not caller.has(Role.CITY_ADMIN):
         raise Forbidden("only the farmer who asked, or city staff, cancel a mission")
-    changed = cancel(
-        services.engine,
-        mission_id,
-        by=caller.account_id,
-        reason=body.reason,
-        expected_version=_version(if_match, current),
-        clock=services.clock,
-        notifier=StoredNotifier(services.engine, clock=services.clock),
-    )
-    return _answer(response, changed)
+    return _changed(response, services, caller, current, if_match, cancel, reason=body.reason)
 
 
 @router.post(
@@ -401,20 +390,13 @@ def abort_mission(
 ) -> MissionPublic:
     """Abort a dispatched or flying mission: the vehicle returns home, the sprayer stops."""
     current = get_mission(services.engine, mission_id)
-    changed = abort(
-        services.engine,
-        mission_id,
-        by=caller.account_id,
-        reason=body.reason or "aborted by the operator",
-        expected_version=_version(if_match, current),
-        clock=services.clock,
-        notifier=StoredNotifier(services.engine, clock=services.clock),
-    )
+    reason = body.reason or "aborted by the operator"
+    answer = _changed(response, services, caller, current, if_match, abort, reason=reason)
     # Recorded first (one abort wins); then the vehicle is told to come home.
     fleet = services.extras.get("dispatch")
     if fleet is not None and hasattr(fleet, "abort"):
         fleet.abort(mission_id)
-    return _answer(response, changed)
+    return answer
 
 
 @notifications_router.get("", response_model=Page[NotificationPublic], summary="My notices")
