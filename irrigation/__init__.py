@@ -1,4 +1,46 @@
 """Paddy water: sensors, gates, the rice water calendar and the controller.
 
-Not built yet: see the project's issue "Paddy water that keeps itself right".
+Pure values and the controller live here; the MQTT edge speaks to sensors and gates; the
+database and routes live in ``api``. Import from here::
+
+    from irrigation import Paddy, Reading, GateCommand
 """
+
+from irrigation.errors import BadPaddy, BadReading, GateUnavailable, IrrigationError
+from irrigation.model import (
+    METRIC_RANGES,
+    METRIC_UNITS,
+    Alert,
+    AlertKind,
+    ControlMode,
+    GateAck,
+    GateAction,
+    GateCommand,
+    GateRole,
+    Metric,
+    Override,
+    Paddy,
+    Reading,
+    Severity,
+)
+
+__all__ = [
+    "METRIC_RANGES",
+    "METRIC_UNITS",
+    "Alert",
+    "AlertKind",
+    "BadPaddy",
+    "BadReading",
+    "ControlMode",
+    "GateAck",
+    "GateAction",
+    "GateCommand",
+    "GateRole",
+    "GateUnavailable",
+    "IrrigationError",
+    "Metric",
+    "Override",
+    "Paddy",
+    "Reading",
+    "Severity",
+]
