@@ -2,10 +2,17 @@
 
 import api.accounts
 import api.currency
+import api.irrigation.tables
 import api.models
 import api.scheduling.tables
 
 __all__ = ["MODULES"]
 
-MODULES = (api.models, api.accounts, api.scheduling.tables, api.currency)
+MODULES = (
+    api.models,
+    api.accounts,
+    api.scheduling.tables,
+    api.currency,
+    api.irrigation.tables,
+)
 """The modules that define tables."""

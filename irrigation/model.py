@@ -17,6 +17,8 @@ __all__ = [
     "Alert",
     "AlertKind",
     "ControlMode",
+    "Device",
+    "DeviceKind",
     "GateAck",
     "GateAction",
     "GateCommand",
@@ -160,6 +162,39 @@ class Paddy:
     def depth_cm_for(self, volume_m3: float) -> float:
         """How many centimetres a volume of water makes over this paddy."""
         return volume_m3 / self.area_m2 * 100.0
+
+
+class DeviceKind(StrEnum):
+    """What a registered device is."""
+
+    SENSOR = "sensor"
+    GATE = "gate"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Device:
+    """A registered sensor or gate: which paddy it serves, how to correct it, how it is."""
+
+    id: str
+    farm: str
+    kind: DeviceKind
+    paddy_id: str | None = None
+    role: GateRole | None = None
+    """A gate's role (inlet or outlet); ``None`` for a sensor."""
+    calibration: dict[Metric, float] = field(default_factory=dict)
+    """Offsets added to the raw value, by metric (a level sensor mounted 4 mm high: -0.4)."""
+    battery_pct: float | None = None
+    last_seen_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if not self.id or "/" in self.id or "+" in self.id or "#" in self.id:
+            raise BadPaddy(f"device id {self.id!r} cannot be an MQTT topic segment")
+        if (self.kind is DeviceKind.GATE) != (self.role is not None):
+            raise BadPaddy(f"device {self.id}: a gate needs a role (inlet, outlet), a sensor none")
+
+    def calibrated(self, metric: Metric, raw: float) -> float:
+        """The raw value corrected by this device's offset for ``metric``."""
+        return raw + self.calibration.get(metric, 0.0)
 
 
 class GateAction(StrEnum):
