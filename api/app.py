@@ -18,7 +18,18 @@ from api.deps import Services
 from api.errors import ConfigError
 from api.identity import OidcClient
 from api.problems import install_problem_handlers
-from api.routes import auth, billing, fields, live, missions, plans, vehicles, zones
+from api.routes import (
+    auth,
+    billing,
+    fields,
+    live,
+    missions,
+    paddies,
+    plans,
+    vehicles,
+    water_devices,
+    zones,
+)
 from core.clock import Clock, SystemClock
 
 __all__ = ["app_from_environment", "create_app", "session_secret"]
@@ -127,6 +138,9 @@ def create_app(
         billing.router,
         vehicles.router,
         vehicles.logs_router,
+        paddies.router,
+        water_devices.router,
+        water_devices.readings_router,
     ):
         app.include_router(router)
     return app

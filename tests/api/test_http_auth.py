@@ -30,6 +30,7 @@ PUBLIC = {
 ANYONE = {Role.FARMER, Role.OPERATOR, Role.PHARMACY, Role.CITY_ADMIN}
 CREW = {Role.OPERATOR, Role.CITY_ADMIN}
 INVOLVED = {Role.FARMER, *CREW}
+KEEPERS = {Role.FARMER, Role.CITY_ADMIN}
 MISSION = {
     "field_ids": ["B000"],
     "first_day": "2026-06-02",
@@ -87,6 +88,19 @@ MATRIX: list[tuple[str, str, object, set[Role]]] = [
     ("GET", "/accounts", None, {Role.CITY_ADMIN}),
     ("PUT", "/accounts/{me}/roles", {"roles": ["farmer"]}, {Role.CITY_ADMIN}),
     ("POST", "/accounts/{me}/clients", {"name": "system"}, {Role.CITY_ADMIN, Role.PHARMACY}),
+    ("GET", "/paddies", None, KEEPERS),
+    ("POST", "/paddies", {"id": "auth-p", "area_m2": 1000}, KEEPERS),
+    ("GET", "/paddies/{paddy}", None, KEEPERS),
+    ("PATCH", "/paddies/{paddy}", {"variety": "山田錦"}, KEEPERS),
+    ("GET", "/paddies/{paddy}/readings", None, KEEPERS),
+    ("GET", "/paddies/{paddy}/events", None, KEEPERS),
+    ("POST", "/paddies/{paddy}/overrides", {"action": "close", "minutes": 10}, KEEPERS),
+    ("GET", "/paddies/{paddy}/overrides", None, KEEPERS),
+    ("DELETE", "/paddies/{paddy}/overrides/{override}", None, KEEPERS),
+    ("GET", "/water-devices", None, KEEPERS),
+    ("POST", "/water-devices", {"id": "auth-d", "kind": "sensor", "paddy_id": "none"}, KEEPERS),
+    ("GET", "/water-devices/{device}", None, KEEPERS),
+    ("POST", "/readings", [], KEEPERS),
 ]
 
 
@@ -107,7 +121,10 @@ def test_every_route_has_an_authorisation_case(tmp_path) -> None:  # type: ignor
             .replace("{log}", "{flight_id}")
             .replace("{zone}", "{zone_id}")
             .replace("{mission}", "{mission_id}")
-            .replace("{notice}", "{notification_id}"),
+            .replace("{notice}", "{notification_id}")
+            .replace("{paddy}", "{paddy_id}")
+            .replace("{override}", "{override_id}")
+            .replace("{device}", "{device_id}"),
         )
         for m, p in covered
     }
@@ -176,6 +193,9 @@ def test_route_answers_by_role(api: Api, sample_data, method, template, body, al
             zone="none",
             mission=_mission_of(api, owner_id),
             notice=0,
+            paddy="none",
+            override=1,
+            device="none",
         )
         answer = _call(client, method, path, body, sample)
         if role in allowed:

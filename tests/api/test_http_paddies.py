@@ -1,0 +1,124 @@
+"""Paddy water over HTTP: register paddies and devices, post readings, override a gate,
+read the audit log; a farmer sees only their own."""
+
+import json
+from pathlib import Path
+
+from api.accounts import Role
+from tests.api.conftest import Api
+
+PROBLEM = "application/problem+json"
+
+
+def _field(api: Api, client, sample_data: Path) -> None:  # type: ignore[no-untyped-def]
+    collection = json.loads((sample_data / "kasai_benchmark_fields.geojson").read_text())
+    collection["features"] = collection["features"][:1]
+    for feature in collection["features"]:
+        feature["properties"]["variety"] = "コシヒカリ"
+        feature["properties"]["transplanted_on"] = "2026-05-20"
+    answer = client.post("/fields", json=collection)
+    assert answer.status_code in (200, 201), answer.text
+
+
+def test_a_paddy_from_a_field_takes_its_area_variety_and_date(api: Api, sample_data) -> None:  # type: ignore[no-untyped-def]
+    _, farmer = api.person(Role.FARMER)
+    _field(api, farmer, sample_data)
+    created = farmer.post("/paddies", json={"id": "p-B000", "field_id": "B000"})
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["variety"] == "コシヒカリ"
+    assert body["transplanted_on"] == "2026-05-20"
+    assert 2000 < body["area_m2"] < 3100
+    assert created.headers["Location"] == "/paddies/p-B000"
+    stale = created.headers["ETag"]
+    changed = farmer.patch(
+        "/paddies/p-B000", json={"daily_water_limit_m3": 90}, headers={"If-Match": stale}
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["daily_water_limit_m3"] == 90
+    again = farmer.patch(
+        "/paddies/p-B000", json={"daily_water_limit_m3": 80}, headers={"If-Match": stale}
+    )
+    assert again.status_code == 412
+    bad = farmer.patch(
+        "/paddies/p-B000",
+        json={"outlet_crest_cm": 99},
+        headers={"If-Match": changed.headers["ETag"]},
+    )
+    assert bad.status_code == 422
+    assert bad.headers["content-type"] == PROBLEM
+    assert "outlet crest" in bad.json()["detail"]
+
+
+def _level(device: str, value: float, jst: str) -> dict[str, object]:
+    return {
+        "device_id": device,
+        "metric": "water_level",
+        "value": value,
+        "time": f"2026-06-01T{jst}:00+09:00",
+    }
+
+
+def test_readings_are_stored_once_and_bad_items_named(api: Api) -> None:
+    _, farmer = api.person(Role.FARMER)
+    assert farmer.post("/paddies", json={"id": "p1", "area_m2": 1000}).status_code == 201
+    device = {"id": "lv-1", "kind": "sensor", "paddy_id": "p1", "calibration": {"water_level": 0.5}}
+    assert farmer.post("/water-devices", json=device).status_code == 201
+    batch = [_level("lv-1", 4.0, "09:00"), _level("lv-1", 999, "09:10")]
+    batch.append(_level("lv-x", 3.0, "09:10"))
+    first = farmer.post("/readings", json=batch)
+    assert first.status_code == 200, first.text
+    report = first.json()
+    assert (report["stored"], report["duplicates"]) == (1, 0)
+    assert [(r["index"], r["device_id"]) for r in report["rejected"]] == [(1, "lv-1"), (2, "lv-x")]
+    assert "outside" in report["rejected"][0]["problem"]
+    retry = farmer.post("/readings", json=batch[:1]).json()
+    assert (retry["stored"], retry["duplicates"]) == (0, 1)
+    none_good = farmer.post("/readings", json=batch[2:])
+    assert none_good.status_code == 422
+    assert "lv-x" in none_good.json()["detail"]
+    readings = farmer.get("/paddies/p1/readings").json()
+    assert readings["count"] == 1
+    assert readings["data"][0]["value"] == 4.5
+    assert readings["data"][0]["device_time"].startswith("2026-06-01T00:00:00")
+    assert farmer.get("/water-devices/lv-1").json()["last_seen_at"] is not None
+
+
+def test_an_override_expires_is_ended_and_is_in_the_audit_log(api: Api) -> None:
+    me, farmer = api.person(Role.FARMER)
+    assert farmer.post("/paddies", json={"id": "p2", "area_m2": 1000}).status_code == 201
+    made = farmer.post(
+        "/paddies/p2/overrides", json={"action": "close", "minutes": 60, "reason": "清掃"}
+    )
+    assert made.status_code == 201, made.text
+    assert [o["id"] for o in farmer.get("/paddies/p2/overrides").json()] == [made.json()["id"]]
+    api.clock.advance(61 * 60)
+    assert farmer.get("/paddies/p2/overrides").json() == []
+    second = farmer.post("/paddies/p2/overrides", json={"action": "open", "minutes": 30}).json()
+    ended = farmer.delete(f"/paddies/p2/overrides/{second['id']}")
+    assert ended.status_code == 200
+    assert ended.json()["cancelled_at"] is not None
+    assert farmer.delete(f"/paddies/p2/overrides/{second['id']}").status_code == 404
+    events = farmer.get("/paddies/p2/events").json()
+    assert [e["kind"] for e in events["data"]] == ["override_end", "override", "override"]
+    assert all(e["by"] == me for e in events["data"])
+
+
+def test_a_farmer_sees_only_their_own_paddies_and_devices(api: Api) -> None:
+    _, tanaka = api.person(Role.FARMER, name="田中")
+    _, suzuki = api.person(Role.FARMER, name="鈴木")
+    _, staff = api.person(Role.CITY_ADMIN)
+    assert tanaka.post("/paddies", json={"id": "t1", "area_m2": 1000}).status_code == 201
+    device = {"id": "t-lv", "kind": "sensor", "paddy_id": "t1"}
+    assert tanaka.post("/water-devices", json=device).status_code == 201
+    assert suzuki.get("/paddies/t1").status_code == 404
+    assert suzuki.get("/paddies").json()["count"] == 0
+    assert suzuki.get("/water-devices/t-lv").status_code == 404
+    taken = suzuki.post("/water-devices", json={**device, "paddy_id": "t1"})
+    assert taken.status_code == 404
+    assert staff.get("/paddies").json()["count"] == 1
+    assert staff.get("/water-devices").json()["count"] == 1
+    gate = {"id": "t-gate", "kind": "gate", "paddy_id": "t1"}
+    refused = tanaka.post("/water-devices", json=gate)
+    assert refused.status_code == 422
+    assert "role" in refused.json()["detail"]
