@@ -1,0 +1,627 @@
+"""The paddy water controller: pure, one paddy per call, a value in and a value out.
+
+Each tick the runner calls :func:`decide` with the paddy's :class:`PaddyState` from the
+previous tick and the :class:`TickInputs` it gathered since (the newest water-level
+reading, the gates' acknowledgements, rain, the forecast, a heavy-rain warning, manual
+overrides, the calendar's :class:`~irrigation.calendar.Target`), and gets back a
+:class:`Decision`: the next state, the gate commands to send and the alerts to raise::
+
+    state = PaddyState.start(paddy.id, now)
+    every minute:
+        target = target_for(calendar, paddy.transplanted_on, now)
+        decision = decide(state, TickInputs(now=now, paddy=paddy, target=target,
+                          level=newest_reading, acks=acks_since_last_tick), settings)
+        send(decision.commands); notify(decision.alerts); state = decision.state
+
+Modes, strongest first: SAFE (a stale or implausible sensor, or a gate that refused or did
+not acknowledge within ``ack_timeout_s``: inlet closed, outlet opened if the water is near
+the levee; back to AUTO, with a RECOVERED alert, once the sensor has been plausible for
+``recover_s`` and the gates answer), OVERRIDE (a person's hand until it expires),
+PADDY_DAM (田んぼダム: while a heavy-rain warning lasts the outlet stays shut and storm
+water is held up to ``dam_margin_cm`` below the safe depth; afterwards it is let out at
+most ``dam_release_cm_h``), AUTO (the calendar, with hysteresis, minimum open and closed
+times, the daily water limit and the rain forecast). In every mode the inlet is closed at
+``paddy.max_safe_depth_cm`` and does not open without a believed depth. A gate's
+position is what it was last told (``GateState.opening_pct``); water is counted from it.
+Each alert kind that marks a condition is raised once, until the condition clears.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import NamedTuple
+
+from irrigation.calendar import JST, Target, WaterStage
+from irrigation.errors import BadPaddy, BadReading
+from irrigation.model import (
+    Alert,
+    AlertKind,
+    ControlMode,
+    GateAck,
+    GateAction,
+    GateCommand,
+    GateRole,
+    Metric,
+    Override,
+    Paddy,
+    Reading,
+    Severity,
+)
+from irrigation.plausibility import (
+    OK,
+    Check,
+    LevelTrack,
+    Plausibility,
+    PlausibilitySettings,
+    check_stale,
+    observe,
+)
+
+__all__ = [
+    "ControllerSettings",
+    "DamPhase",
+    "Decision",
+    "GateState",
+    "PaddyState",
+    "TickInputs",
+    "command_id",
+    "decide",
+]
+
+_SAFE_KINDS = frozenset(
+    {AlertKind.SENSOR_STALE, AlertKind.SENSOR_IMPLAUSIBLE, AlertKind.GATE_FAULT}
+)
+_K, _S = AlertKind, Severity
+_ALERTS: dict[str, tuple[AlertKind, Severity, bool, str, str]] = {
+    # key: (kind, severity, once until it clears, Japanese, English)
+    "stale": (_K.SENSOR_STALE, _S.CRITICAL, True,
+              "水位センサー異常（{reason_ja}）。給水を止めました。",
+              "Water-level sensor problem ({reason}); the inlet is closed."),
+    "implausible": (_K.SENSOR_IMPLAUSIBLE, _S.CRITICAL, True,
+                    "水位センサー異常（{reason_ja}）。給水を止めました。",
+                    "Water-level sensor problem ({reason}); the inlet is closed."),
+    "gate_fault": (_K.GATE_FAULT, _S.CRITICAL, True,
+                   "{gate_ja}が命令（{action_ja}）に応えません: {detail}。給水を止めました。",
+                   "The {gate} gate failed a command ({action}): {detail}; the inlet is closed."),
+    "recovered": (_K.RECOVERED, _S.INFO, False,
+                  "センサーと水門が正常に戻りました。自動制御を再開します。",
+                  "Sensor and gates are back to normal; automatic control resumes."),
+    "dam_on": (_K.PADDY_DAM, _S.INFO, False, "大雨警報: 田んぼダムを始めます。{how_ja}。",
+               "Heavy-rain warning: paddy dam on; {how}."),
+    "dam_off": (_K.PADDY_DAM, _S.INFO, False, "田んぼダムを終えました。通常の水管理に戻ります。",
+                "Paddy dam over; back to the water calendar."),
+    "daily_limit": (_K.DAILY_LIMIT, _S.WARNING, True,
+                    "本日の給水量が上限 {limit_m3:g} m³ に達しました。0時まで給水を止めます。",
+                    "Today's water limit of {limit_m3:g} m³ is reached;"
+                    " no filling until midnight."),
+    "stage": (_K.STAGE_CHANGE, _S.INFO, False, "水管理が「{stage_ja}」に移りました。",
+              "The water calendar moves to {stage}."),
+    "near_levee": (_K.LEVEL_NEAR_LEVEE, _S.CRITICAL, True,
+                   "水位 {depth_cm:.1f} cm が畦畔（{levee_cm:g} cm）に近づいています。",
+                   "The water ({depth_cm:.1f} cm) is near the levee ({levee_cm:g} cm)."),
+    "out_of_band": (_K.LEVEL_OUT_OF_BAND, _S.WARNING, True,
+                    "水位 {depth_cm:.1f} cm が目標 {low_cm:g}〜{high_cm:g} cm から"
+                    " {hours:.0f} 時間外れています。",
+                    "The water ({depth_cm:.1f} cm) has been outside {low_cm:g}…{high_cm:g} cm for"
+                    " {hours:.0f} h."),
+}  # fmt: skip
+_GATE_JA = {GateRole.INLET: "給水口", GateRole.OUTLET: "排水口"}
+_ACTION_JA = {GateAction.OPEN: "開", GateAction.CLOSE: "閉"}
+
+
+class DamPhase(StrEnum):
+    """Where a 田んぼダム episode is."""
+
+    HOLD = "hold"
+    """The warning lasts: outlet shut, storm water held."""
+    RELEASE = "release"
+    """The warning is over: the water goes out slowly, back to the calendar's ceiling."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ControllerSettings:
+    """How the controller steers (typical values, configurable); depths cm, times s.
+
+    The inlet opens at ``setpoint - open_below_cm`` and closes at ``setpoint +
+    close_above_cm``; the outlet gate opens ``trim_below_ceiling_cm`` under the target's
+    ceiling and closes ``trim_hysteresis_cm`` lower. Forecast rain (``forecast_trust`` of
+    it) lowers both: the inlet waits for rain that will do its work, the outlet lets out
+    up to ``predrain_max_cm`` ahead of it.
+    """
+
+    open_below_cm: float = 0.5
+    close_above_cm: float = 0.3
+    trim_below_ceiling_cm: float = 0.3
+    trim_hysteresis_cm: float = 0.5
+    min_open_s: float = 300.0
+    min_closed_s: float = 600.0
+    ack_timeout_s: float = 120.0
+    gate_retry_s: float = 900.0
+    """A faulty gate is told its safe position again this often."""
+    recover_s: float = 1800.0
+    out_of_band_alert_s: float = 7200.0
+    near_levee_cm: float = 1.0
+    """Alert (and, in SAFE, open the outlet) this far below the safe depth."""
+    reopen_below_safe_cm: float = 1.0
+    """Once closed for safety, the inlet stays shut until the water is this far below."""
+    forecast_trust: float = 0.8
+    predrain_max_cm: float = 1.0
+    dam_margin_cm: float = 2.0
+    dam_release_cm_h: float = 1.0
+    outlet_reference_head_cm: float = 5.0
+    """The head at which the outlet drains ``paddy.outlet_flow_m3_h``; above it the flow
+    grows as head^1.5 (a weir), so the release opening shrinks to keep its cm/h."""
+    plausibility: PlausibilitySettings = field(default_factory=PlausibilitySettings)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class GateState:
+    """What the controller knows of one gate."""
+
+    opening_pct: float | None = None
+    """What it was last told (0 closed); None before the first command."""
+    changed_at: datetime | None = None
+    """When it was last told to move, for the minimum open and closed times."""
+    sent_at: datetime | None = None
+    pending: GateCommand | None = None
+    """The command not yet acknowledged."""
+    faulty: bool = False
+
+    @property
+    def is_open(self) -> bool:
+        """Whether it was last told to open."""
+        return self.opening_pct is not None and self.opening_pct > 0.0
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PaddyState:
+    """The controller's memory of one paddy between ticks."""
+
+    paddy_id: str
+    started_at: datetime
+    at: datetime
+    """The previous tick."""
+    mode: ControlMode = ControlMode.AUTO
+    heard_at: datetime | None = None
+    """When the newest water-level reading arrived."""
+    level: LevelTrack | None = None
+    sensor: Check = OK
+    plausible_since: datetime | None = None
+    inlet: GateState = field(default_factory=GateState)
+    outlet: GateState = field(default_factory=GateState)
+    water_day: date | None = None
+    """The Japan day ``water_today_m3`` counts."""
+    water_today_m3: float = 0.0
+    stage: WaterStage | None = None
+    out_of_band_since: datetime | None = None
+    dam: DamPhase | None = None
+    alerted: frozenset[AlertKind] = frozenset()
+    """Conditions already told to the farmer, not repeated until they clear."""
+
+    @classmethod
+    def start(cls, paddy_id: str, now: datetime) -> "PaddyState":
+        """The state before the first tick: gates unknown, no reading yet."""
+        return cls(paddy_id=paddy_id, started_at=now, at=now, plausible_since=now)
+
+    @property
+    def depth_cm(self) -> float | None:
+        """The last believed depth, cm."""
+        return None if self.level is None else self.level.depth_cm
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TickInputs:
+    """What happened since the previous tick.
+
+    ``level`` is the newest water-level reading (repeating the previous one is harmless);
+    ``rain_mm`` the rain measured since the previous tick; ``forecast_rain_mm`` the rain
+    forecast for the next few hours; ``acks`` every acknowledgement received since (others'
+    are ignored); ``overrides`` the paddy's overrides (expired ones are ignored).
+    """
+
+    now: datetime
+    paddy: Paddy
+    target: Target
+    level: Reading | None = None
+    rain_mm: float = 0.0
+    forecast_rain_mm: float = 0.0
+    heavy_rain_warning: bool = False
+    acks: tuple[GateAck, ...] = ()
+    overrides: tuple[Override, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Decision:
+    """One tick's outcome."""
+
+    state: PaddyState
+    commands: tuple[GateCommand, ...] = ()
+    alerts: tuple[Alert, ...] = ()
+
+
+def command_id(paddy_id: str, role: GateRole, at: datetime) -> str:
+    """The id a gate echoes in its ack: the same paddy, gate and time give the same id.
+
+    >>> from datetime import UTC
+    >>> command_id("p1", GateRole.INLET, datetime(2026, 5, 10, 1, 2, 3, 400000, tzinfo=UTC))
+    'p1/inlet/20260510T010203.400Z'
+    """
+    return f"{paddy_id}/{role.value}/{at:%Y%m%dT%H%M%S}.{at.microsecond // 1000:03d}Z"
+
+
+class _Want(NamedTuple):
+    pct: float
+    urgent: bool
+    reason: str
+
+
+class _Tick:
+    """The scratch of one :func:`decide` call."""
+
+    __slots__ = (
+        "alerted",
+        "alerts",
+        "commands",
+        "dam",
+        "depth",
+        "inputs",
+        "now",
+        "paddy",
+        "s",
+        "water_today_m3",
+    )
+
+    def __init__(self, state: PaddyState, inputs: TickInputs, settings: ControllerSettings):
+        self.now, self.paddy, self.inputs, self.s = inputs.now, inputs.paddy, inputs, settings
+        self.alerted = state.alerted
+        self.alerts: list[Alert] = []
+        self.commands: list[GateCommand] = []
+        self.depth = state.depth_cm
+        self.dam = state.dam
+        self.water_today_m3 = state.water_today_m3
+
+    def tell(self, key: str, **values: float | str) -> None:
+        """Raise the alert ``key`` of :data:`_ALERTS` (once, if it is a condition)."""
+        kind, severity, once, ja, en = _ALERTS[key]
+        if once:
+            if kind in self.alerted:
+                return
+            self.alerted = self.alerted | {kind}
+        self.alerts.append(
+            Alert(paddy_id=self.paddy.id, kind=kind, severity=severity, at=self.now,
+                  text_ja=ja.format(**values), text_en=en.format(**values), details=values)
+        )  # fmt: skip
+
+    def clear(self, *kinds: AlertKind) -> None:
+        if not self.alerted.isdisjoint(kinds):
+            self.alerted = self.alerted.difference(kinds)
+
+
+def decide(state: PaddyState, inputs: TickInputs, settings: ControllerSettings) -> Decision:
+    """One control step for one paddy.
+
+    Parameters
+    ----------
+    state
+        The state from the previous tick (:meth:`PaddyState.start` for the first).
+    inputs
+        What happened since; ``inputs.now`` must not be before ``state.at``.
+    settings
+        Thresholds (cm) and times (s).
+
+    Returns
+    -------
+    Decision
+        The next state, the gate commands to send, the alerts to raise.
+
+    Raises
+    ------
+    BadPaddy
+        If the state, an override and the paddy are not about the same paddy.
+    BadReading
+        If ``inputs.level`` is not a water-level reading.
+    ValueError
+        If time runs backwards.
+    """
+    paddy, now = inputs.paddy, inputs.now
+    if state.paddy_id != paddy.id or any(o.paddy_id != paddy.id for o in inputs.overrides):
+        raise BadPaddy(f"the state or an override is not for paddy {paddy.id}")
+    dt_s = (now - state.at).total_seconds()
+    if dt_s < 0:
+        raise ValueError(f"paddy {paddy.id}: {now.isoformat()} is before the previous tick")
+    t = _Tick(state, inputs, settings)
+    water_day, inflow_cm = _count_water(t, state, dt_s)
+    inlet = _settle(t, state.inlet, GateRole.INLET)
+    outlet = _settle(t, state.outlet, GateRole.OUTLET)
+    level, heard_at, sensor = _watch_sensor(t, state, inflow_cm)
+    t.depth = None if level is None else level.depth_cm
+    plausible_since = (state.plausible_since or now) if sensor.ok else None
+    _follow_dam(t)
+    mode = _choose_mode(t, state, sensor, plausible_since, inlet.faulty or outlet.faulty)
+    want_in, want_out = _wants(t, mode, inlet, outlet)
+    outlet = _steer(t, GateRole.OUTLET, outlet, want_out if paddy.has_outlet_gate else None)
+    inlet = _steer(t, GateRole.INLET, inlet, _guard_inlet(t, inlet, want_in))
+    out_of_band_since = _level_alerts(t, state, mode)
+    next_state = PaddyState(
+        paddy_id=paddy.id,
+        started_at=state.started_at,
+        at=now,
+        mode=mode,
+        heard_at=heard_at,
+        level=level,
+        sensor=sensor,
+        plausible_since=plausible_since,
+        inlet=inlet,
+        outlet=outlet,
+        water_day=water_day,
+        water_today_m3=t.water_today_m3,
+        stage=inputs.target.stage,
+        out_of_band_since=out_of_band_since,
+        dam=t.dam,
+        alerted=t.alerted,
+    )
+    return Decision(state=next_state, commands=tuple(t.commands), alerts=tuple(t.alerts))
+
+
+def _count_water(t: _Tick, state: PaddyState, dt_s: float) -> tuple[date, float]:
+    """Water let in since the previous tick (m³, reset at Japan midnight) and its depth (cm)."""
+    paddy = t.paddy
+    fraction = (state.inlet.opening_pct or 0.0) / 100.0
+    today = t.now.astimezone(JST).date()
+    counted_s = dt_s
+    if today != state.water_day:
+        midnight = datetime(today.year, today.month, today.day, tzinfo=JST)
+        counted_s = min(dt_s, (t.now - midnight).total_seconds())
+        t.water_today_m3 = 0.0
+        t.clear(AlertKind.DAILY_LIMIT)
+    t.water_today_m3 += fraction * paddy.inlet_flow_m3_h * counted_s / 3600.0
+    # water that came in and could not have left: a level flat despite it is a stuck float
+    spilling = state.outlet.is_open or (t.depth is not None and t.depth >= paddy.outlet_crest_cm)
+    if spilling:
+        return today, 0.0
+    inlet_cm = fraction * paddy.depth_cm_for(paddy.inlet_flow_m3_h) * dt_s / 3600.0
+    return today, inlet_cm + t.inputs.rain_mm / 10.0
+
+
+def _settle(t: _Tick, gate: GateState, role: GateRole) -> GateState:
+    """Take in the gate's ack, or mark it faulty when it refused or stayed silent."""
+    pending = gate.pending
+    if pending is None:
+        return gate
+    detail = ""
+    for ack in t.inputs.acks:
+        if ack.command_id == pending.command_id:
+            if ack.ok:
+                return GateState(
+                    opening_pct=gate.opening_pct, changed_at=gate.changed_at, sent_at=gate.sent_at
+                )
+            detail = f"refused: {ack.detail}" if ack.detail else "refused"
+            break
+    if not detail:
+        silent_s = (t.now - pending.issued_at).total_seconds()
+        if gate.faulty or silent_s <= t.s.ack_timeout_s:
+            return gate
+        detail = f"no answer in {silent_s:.0f} s"
+    action = pending.action
+    t.tell("gate_fault", gate=role.value, gate_ja=_GATE_JA[role], action=action.value,
+           action_ja=_ACTION_JA[action], detail=detail, command_id=pending.command_id)  # fmt: skip
+    return GateState(
+        opening_pct=gate.opening_pct,
+        changed_at=gate.changed_at,
+        sent_at=gate.sent_at,
+        pending=pending if detail.startswith("no answer") else None,
+        faulty=True,
+    )
+
+
+def _watch_sensor(
+    t: _Tick, state: PaddyState, inflow_cm: float
+) -> tuple[LevelTrack | None, datetime | None, Check]:
+    """The track, when the sensor was last heard, and whether it can be believed now."""
+    level = None if state.level is None else state.level.add_inflow(inflow_cm)
+    heard_at, sensor = state.heard_at, state.sensor
+    reading = t.inputs.level
+    if reading is not None:
+        if reading.metric is not Metric.WATER_LEVEL:
+            raise BadReading(f"{reading.device_id}: {reading.metric} is not a water level")
+        arrived = reading.received_at or reading.device_time
+        if heard_at is None or arrived > heard_at:
+            heard_at = arrived
+            pset = t.s.plausibility
+            level, sensor = observe(level, reading.value, reading.device_time, t.paddy, pset)
+    stale = check_stale(heard_at or state.started_at, t.now, t.s.plausibility)
+    return level, heard_at, sensor if stale.ok else stale
+
+
+def _follow_dam(t: _Tick) -> None:
+    """Start, release and end a 田んぼダム episode."""
+    paddy, ceiling = t.paddy, t.inputs.target.ceiling_cm
+    if t.inputs.heavy_rain_warning:
+        if t.dam is None:
+            gated = paddy.has_outlet_gate
+            how_ja = "排水口を閉じて雨水を貯めます" if gated else "給水を止めます"
+            how = "the outlet is closed to hold the rain" if gated else "the inlet is closed"
+            t.tell("dam_on", how_ja=how_ja, how=how)
+        t.dam = DamPhase.HOLD
+        return
+    if t.dam is DamPhase.HOLD:
+        t.dam = DamPhase.RELEASE
+    release_to = paddy.outlet_crest_cm if ceiling is None else ceiling
+    if t.dam is DamPhase.RELEASE and (
+        not paddy.has_outlet_gate or (t.depth is not None and t.depth <= release_to)
+    ):
+        t.dam = None
+        t.tell("dam_off")
+
+
+def _choose_mode(
+    t: _Tick, state: PaddyState, sensor: Check, plausible_since: datetime | None, gate_fault: bool
+) -> ControlMode:
+    if not sensor.ok:
+        stale = sensor.verdict is Plausibility.STALE
+        t.tell(
+            "stale" if stale else "implausible", reason=sensor.reason, reason_ja=sensor.reason_ja
+        )
+    if not sensor.ok or gate_fault:
+        return ControlMode.SAFE
+    if state.mode is ControlMode.SAFE:
+        assert plausible_since is not None
+        if (t.now - plausible_since).total_seconds() < t.s.recover_s:
+            return ControlMode.SAFE
+        t.clear(*_SAFE_KINDS)
+        t.tell("recovered")
+    if any(o.until > t.now for o in t.inputs.overrides):
+        return ControlMode.OVERRIDE
+    return ControlMode.AUTO if t.dam is None else ControlMode.PADDY_DAM
+
+
+def _wants(
+    t: _Tick, mode: ControlMode, inlet: GateState, outlet: GateState
+) -> tuple[_Want | None, _Want | None]:
+    """Where each gate should go (None: leave it) in this mode."""
+    depth, paddy = t.depth, t.paddy
+    if mode is ControlMode.SAFE:
+        near = depth is not None and depth >= paddy.max_safe_depth_cm - t.s.near_levee_cm
+        return _Want(0.0, True, "safety: sensor or gate fault"), (
+            _Want(100.0, True, "safety: water near the levee") if near else None
+        )
+    if mode is ControlMode.OVERRIDE:
+        wants: dict[GateRole, _Want] = {}
+        for o in t.inputs.overrides:
+            if o.until > t.now:
+                pct = 100.0 if o.action is GateAction.OPEN else 0.0
+                wants[o.role] = _Want(pct, True, f"override by {o.by}: {o.reason}".rstrip(": "))
+        return wants.get(GateRole.INLET, _Want(0.0, False, "override")), wants.get(GateRole.OUTLET)
+    if mode is ControlMode.PADDY_DAM:
+        return _Want(0.0, True, "paddy dam: inlet closed"), _dam_outlet(t, outlet)
+    return _auto(t, inlet, outlet)
+
+
+def _dam_outlet(t: _Tick, outlet: GateState) -> _Want | None:
+    paddy, depth = t.paddy, t.depth
+    if not paddy.has_outlet_gate:
+        return None
+    limit_cm = paddy.max_safe_depth_cm - t.s.dam_margin_cm
+    if depth is not None and depth >= limit_cm:
+        return _Want(100.0, True, f"paddy dam: holding no more than {limit_cm:g} cm")
+    if t.dam is DamPhase.HOLD:
+        spilling = (
+            outlet.is_open and depth is not None and depth > limit_cm - t.s.trim_hysteresis_cm
+        )
+        return None if spilling else _Want(0.0, False, "paddy dam: holding storm water")
+    head = max(depth or 0.0, 0.0) / t.s.outlet_reference_head_cm
+    full_cm_h = paddy.depth_cm_for(paddy.outlet_flow_m3_h) * max(head, 1.0) ** 1.5
+    pct = min(100.0, max(1.0, round(100.0 * t.s.dam_release_cm_h / full_cm_h, 1)))
+    if outlet.is_open and abs(pct - (outlet.opening_pct or 0.0)) < 0.2 * pct:
+        return None
+    return _Want(pct, False, f"paddy dam: releasing at most {t.s.dam_release_cm_h:g} cm/h")
+
+
+def _auto(t: _Tick, inlet: GateState, outlet: GateState) -> tuple[_Want | None, _Want | None]:
+    """Follow the calendar: trim surplus through the outlet, fill through the inlet."""
+    target, depth, s, paddy = t.inputs.target, t.depth, t.s, t.paddy
+    rain_cm = t.inputs.forecast_rain_mm / 10.0 * s.forecast_trust
+    want_out: _Want | None = None
+    if target.drain:
+        want_out = _Want(100.0, False, f"drain: {target.stage.value}")
+    elif target.ceiling_cm is not None and depth is not None:
+        trim_at = target.ceiling_cm - s.trim_below_ceiling_cm - min(rain_cm, s.predrain_max_cm)
+        if outlet.is_open and depth <= trim_at - s.trim_hysteresis_cm:
+            want_out = _Want(0.0, False, f"surplus let out to {depth:.1f} cm")
+        elif not outlet.is_open and depth > trim_at:
+            want_out = _Want(100.0, False, f"surplus above {trim_at:.1f} cm")
+        elif outlet.opening_pct is None:
+            want_out = _Want(0.0, False, "outlet closed")
+    letting_out = paddy.has_outlet_gate and (
+        want_out.pct > 0 if want_out is not None else outlet.is_open
+    )
+    setpoint, band = target.setpoint_cm, target.band
+    if not target.inlet_may_open or setpoint is None or band is None or depth is None:
+        return _Want(0.0, False, f"no filling: {target.stage.value}"), want_out
+    limit = paddy.daily_water_limit_m3
+    if limit is not None and t.water_today_m3 >= limit:
+        t.tell("daily_limit", limit_m3=limit)
+        return _Want(0.0, False, "daily water limit reached"), want_out
+    if letting_out:
+        return _Want(0.0, False, "the outlet is letting water out"), want_out
+    open_at = setpoint - s.open_below_cm
+    if inlet.is_open:
+        close_at = max(open_at, setpoint + s.close_above_cm - rain_cm)
+        return (
+            _Want(0.0, False, f"filled to {depth:.1f} cm") if depth >= close_at else None
+        ), want_out
+    if (depth <= open_at and depth + rain_cm < setpoint) or depth < band[0]:
+        return _Want(100.0, False, f"filling to {setpoint:g} cm from {depth:.1f} cm"), want_out
+    return (_Want(0.0, False, "inlet closed") if inlet.opening_pct is None else None), want_out
+
+
+def _guard_inlet(t: _Tick, inlet: GateState, want: _Want | None) -> _Want | None:
+    """Whatever the mode: no filling without a believed depth, never at the safe depth."""
+    depth, safe_cm = t.depth, t.paddy.max_safe_depth_cm
+    if depth is not None and depth >= safe_cm:
+        return _Want(0.0, True, f"safety: {depth:.1f} cm is at the safe depth ({safe_cm:g} cm)")
+    if want is None or want.pct == 0.0 or inlet.is_open:
+        return want
+    if depth is None or depth >= safe_cm - t.s.reopen_below_safe_cm:
+        return _Want(0.0, False, "no filling: depth unknown or near the safe depth")
+    return want
+
+
+def _steer(t: _Tick, role: GateRole, gate: GateState, want: _Want | None) -> GateState:
+    """Send the gate where it is wanted, unless it was moved too recently.
+
+    A faulty gate is told its last position again every ``gate_retry_s``, so one back
+    online acknowledges and clears the fault.
+    """
+    if want is None:
+        if not gate.faulty or gate.opening_pct is None:
+            return gate
+        want = _Want(gate.opening_pct, True, "safety: the gate's last command again")
+    pct, now = want.pct, t.now
+    if gate.faulty:
+        retried_s = None if gate.sent_at is None else (now - gate.sent_at).total_seconds()
+        if pct == gate.opening_pct and retried_s is not None and retried_s < t.s.gate_retry_s:
+            return gate
+    elif pct == gate.opening_pct:
+        return gate
+    elif not want.urgent and gate.changed_at is not None and gate.opening_pct is not None:
+        needed_s = t.s.min_closed_s if gate.opening_pct == 0.0 else t.s.min_open_s
+        if (now - gate.changed_at).total_seconds() < needed_s:
+            return gate
+    command = GateCommand(
+        command_id=command_id(t.paddy.id, role, now),
+        paddy_id=t.paddy.id,
+        role=role,
+        action=GateAction.OPEN if pct > 0 else GateAction.CLOSE,
+        issued_at=now,
+        reason=want.reason,
+        opening_pct=pct,
+    )
+    t.commands.append(command)
+    changed_at = gate.changed_at if pct == gate.opening_pct else now
+    return GateState(
+        opening_pct=pct, changed_at=changed_at, sent_at=now, pending=command, faulty=gate.faulty
+    )
+
+
+def _level_alerts(t: _Tick, state: PaddyState, mode: ControlMode) -> datetime | None:
+    """Near the levee, out of band too long, a new stage; returns when it left the band."""
+    depth, paddy, target = t.depth, t.paddy, t.inputs.target
+    if state.stage is not None and target.stage is not state.stage:
+        t.tell("stage", stage=target.stage.value, stage_ja=target.stage.label_ja)
+    if depth is None:
+        return state.out_of_band_since
+    near_cm = paddy.max_safe_depth_cm - t.s.near_levee_cm
+    if depth >= near_cm:
+        t.tell("near_levee", depth_cm=depth, levee_cm=paddy.levee_height_cm)
+    elif depth < near_cm - t.s.reopen_below_safe_cm:
+        t.clear(AlertKind.LEVEL_NEAR_LEVEE)
+    if mode is not ControlMode.AUTO or not target.holds_band or target.within_band(depth):
+        t.clear(AlertKind.LEVEL_OUT_OF_BAND)
+        return None
+    since = state.out_of_band_since or t.now
+    if (t.now - since).total_seconds() >= t.s.out_of_band_alert_s and target.band is not None:
+        low_cm, high_cm = target.band
+        hours = (t.now - since).total_seconds() / 3600.0
+        t.tell("out_of_band", depth_cm=depth, low_cm=low_cm, high_cm=high_cm, hours=hours)
+    return since
