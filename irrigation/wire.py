@@ -1,8 +1,8 @@
-"""What paddy devices say on the wire: MQTT topics and JSON payloads, parsed and formatted.
+"""What paddy devices say over MQTT: topics, device times, readings, gate commands and acks.
 
 Pure functions, no I/O. Sensors publish to ``tanbo/<farm>/<paddy>/<device>/<metric>``; a gate
-listens on ``…/<device>/cmd`` and answers on ``…/<device>/ack``. A LoRaWAN network server
-(The Things Stack v3) posts uplinks over HTTP instead; :func:`parse_tts_uplink` reads those.
+listens on ``…/<device>/cmd`` and answers on ``…/<device>/ack``. LoRaWAN uplinks, which a
+network server posts over HTTP instead, are read by :mod:`irrigation.lorawan`.
 
 >>> topic = "tanbo/kasai/p7/wl-1/water_level"
 >>> parse_topic(topic)
@@ -36,16 +36,16 @@ __all__ = [
     "DEFAULT_PREFIX",
     "GateChannel",
     "TopicParts",
-    "TtsUplink",
     "format_gate_ack",
     "format_gate_command",
     "format_readings",
     "parse_gate_ack",
     "parse_gate_command",
+    "parse_json_object",
+    "parse_number",
     "parse_readings",
     "parse_time",
     "parse_topic",
-    "parse_tts_uplink",
 ]
 
 DEFAULT_PREFIX = "tanbo"
@@ -62,17 +62,6 @@ _UNITS: dict[Metric, dict[str, float]] = {
     Metric.BATTERY: {"%": 1.0, "pct": 1.0},
 }
 """Accepted spellings of each metric's unit (:data:`METRIC_UNITS` first) and their factor."""
-_TTS_SPELLINGS: tuple[tuple[Metric, float, tuple[str, ...]], ...] = (
-    (Metric.WATER_LEVEL, 1.0, ("water_level_cm", "water_level")),
-    (Metric.WATER_LEVEL, 0.1, ("water_level_mm",)),
-    (Metric.WATER_TEMPERATURE, 1.0, ("water_temperature", "water_temperature_c", "water_temp")),
-    (Metric.SOIL_MOISTURE, 1.0, ("soil_moisture", "soil_moisture_pct")),
-    (Metric.RAIN, 1.0, ("rain_mm", "rain")),
-    (Metric.BATTERY, 1.0, ("battery", "battery_pct")),
-)
-_TTS_KEYS = {key: (metric, factor) for metric, factor, keys in _TTS_SPELLINGS for key in keys}
-"""Keys of a LoRaWAN payload formatter's ``decoded_payload`` that Tanbo reads; others are
-ignored (devices report RSSI, firmware versions and more)."""
 
 
 class GateChannel(StrEnum):
@@ -111,19 +100,6 @@ class TopicParts:
         'tanbo/kasai/p7/g1/cmd'
         """
         return f"{prefix}/{self.farm}/{self.paddy_id}/{self.device_id}/{self.leaf.value}"
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class TtsUplink:
-    """What a The Things Stack uplink said: its readings, and what could not be read."""
-
-    device_id: str
-    application_id: str | None
-    frame_count: int
-    """``f_cnt``, the device's frame counter (0 when the server left it out, as it does)."""
-    readings: tuple[Reading, ...]
-    problems: tuple[str, ...]
-    """One line per field that was refused; the other fields still count."""
 
 
 def parse_topic(topic: str, *, prefix: str = DEFAULT_PREFIX) -> TopicParts:
@@ -191,7 +167,17 @@ def parse_time(value: object, *, what: str = "time") -> datetime:
     return parsed.astimezone(UTC)
 
 
-def _number(value: object, what: str) -> float:
+def parse_number(value: object, *, what: str = "value") -> float:
+    """A finite number, or a string of one, as a float (``what`` names it in errors).
+
+    Raises
+    ------
+    BadReading
+        Not a number, a boolean, NaN or infinite.
+
+    >>> parse_number("4.2")
+    4.2
+    """
     if isinstance(value, str):
         try:
             value = float(value)
@@ -233,7 +219,7 @@ def _item_readings(
     device_time = parse_time(raw_time, what="time")
     if device_time - received_at > timedelta(seconds=max_ahead_s):
         raise BadReading(f"time {device_time.isoformat()} is ahead of arrival: clock is fast")
-    value = _number(raw_value, "value")
+    value = parse_number(raw_value, what="value")
     unit = _first(item, "unit", "u")
     if unit is not None:
         factors = _UNITS[metric]
@@ -255,7 +241,7 @@ def _item_readings(
     out = [reading(metric, value)]
     battery = item.get("battery")
     if battery is not None and metric is not Metric.BATTERY:
-        out.append(reading(Metric.BATTERY, _number(battery, "battery")))
+        out.append(reading(Metric.BATTERY, parse_number(battery, what="battery")))
     return out
 
 
@@ -329,7 +315,14 @@ def format_gate_command(command: GateCommand) -> bytes:
     ).encode()
 
 
-def _object(topic: str, payload: bytes | str) -> dict[str, object]:
+def parse_json_object(topic: str, payload: bytes | str) -> dict[str, object]:
+    """A payload that must be one JSON object (NaN and Infinity refused); ``topic`` names it.
+
+    Raises
+    ------
+    BadReading
+        Not JSON, or JSON that is not an object.
+    """
     decoded = _loads(topic, payload)
     if not isinstance(decoded, dict):
         raise BadReading(f"{topic}: expected a JSON object, not {decoded!r}")
@@ -353,7 +346,7 @@ def parse_gate_command(
     parts = parse_topic(topic, prefix=prefix)
     if parts.leaf is not GateChannel.CMD:
         raise BadReading(f"{topic}: not a gate command topic")
-    body = _object(topic, payload)
+    body = parse_json_object(topic, payload)
     try:
         return GateCommand(
             command_id=str(body["id"]),
@@ -362,7 +355,7 @@ def parse_gate_command(
             action=GateAction(str(body["action"])),
             issued_at=parse_time(body["issued_at"], what="issued_at"),
             reason=str(body.get("reason", "")),
-            opening_pct=_number(body.get("opening_pct", 100.0), "opening_pct"),
+            opening_pct=parse_number(body.get("opening_pct", 100.0), what="opening_pct"),
         )
     except KeyError as exc:
         raise BadReading(f"{topic}: gate command has no {exc}") from None
@@ -385,7 +378,7 @@ def parse_gate_ack(topic: str, payload: bytes | str, *, received_at: datetime) -
     BadReading
         A payload without ``id`` or a boolean ``ok``, or with a bad time.
     """
-    body = _object(topic, payload)
+    body = parse_json_object(topic, payload)
     ok = body.get("ok")
     if "id" not in body or not isinstance(ok, bool):
         raise BadReading(f"{topic}: a gate ack needs 'id' and a true/false 'ok'")
@@ -394,100 +387,3 @@ def parse_gate_ack(topic: str, payload: bytes | str, *, received_at: datetime) -
     except BadReading as exc:
         raise BadReading(f"{topic}: {exc}") from None
     return GateAck(command_id=str(body["id"]), ok=ok, at=at, detail=str(body.get("detail", "")))
-
-
-def _tts_time(body: Mapping[str, object], up: Mapping[str, object]) -> datetime:
-    """The measurement time: the payload's own, else the earliest gateway's, else the server's."""
-    decoded = up.get("decoded_payload")
-    if isinstance(decoded, dict):
-        own = _first(decoded, "time", "timestamp", "t")
-        if own is not None:
-            return parse_time(own, what="decoded_payload.time")
-    metadata = up.get("rx_metadata")
-    gateway_times = [
-        parse_time(rx["time"], what="rx_metadata.time")
-        for rx in (metadata if isinstance(metadata, list) else [])
-        if isinstance(rx, dict) and "time" in rx
-    ]
-    if gateway_times:
-        return min(gateway_times)
-    server = up.get("received_at", body.get("received_at"))
-    if server is None:
-        raise BadReading("uplink has no decoded time, gateway time or received_at")
-    return parse_time(server, what="received_at")
-
-
-def parse_tts_uplink(
-    body: bytes | str | Mapping[str, object],
-    *,
-    received_at: datetime,
-    farm: str | None = None,
-    paddy_id: str | None = None,
-    max_ahead_s: float = 3600.0,
-) -> TtsUplink:
-    """The readings in a The Things Stack v3 uplink webhook (``uplink_message``).
-
-    Known fields of ``decoded_payload`` (``water_level_cm``, ``water_level``,
-    ``water_temperature``, ``soil_moisture``, ``rain_mm``, ``battery`` and a few spellings
-    more) become readings; the first spelling of a metric wins; others are ignored. A field
-    out of range or not a number is named in ``problems`` and the rest still count (a broken
-    temperature probe should not hide the water level). The device time is the payload's own
-    ``time`` if its formatter gives one, else the earliest gateway's ``rx_metadata[].time``,
-    else the network server's ``received_at``.
-
-    Parameters
-    ----------
-    received_at
-        When Tanbo received the webhook.
-    farm, paddy_id
-        Where the device is, if the caller knows (the device registry has the last word).
-
-    Raises
-    ------
-    BadReading
-        Not an uplink: no ``end_device_ids.device_id``, no ``uplink_message``, no time.
-    """
-    doc = _object("uplink", body) if isinstance(body, bytes | str) else dict(body)
-    ids = doc.get("end_device_ids")
-    device_id = ids.get("device_id") if isinstance(ids, dict) else None
-    up = doc.get("uplink_message")
-    if not isinstance(device_id, str) or not isinstance(up, dict):
-        raise BadReading("uplink: needs end_device_ids.device_id and uplink_message")
-    app = ids.get("application_ids") if isinstance(ids, dict) else None
-    application_id = app.get("application_id") if isinstance(app, dict) else None
-    try:
-        device_time = _tts_time(doc, up)
-    except BadReading as exc:
-        raise BadReading(f"uplink from {device_id}: {exc}") from None
-    if device_time - received_at > timedelta(seconds=max_ahead_s):
-        raise BadReading(f"uplink from {device_id}: time {device_time.isoformat()} is ahead")
-    decoded = up.get("decoded_payload")
-    readings: list[Reading] = []
-    problems: list[str] = []
-    for key, raw in decoded.items() if isinstance(decoded, dict) else ():
-        if key not in _TTS_KEYS or _TTS_KEYS[key][0] in {r.metric for r in readings}:
-            continue
-        metric, factor = _TTS_KEYS[key]
-        try:
-            value = _number(raw, key) * factor
-            reading = Reading(
-                device_id=device_id,
-                metric=metric,
-                value=value,
-                device_time=device_time,
-                received_at=received_at,
-                farm=farm,
-                paddy_id=paddy_id,
-            )
-        except BadReading as exc:
-            problems.append(f"uplink from {device_id}: {key}: {exc}")
-            continue
-        readings.append(reading)
-    f_cnt = up.get("f_cnt", 0)
-    return TtsUplink(
-        device_id=device_id,
-        application_id=application_id if isinstance(application_id, str) else None,
-        frame_count=f_cnt if isinstance(f_cnt, int) else 0,
-        readings=tuple(readings),
-        problems=tuple(problems),
-    )

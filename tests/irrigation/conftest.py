@@ -1,19 +1,22 @@
 """Fixtures for the MQTT edge: settings of a test's own on the shared broker, and a private
-Mosquitto (its own port, config and persistence file) that a test may stop and start again.
+Mosquitto (its own port, config and persistence file) that a test may stop and start again;
+``run`` and ``until`` for the async tests of the readings and gates that use them.
 
 The shared broker is the Mosquitto at 127.0.0.1:1883 (anonymous, persistence on). Each test
 gets its own topic prefix and client ids on it, so tests never hear one another.
 """
 
+import asyncio
 import os
 import signal
 import socket
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +24,18 @@ from irrigation.mqtt import MqttSettings
 
 MOSQUITTO = "/usr/sbin/mosquitto"
 SHARED_HOST, SHARED_PORT = "127.0.0.1", 1883
+
+
+def run(main: Coroutine[Any, Any, None], timeout_s: float = 40.0) -> None:
+    asyncio.run(asyncio.wait_for(main, timeout_s))
+
+
+async def until(condition: Callable[[], bool], timeout_s: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        await asyncio.sleep(0.01)
 
 
 def _free_port() -> int:
