@@ -262,6 +262,7 @@ def _add_command_groups() -> None:
     # Imported here, once the command groups above exist.
     from api.currency.cli import currency_sandbox
     from api.fly_cli import fly
+    from api.irrigation_cli import irrigation_app
     from api.plan_cli import plan_app
     from api.serve_cli import accounts_app, serve
     from api.sim_cli import sim_app
@@ -277,6 +278,7 @@ def _add_command_groups() -> None:
     app.command("serve")(serve)
     app.add_typer(accounts_app, name="accounts")
     app.command("currency-sandbox")(currency_sandbox)
+    app.add_typer(irrigation_app, name="irrigation")
 
 
 _add_command_groups()
