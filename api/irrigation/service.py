@@ -1,0 +1,314 @@
+"""The runner's ports on the database: paddies, readings and the controller's memory in
+the tables of :mod:`api.irrigation.tables`, alerts to the farmer's notifications.
+
+:class:`DatabaseControlStore` reads every controlled paddy in a handful of queries and
+keeps a whole tick in one transaction, so a tick over ten thousand paddies costs a few
+statements, not ten thousand.
+"""
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, bindparam, func, insert, update
+from sqlmodel import Session, col, select
+
+from api.db import aware, storage_errors
+from api.irrigation.store import _paddy_of
+from api.irrigation.tables import (
+    DeviceRow,
+    EventRow,
+    GateCommandRow,
+    OverrideRow,
+    PaddyRow,
+    ReadingRow,
+)
+from api.scheduling.notify import Notice, Notifier
+from irrigation import (
+    Alert,
+    ControlMode,
+    GateAck,
+    GateAction,
+    GateRole,
+    Metric,
+    Override,
+    Reading,
+)
+from irrigation.calendar import WaterCalendar, WaterStage, calendar_for
+from irrigation.controller import Decision
+from irrigation.errors import BadPaddy
+from irrigation.runner import ControlledPaddy, GateAddress, dump_state, load_state
+
+__all__ = ["DatabaseControlStore", "NotifierAlerts", "calendar_of"]
+
+logger = logging.getLogger(__name__)
+
+_EDITABLE = ("depth_cm", "length_days")
+
+
+def calendar_of(variety: str | None, edits: Mapping[str, Any] | None) -> WaterCalendar:
+    """The variety's preset calendar with a farmer's edits, ``{stage: {depth_cm,
+    length_days}}`` (e.g. ``{"rooting": {"depth_cm": 6}}``).
+
+    Raises
+    ------
+    BadPaddy
+        An edit names no stage of the calendar, or a member that cannot be edited, or
+        makes the calendar invalid.
+    """
+    calendar = calendar_for(variety)
+    for name, change in (edits or {}).items():
+        try:
+            stage = WaterStage(name)
+        except ValueError:
+            stages = ", ".join(s.value for s in WaterStage)
+            raise BadPaddy(f"calendar: no stage {name!r} (stages: {stages})") from None
+        if not isinstance(change, Mapping) or not set(change) <= set(_EDITABLE) or not change:
+            raise BadPaddy(f"calendar: {name} takes depth_cm and/or length_days")
+        try:
+            calendar = calendar.with_stage(
+                stage,
+                depth_cm=None if change.get("depth_cm") is None else float(change["depth_cm"]),
+                length_days=(
+                    None if change.get("length_days") is None else int(change["length_days"])
+                ),
+            )
+        except (TypeError, ValueError) as exc:
+            raise BadPaddy(f"calendar: {name}: {exc}") from exc
+    return calendar
+
+
+class DatabaseControlStore:
+    """:class:`irrigation.runner.ControlStore` on the database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._modes: dict[str, ControlMode] = {}
+
+    def controlled(self, now: datetime) -> Sequence[ControlledPaddy]:
+        """Every paddy, with its calendar, memory, overrides in force and gates."""
+        with storage_errors(), Session(self._engine) as session:
+            rows = list(session.exec(select(PaddyRow).order_by(col(PaddyRow.id))))
+            overrides: dict[str, list[Override]] = {}
+            for o in session.exec(
+                select(OverrideRow)
+                .where(col(OverrideRow.until) > now, col(OverrideRow.cancelled_at).is_(None))
+                .order_by(col(OverrideRow.created_at).desc())
+            ):
+                overrides.setdefault(o.paddy_id, []).append(
+                    Override(
+                        paddy_id=o.paddy_id,
+                        role=GateRole(o.role),
+                        action=GateAction(o.action),
+                        until=aware(o.until),
+                        by=o.by,
+                        reason=o.reason,
+                    )
+                )
+            gates: dict[str, dict[GateRole, GateAddress]] = {}
+            for d in session.exec(select(DeviceRow).where(DeviceRow.kind == "gate")):
+                if d.paddy_id is not None and d.role is not None:
+                    gates.setdefault(d.paddy_id, {})[GateRole(d.role)] = GateAddress(
+                        farm=d.farm, device=d.id
+                    )
+        out: list[ControlledPaddy] = []
+        for row in rows:
+            stored = _paddy_of(row)
+            try:
+                calendar = calendar_of(stored.paddy.variety, stored.calendar)
+                state = load_state(row.control_state) if row.control_state else None
+            except BadPaddy as exc:
+                logger.error("paddy %s is not controlled: %s", row.id, exc)
+                continue
+            self._modes[row.id] = stored.mode
+            out.append(
+                ControlledPaddy(
+                    paddy=stored.paddy,
+                    owner=stored.owner,
+                    calendar=calendar,
+                    state=state,
+                    overrides=tuple(overrides.get(row.id, ())),
+                    gates=gates.get(row.id, {}),
+                )
+            )
+        return out
+
+    def newest_levels(self, paddy_ids: Sequence[str], since: datetime) -> dict[str, Reading]:
+        """Each paddy's newest water level (device time) among those received since."""
+        newest: dict[str, Reading] = {}
+        query = (
+            select(ReadingRow)
+            .where(
+                col(ReadingRow.metric) == Metric.WATER_LEVEL.value,
+                col(ReadingRow.received_at) >= since,
+                col(ReadingRow.paddy_id).is_not(None),
+            )
+            .order_by(col(ReadingRow.device_time))
+        )
+        wanted = set(paddy_ids)
+        with storage_errors(), Session(self._engine) as session:
+            for row in session.exec(query):
+                if row.paddy_id in wanted:
+                    newest[row.paddy_id] = Reading(
+                        device_id=row.device_id,
+                        metric=Metric.WATER_LEVEL,
+                        value=row.value,
+                        device_time=aware(row.device_time),
+                        received_at=aware(row.received_at),
+                        paddy_id=row.paddy_id,
+                    )
+        return newest
+
+    def rain_mm(self, paddy_ids: Sequence[str], since: datetime) -> dict[str, float]:
+        """Rain each paddy's gauge reported since ``since`` (received), mm."""
+        query = (
+            select(ReadingRow.paddy_id, func.sum(ReadingRow.value))
+            .where(
+                col(ReadingRow.metric) == Metric.RAIN.value,
+                col(ReadingRow.received_at) >= since,
+            )
+            .group_by(col(ReadingRow.paddy_id))
+        )
+        wanted = set(paddy_ids)
+        with storage_errors(), Session(self._engine) as session:
+            return {
+                paddy_id: float(total)
+                for paddy_id, total in session.exec(query)
+                if paddy_id in wanted and total is not None
+            }
+
+    def keep(
+        self, results: Sequence[tuple[ControlledPaddy, Decision]], acks: Sequence[GateAck]
+    ) -> None:
+        """One transaction: memories and modes, commands, alerts, mode changes, acks."""
+        states = [
+            {
+                "pid": c.paddy.id,
+                "mode": d.state.mode.value,
+                "control_state": dump_state(d.state),
+            }
+            for c, d in results
+        ]
+        commands: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        for controlled, decision in results:
+            paddy_id = controlled.paddy.id
+            for command in decision.commands:
+                address = controlled.gates.get(command.role)
+                commands.append(
+                    {
+                        "command_id": command.command_id,
+                        "paddy_id": paddy_id,
+                        "device_id": address.device if address else None,
+                        "role": command.role.value,
+                        "action": command.action.value,
+                        "opening_pct": command.opening_pct,
+                        "reason": command.reason[:500],
+                        "issued_at": command.issued_at,
+                        "ack_detail": "" if address else "no gate of this role registered",
+                    }
+                )
+                events.append(
+                    _event(
+                        paddy_id,
+                        command.issued_at,
+                        "command",
+                        "controller",
+                        f"{command.role.value} {command.action.value} "
+                        f"{command.opening_pct:g} %: {command.reason}",
+                        {"command_id": command.command_id},
+                    )
+                )
+            for alert in decision.alerts:
+                events.append(
+                    _event(
+                        paddy_id,
+                        alert.at,
+                        "alert",
+                        "controller",
+                        alert.text_en,
+                        {"kind": alert.kind.value, "severity": alert.severity.value},
+                    )
+                )
+            before = self._modes.get(paddy_id)
+            if before is not None and before is not decision.state.mode:
+                events.append(
+                    _event(
+                        paddy_id,
+                        decision.state.at,
+                        "mode",
+                        "controller",
+                        f"mode {before.value} → {decision.state.mode.value}",
+                        {"from": before.value, "to": decision.state.mode.value},
+                    )
+                )
+            self._modes[paddy_id] = decision.state.mode
+        with storage_errors(), self._engine.begin() as connection:
+            if states:
+                connection.execute(
+                    update(PaddyRow)
+                    .where(col(PaddyRow.id) == bindparam("pid"))
+                    .values(mode=bindparam("mode"), control_state=bindparam("control_state")),
+                    states,
+                )
+            if commands:
+                connection.execute(insert(GateCommandRow), commands)
+            for ack in acks:
+                row = connection.execute(
+                    select(
+                        GateCommandRow.paddy_id, GateCommandRow.role, GateCommandRow.device_id
+                    ).where(col(GateCommandRow.command_id) == ack.command_id)
+                ).first()
+                if row is None:
+                    continue
+                connection.execute(
+                    update(GateCommandRow)
+                    .where(col(GateCommandRow.command_id) == ack.command_id)
+                    .values(acked_at=ack.at, ack_ok=ack.ok, ack_detail=ack.detail[:500])
+                )
+                events.append(
+                    _event(
+                        row.paddy_id,
+                        ack.at,
+                        "ack",
+                        row.device_id or "gate",
+                        f"{row.role} {'done' if ack.ok else 'refused'}"
+                        + (f": {ack.detail}" if ack.detail else ""),
+                        {"command_id": ack.command_id, "ok": ack.ok},
+                    )
+                )
+            if events:
+                connection.execute(insert(EventRow), events)
+
+
+def _event(
+    paddy_id: str, at: datetime, kind: str, by: str, summary: str, details: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "paddy_id": paddy_id,
+        "at": at,
+        "kind": kind,
+        "by": by,
+        "summary": summary[:1000],
+        "details": details,
+    }
+
+
+class NotifierAlerts:
+    """Alerts to the farmer through the notifier of the city app (and any other port)."""
+
+    def __init__(self, notifier: Notifier) -> None:
+        self._notifier = notifier
+
+    def alert(self, owner: str, alert: Alert) -> None:
+        """Tell the paddy's owner, in Japanese and English."""
+        self._notifier.notify(
+            Notice(
+                recipient=owner,
+                mission_id=None,
+                kind=f"water.{alert.kind.value}"[:30],
+                text_ja=f"水田 {alert.paddy_id}: {alert.text_ja}",
+                text_en=f"Paddy {alert.paddy_id}: {alert.text_en}",
+            )
+        )
