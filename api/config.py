@@ -7,7 +7,8 @@ present), then the defaults. Everything Tanbo writes goes under ``data_dir``.
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 
 import platformdirs
 from pydantic import Field, ValidationError, field_validator
@@ -21,6 +22,9 @@ from pydantic_settings import (
 from api.errors import ConfigError
 from api.identity import OidcConfig
 from fields import DEFAULT_BUFFERS_M, ImportOptions, SizeRules, ZoneKind
+
+if TYPE_CHECKING:  # the MQTT client is imported only by the commands that use it
+    from irrigation.mqtt import MqttSettings
 
 __all__ = ["Settings", "load_settings"]
 
@@ -75,6 +79,19 @@ class Settings(BaseSettings):
     spraying_yen_per_ha: int = Field(default=20_000, ge=0)
     pesticide_baseline_l_ha: float | None = Field(default=None, gt=0)
     """The usual dose a lower one earns points against; None: no points."""
+    mqtt_url: str | None = None
+    """The sensors' and gates' broker (``mqtt://user:pass@host:1883``); None: readings over
+    HTTP only and gates in process (the embedded default)."""
+    mqtt_client_id: str = "tanbo"
+    mqtt_topic_prefix: str = "tanbo"
+    """Topics are ``<prefix>/<farm>/<paddy>/<device>/<metric>``."""
+    mqtt_session_expiry_s: int = Field(default=7 * 24 * 3600, gt=0)
+    """How long the broker keeps Tanbo's sessions (and queues readings) while it is away."""
+    irrigation_tick_s: float = Field(default=60.0, gt=0)
+    """How often the paddy-water controller ticks, s."""
+    irrigation_webhook_url: str | None = None
+    """Where paddy alerts are also posted as JSON (the city app's webhook); None: only the
+    farmer's notifications."""
 
     @field_validator("zone_buffers_m")
     @classmethod
@@ -131,6 +148,34 @@ class Settings(BaseSettings):
             )
         except ValueError as exc:
             raise ConfigError(f"setting oidc: {exc}") from exc
+
+    def mqtt_settings(self) -> "MqttSettings | None":
+        """The broker's settings from ``mqtt_url``; None without one.
+
+        Raises
+        ------
+        ConfigError
+            ``mqtt_url`` is not an ``mqtt://`` URL with a host.
+        """
+        if not self.mqtt_url:
+            return None
+        from irrigation.mqtt import MqttSettings
+
+        url = urlsplit(self.mqtt_url)
+        if url.scheme not in ("mqtt", "tcp") or not url.hostname:
+            raise ConfigError(f"setting mqtt_url: {self.mqtt_url!r} is not mqtt://host[:port]")
+        try:
+            return MqttSettings(
+                host=url.hostname,
+                port=url.port or 1883,
+                client_id=self.mqtt_client_id,
+                topic_prefix=self.mqtt_topic_prefix,
+                session_expiry_s=self.mqtt_session_expiry_s,
+                username=unquote(url.username) if url.username else None,
+                password=unquote(url.password) if url.password else None,
+            )
+        except ValueError as exc:
+            raise ConfigError(f"setting mqtt_url: {exc}") from exc
 
     def import_options(self, **given: Any) -> ImportOptions:
         """Field import options: these settings plus what the caller gives."""

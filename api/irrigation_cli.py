@@ -4,8 +4,10 @@
 model over a season of real daily weather and prints what the water did.
 """
 
+import asyncio
 import csv
 import json
+import signal
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -14,10 +16,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from api.console import err, out
+from api.console import err, out, state_of
+from api.irrigation.running import PaddyWaterService
 from core.errors import TanboError
 from irrigation import Paddy
-from irrigation.calendar import calendar_for
+from irrigation.calendar import JST, calendar_for
 from irrigation.simulate import (
     DEFAULT_SIM_PADDY,
     SeasonResult,
@@ -169,3 +172,42 @@ def _write_daily(path: Path, result: SeasonResult) -> None:
         writer = csv.DictWriter(sink, fieldnames=list(result.daily[0]))
         writer.writeheader()
         writer.writerows(result.daily)
+
+
+@irrigation_app.command("run")
+def run(
+    ctx: typer.Context,
+    ticks: Annotated[
+        int | None, typer.Option(min=1, help="Stop after this many control ticks.")
+    ] = None,
+) -> None:
+    """Run paddy water: store readings from the broker, tick the controller, command gates.
+
+    Without ``mqtt_url`` readings come over HTTP (``tanbo serve``) and gates are in process.
+    Ctrl-C stops it cleanly.
+    """
+    state = state_of(ctx)
+    engine = state.db()
+    service = PaddyWaterService(
+        engine=engine,
+        settings=state.settings,
+        on_tick=lambda r: out.print(
+            f"tick {r.at.astimezone(JST):%m-%d %H:%M:%S}: {r.paddies} paddies, "
+            f"{r.commands} commands, {r.alerts} alerts, {r.acks} acks, {r.seconds * 1000:.0f} ms"
+            + (f"; not steered: {'; '.join(r.failed)}" if r.failed else "")
+        ),
+    )
+    mqtt = state.settings.mqtt_settings()
+    where = (
+        f"broker {mqtt.host}:{mqtt.port}" if mqtt else "no broker (HTTP readings, gates in process)"
+    )
+    out.print(f"paddy water: {escape(where)}, a tick every {state.settings.irrigation_tick_s:g} s")
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await service.run(stop=stop, ticks=ticks)
+
+    asyncio.run(main())

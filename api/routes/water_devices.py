@@ -3,7 +3,7 @@
 ingestion of readings a gateway or a LoRaWAN network server posts."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, Field
@@ -15,6 +15,7 @@ from api.irrigation import store
 from api.routes.common import Page, ProblemResponses
 from api.routes.paddies import Keepers, owned_paddy
 from irrigation import BadReading, Device, DeviceKind, GateRole, Metric, Reading
+from irrigation.lorawan import parse_tts_uplink
 
 __all__ = ["DeviceCreate", "DevicePublic", "IngestReport", "readings_router", "router"]
 
@@ -216,3 +217,45 @@ def post_readings(
         first = rejected[0]
         raise ValueError(f"item {first.index} ({first.device_id}): {first.problem}")
     return IngestReport(stored=stored, duplicates=duplicates, rejected=rejected)
+
+
+_TTS_EXAMPLE: dict[str, Any] = {
+    "end_device_ids": {
+        "device_id": "lv-0001",
+        "application_ids": {"application_id": "kasai-paddies"},
+        "dev_eui": "70B3D57ED0061234",
+    },
+    "received_at": "2026-06-01T00:00:02.123Z",
+    "uplink_message": {
+        "f_port": 2,
+        "f_cnt": 1234,
+        "decoded_payload": {"water_level_cm": 4.2, "water_temperature": 21.5, "battery": 87},
+        "rx_metadata": [
+            {"gateway_ids": {"gateway_id": "kasai-gw-1"}, "time": "2026-06-01T00:00:01.9Z"}
+        ],
+    },
+}
+
+
+@readings_router.post(
+    "/lorawan", response_model=IngestReport, summary="A LoRaWAN uplink (The Things Stack)"
+)
+def post_lorawan_uplink(
+    body: Annotated[dict[str, Any], Body(examples=[_TTS_EXAMPLE])],
+    services: ServicesDep,
+    caller: Keepers,
+) -> IngestReport:
+    """The uplink webhook of a LoRaWAN network server (The Things Stack v3): the decoded
+    payload's fields become readings of the registered device, once each (a retried
+    webhook is not stored twice). Fields that cannot be read are listed; the rest count."""
+    now = services.clock.now()
+    uplink = parse_tts_uplink(body, received_at=now)
+    items = list(enumerate(uplink.readings))
+    stored, duplicates, refused = _ingest(services, caller, items, "lorawan")
+    problems = [Rejected(index=-1, device_id=uplink.device_id, problem=p) for p in uplink.problems]
+    if not uplink.readings:
+        detail = "; ".join(uplink.problems) or "no known field in decoded_payload"
+        raise ValueError(f"uplink of {uplink.device_id}: {detail}")
+    if refused and stored == 0 and duplicates == 0:
+        raise ValueError(f"uplink of {uplink.device_id}: {refused[0].problem}")
+    return IngestReport(stored=stored, duplicates=duplicates, rejected=[*problems, *refused])

@@ -122,3 +122,49 @@ def test_a_farmer_sees_only_their_own_paddies_and_devices(api: Api) -> None:
     refused = tanaka.post("/water-devices", json=gate)
     assert refused.status_code == 422
     assert "role" in refused.json()["detail"]
+
+
+def _uplink(device: str, payload: dict[str, object]) -> dict[str, object]:
+    """A The Things Stack v3 uplink webhook body, as its data-formats page shows it."""
+    return {
+        "end_device_ids": {
+            "device_id": device,
+            "application_ids": {"application_id": "kasai-paddies"},
+            "dev_eui": "70B3D57ED0061234",
+        },
+        "received_at": "2026-06-01T00:00:02.123456789Z",
+        "uplink_message": {
+            "f_port": 2,
+            "f_cnt": 412,
+            "frm_payload": "AaQ=",
+            "decoded_payload": payload,
+            "rx_metadata": [
+                {"gateway_ids": {"gateway_id": "kasai-gw-1"}, "time": "2026-06-01T00:00:01.9Z"}
+            ],
+        },
+    }
+
+
+def test_a_lorawan_uplink_is_stored_once_with_its_problems_named(api: Api) -> None:
+    _, farmer = api.person(Role.FARMER)
+    assert farmer.post("/paddies", json={"id": "p3", "area_m2": 1000}).status_code == 201
+    device = {"id": "lw-1", "kind": "sensor", "paddy_id": "p3"}
+    assert farmer.post("/water-devices", json=device).status_code == 201
+    body = _uplink("lw-1", {"water_level_cm": 4.2, "water_temperature": 99.0, "battery": 80})
+    first = farmer.post("/readings/lorawan", json=body)
+    assert first.status_code == 200, first.text
+    report = first.json()
+    assert report["stored"] == 2  # the level and the battery
+    assert any("water_temperature" in r["problem"] for r in report["rejected"])
+    again = farmer.post("/readings/lorawan", json=body).json()
+    assert (again["stored"], again["duplicates"]) == (0, 2)
+    levels = farmer.get("/paddies/p3/readings", params={"metric": "water_level"}).json()
+    assert levels["data"][0]["value"] == 4.2
+    assert levels["data"][0]["device_time"].startswith("2026-06-01T00:00:01.9")
+    assert farmer.get("/water-devices/lw-1").json()["battery_pct"] == 80
+    stranger = farmer.post("/readings/lorawan", json=_uplink("lw-x", {"water_level_cm": 3.0}))
+    assert stranger.status_code == 422
+    assert "lw-x" in stranger.json()["detail"]
+    not_uplink = farmer.post("/readings/lorawan", json={"hello": "world"})
+    assert not_uplink.status_code == 422
+    assert "uplink_message" in not_uplink.json()["detail"]
