@@ -25,6 +25,7 @@ from api.routes import (
     live,
     missions,
     paddies,
+    paddy_state,
     plans,
     vehicles,
     water_devices,
@@ -139,6 +140,7 @@ def create_app(
         vehicles.router,
         vehicles.logs_router,
         paddies.router,
+        paddy_state.router,
         water_devices.router,
         water_devices.readings_router,
     ):

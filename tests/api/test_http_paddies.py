@@ -1,10 +1,14 @@
 """Paddy water over HTTP: register paddies and devices, post readings, override a gate,
 read the audit log; a farmer sees only their own."""
 
+import asyncio
 import json
 from pathlib import Path
 
 from api.accounts import Role
+from api.irrigation.service import DatabaseControlStore
+from irrigation.gates_mqtt import InProcessGates
+from irrigation.runner import IrrigationRunner
 from tests.api.conftest import Api
 
 PROBLEM = "application/problem+json"
@@ -168,3 +172,36 @@ def test_a_lorawan_uplink_is_stored_once_with_its_problems_named(api: Api) -> No
     not_uplink = farmer.post("/readings/lorawan", json={"hello": "world"})
     assert not_uplink.status_code == 422
     assert "uplink_message" in not_uplink.json()["detail"]
+
+
+def test_the_state_shows_the_target_and_what_the_controller_did(api: Api) -> None:
+    _, farmer = api.person(Role.FARMER)
+    # The API's clock stands at 2026-06-01 09:00 JST: day 3, deep water while rooting.
+    paddy = {"id": "p4", "area_m2": 2000, "transplanted_on": "2026-05-29"}
+    assert farmer.post("/paddies", json=paddy).status_code == 201
+    for device in (
+        {"id": "p4-lv", "kind": "sensor", "paddy_id": "p4"},
+        {"id": "p4-in", "kind": "gate", "role": "inlet", "paddy_id": "p4"},
+    ):
+        assert farmer.post("/water-devices", json=device).status_code == 201
+    before = farmer.get("/paddies/p4/state").json()
+    assert before["target"]["stage"] == "rooting"
+    assert before["target"]["stage_ja"].startswith("活着期")
+    assert before["depth_cm"] is None
+    assert before["at"] is None
+    assert farmer.post("/readings", json=[_level("p4-lv", 2.5, "08:59")]).json()["stored"] == 1
+    gates = InProcessGates(clock=api.clock)
+    runner = IrrigationRunner(DatabaseControlStore(api.engine), gates, clock=api.clock)
+
+    async def tick() -> None:
+        await runner.tick()
+        await runner.drain()
+
+    asyncio.run(tick())
+    after = farmer.get("/paddies/p4/state").json()
+    assert after["depth_cm"] == 2.5
+    assert after["within_band"] is False
+    assert after["inlet"]["opening_pct"] == 100.0
+    assert after["sensor"] == "ok"
+    farm = farmer.get("/paddies/p4").json()["farm"]
+    assert gates.openings_pct[(farm, "p4", "p4-in")] == 100.0
