@@ -21,6 +21,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	scripts/ensure-postgres
+	scripts/ensure-mosquitto
 	$(BIN)/pytest
 
 lint: $(STAMP)
