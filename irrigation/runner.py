@@ -215,7 +215,9 @@ class IrrigationRunner:
         ids = [c.paddy.id for c in paddies]
         levels = await asyncio.to_thread(self._store.newest_levels, ids, since)
         rain = await asyncio.to_thread(self._store.rain_mm, ids, since)
-        acks, self._acks = tuple(self._acks), []
+        # An ack can arrive twice (the sender's answer and the broker's copy): once each.
+        acks = tuple({ack.command_id: ack for ack in self._acks}.values())
+        self._acks = []
         decided = time.perf_counter()
         results, failed = self.decide_all(paddies, now, levels, rain, acks)
         decide_s = time.perf_counter() - decided

@@ -26,9 +26,6 @@ from datetime import date, timedelta
 from importlib import metadata
 from pathlib import Path
 
-import pandas as pd
-import pyet
-
 from irrigation.errors import BadReading, IrrigationError
 
 __all__ = [
@@ -198,6 +195,10 @@ def hargreaves_et0_mm(
         raise IrrigationError(f"latitude {latitude_deg:g}° is not on Earth")
     if not days:
         return []
+    # imported here so that ``import irrigation`` does not pay for pandas
+    import pandas as pd
+    import pyet
+
     index = pd.DatetimeIndex([pd.Timestamp(d) for d in days])
     tmin = pd.Series(list(tmin_c), index=index, dtype=float)
     tmax = pd.Series(list(tmax_c), index=index, dtype=float)

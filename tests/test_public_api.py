@@ -2,11 +2,14 @@
 
 import importlib
 import pkgutil
+import subprocess
+import sys
 
 import pytest
 
 import core
 import fields
+import irrigation
 
 PACKAGES = ["core", "fields", "mission_planner", "fleet", "sim", "irrigation", "api"]
 
@@ -49,3 +52,37 @@ def test_fields_reexports_every_submodules_surface() -> None:
         module = importlib.import_module(f"fields.{sub}")
         missing = set(module.__all__) - set(fields.__all__)
         assert not missing, f"fields does not re-export {sorted(missing)} from fields.{sub}"
+
+
+IRRIGATION_ROOT_MODULES = (
+    "calendar", "calendar_presets", "calendar_stages", "control_state", "controller",
+    "crop_water", "errors", "faults", "lorawan", "model", "plausibility", "runner", "simulate",
+    "water_balance", "weather", "wire",
+)  # fmt: skip
+"""Every irrigation module but the MQTT edge (mqtt, gates_mqtt), which imports aiomqtt."""
+
+
+def test_irrigation_reexports_every_submodules_surface() -> None:
+    for sub in IRRIGATION_ROOT_MODULES:
+        module = importlib.import_module(f"irrigation.{sub}")
+        missing = set(module.__all__) - set(irrigation.__all__)
+        assert not missing, f"irrigation does not re-export {sorted(missing)} from irrigation.{sub}"
+        for name in module.__all__:
+            assert getattr(irrigation, name) is getattr(module, name), f"irrigation.{name} clashes"
+
+
+def test_irrigation_reexports_only_its_submodules_surface() -> None:
+    surfaces = set().union(
+        *(importlib.import_module(f"irrigation.{sub}").__all__ for sub in IRRIGATION_ROOT_MODULES)
+    )
+    assert set(irrigation.__all__) == surfaces
+
+
+def test_irrigation_root_stays_light() -> None:
+    """``import irrigation`` pulls in neither the MQTT client nor pandas and AquaCrop."""
+    code = "import sys, irrigation; print(' '.join(sorted(sys.modules)))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    heavy = {"aiomqtt", "paho", "pandas", "pyet", "aquacrop"}
+    assert heavy.isdisjoint(loaded), sorted(heavy.intersection(loaded))
