@@ -455,7 +455,12 @@ def _steer(t: _Tick, role: GateRole, gate: GateState, want: _Want | None) -> Gat
         opening_pct=pct,
     )
     t.commands.append(command)
-    changed_at = gate.changed_at if pct == gate.opening_pct else now
+    # Closing a gate of unknown position (after a start) only makes sure of it: it is no
+    # movement for the minimum closed time to protect the gate from.
+    if gate.opening_pct is None and pct == 0.0:
+        changed_at = None
+    else:
+        changed_at = gate.changed_at if pct == gate.opening_pct else now
     return GateState(
         opening_pct=pct, changed_at=changed_at, sent_at=now, pending=command, faulty=gate.faulty
     )

@@ -107,6 +107,15 @@ def test_the_first_tick_closes_the_inlet_until_a_depth_is_known() -> None:
     assert loop.ticks(None, 5)[-1].commands == ()
 
 
+def test_the_first_depth_after_a_start_opens_the_inlet_without_waiting() -> None:
+    # The start's close only made sure of a gate of unknown position: no rest is owed.
+    loop = Loop()
+    loop.tick(None)
+    opened = loop.tick(1.5)
+    assert only(opened, INLET).action is GateAction.OPEN
+    assert loop.sent(INLET) == [GateAction.CLOSE, GateAction.OPEN]
+
+
 def test_the_inlet_opens_below_the_setpoint_and_closes_above_it() -> None:
     loop = Loop()
     loop.ticks(2.8, 10)  # within the hysteresis: the inlet is closed and stays so
@@ -555,6 +564,8 @@ def test_an_inlet_is_never_switched_twice_within_the_minimum_time_unless_for_saf
     for role in (INLET, OUTLET):
         sent = [c for c in loop.commands if c.role is role]
         for earlier, later in itertools.pairwise(sent):
+            if earlier is sent[0] and earlier.opening_pct == 0.0:
+                continue  # the start's close only makes sure of the gate (no rest owed)
             gap_s = (later.issued_at - earlier.issued_at).total_seconds()
             needed_s = SETTINGS.min_open_s if earlier.opening_pct > 0 else SETTINGS.min_closed_s
             assert gap_s >= needed_s or later.reason.startswith("safety"), (earlier, later)
