@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/coverage.py
 	$(BIN)/python bench/sim.py
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/irrigation.py
 
 clean:
 	rm -rf $(VENV) .tanbo .pytest_cache .mypy_cache .ruff_cache

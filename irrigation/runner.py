@@ -94,12 +94,17 @@ class ControlStore(Protocol):
         """Every controlled paddy with its overrides in force at ``now``."""
         ...
 
-    def newest_levels(self, paddy_ids: Sequence[str], since: datetime) -> dict[str, Reading]:
-        """Each paddy's newest water-level reading received since ``since``."""
+    def newest_levels(
+        self, paddy_ids: Sequence[str], since: datetime, until: datetime
+    ) -> dict[str, Reading]:
+        """Each paddy's newest water-level reading received from ``since`` up to ``until``."""
         ...
 
-    def rain_mm(self, paddy_ids: Sequence[str], since: datetime) -> dict[str, float]:
-        """Rain each paddy's gauge measured since ``since``, mm (absent: no gauge)."""
+    def rain_mm(
+        self, paddy_ids: Sequence[str], since: datetime, until: datetime
+    ) -> dict[str, float]:
+        """Rain each paddy's gauge reported from ``since`` up to ``until``, mm (absent: no
+        gauge)."""
         ...
 
     def keep(
@@ -213,8 +218,8 @@ class IrrigationRunner:
         )
         paddies = await asyncio.to_thread(self._store.controlled, now)
         ids = [c.paddy.id for c in paddies]
-        levels = await asyncio.to_thread(self._store.newest_levels, ids, since)
-        rain = await asyncio.to_thread(self._store.rain_mm, ids, since)
+        levels = await asyncio.to_thread(self._store.newest_levels, ids, since, now)
+        rain = await asyncio.to_thread(self._store.rain_mm, ids, since, now)
         # An ack can arrive twice (the sender's answer and the broker's copy): once each.
         acks = tuple({ack.command_id: ack for ack in self._acks}.values())
         self._acks = []

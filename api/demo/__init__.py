@@ -19,6 +19,7 @@ from api import registry
 from api.config import Settings
 from api.demo.flight import fly_demo
 from api.demo.service import run_service_demo
+from api.demo.water import run_water_demo
 from api.planning import write_plan
 from core.ids import OwnerName
 from core.units import m2_to_ha
@@ -100,10 +101,12 @@ def run_demo(engine: Engine, settings: Settings, out: Console) -> None:
     plan = _plan_demo(engine, settings, out)
     fly_demo(engine, settings, out, plan)
     run_service_demo(engine, settings, out)
+    run_water_demo(engine, settings, out)
     out.print(
         "\nnext: [bold]tanbo serve[/bold] (the API; docs at /docs), "
         "[bold]tanbo fields show B000[/bold], "
         "[bold]tanbo plan spray B000,B001 --swath 5 --out plans[/bold], "
+        "[bold]tanbo irrigation sim --faults[/bold], "
         "[bold]tanbo sim[/bold] and in another terminal "
         f"[bold]tanbo fly {escape(str(plan))} --connect tcp:127.0.0.1:5760[/bold] "
         "(after [bold]tanbo vehicles add[/bold]), [bold]tanbo logs list[/bold]"

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, func, insert, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from api.db import aware, storage_errors
@@ -134,14 +135,18 @@ class DatabaseControlStore:
             )
         return out
 
-    def newest_levels(self, paddy_ids: Sequence[str], since: datetime) -> dict[str, Reading]:
-        """Each paddy's newest water level (device time) among those received since."""
+    def newest_levels(
+        self, paddy_ids: Sequence[str], since: datetime, until: datetime
+    ) -> dict[str, Reading]:
+        """Each paddy's newest water level (device time) among those received from ``since``
+        up to ``until`` (a tick never reads what arrives after its own moment)."""
         newest: dict[str, Reading] = {}
         query = (
             select(ReadingRow)
             .where(
                 col(ReadingRow.metric) == Metric.WATER_LEVEL.value,
                 col(ReadingRow.received_at) >= since,
+                col(ReadingRow.received_at) <= until,
                 col(ReadingRow.paddy_id).is_not(None),
             )
             .order_by(col(ReadingRow.device_time))
@@ -160,13 +165,16 @@ class DatabaseControlStore:
                     )
         return newest
 
-    def rain_mm(self, paddy_ids: Sequence[str], since: datetime) -> dict[str, float]:
-        """Rain each paddy's gauge reported since ``since`` (received), mm."""
+    def rain_mm(
+        self, paddy_ids: Sequence[str], since: datetime, until: datetime
+    ) -> dict[str, float]:
+        """Rain each paddy's gauge reported from ``since`` up to ``until`` (received), mm."""
         query = (
             select(ReadingRow.paddy_id, func.sum(ReadingRow.value))
             .where(
                 col(ReadingRow.metric) == Metric.RAIN.value,
                 col(ReadingRow.received_at) >= since,
+                col(ReadingRow.received_at) <= until,
             )
             .group_by(col(ReadingRow.paddy_id))
         )
@@ -253,33 +261,57 @@ class DatabaseControlStore:
                     states,
                 )
             if commands:
-                connection.execute(insert(GateCommandRow), commands)
-            for ack in acks:
-                row = connection.execute(
-                    select(
-                        GateCommandRow.paddy_id, GateCommandRow.role, GateCommandRow.device_id
-                    ).where(col(GateCommandRow.command_id) == ack.command_id)
-                ).first()
-                if row is None:
-                    continue
-                connection.execute(
-                    update(GateCommandRow)
-                    .where(col(GateCommandRow.command_id) == ack.command_id)
-                    .values(acked_at=ack.at, ack_ok=ack.ok, ack_detail=ack.detail[:500])
-                )
-                events.append(
-                    _event(
-                        row.paddy_id,
-                        ack.at,
-                        "ack",
-                        row.device_id or "gate",
-                        f"{row.role} {'done' if ack.ok else 'refused'}"
-                        + (f": {ack.detail}" if ack.detail else ""),
-                        {"command_id": ack.command_id, "ok": ack.ok},
+                # A command id names the paddy, gate and instant: the same one again is the
+                # same command (a tick replayed), kept once.
+                connection.execute(_insert_once(self._engine, GateCommandRow), commands)
+            if acks:
+                sent = {
+                    row.command_id: row
+                    for row in connection.execute(
+                        select(
+                            GateCommandRow.command_id,
+                            GateCommandRow.paddy_id,
+                            GateCommandRow.role,
+                            GateCommandRow.device_id,
+                        ).where(col(GateCommandRow.command_id).in_([a.command_id for a in acks]))
                     )
-                )
+                }
+                known = [ack for ack in acks if ack.command_id in sent]
+                if known:
+                    connection.execute(
+                        update(GateCommandRow)
+                        .where(col(GateCommandRow.command_id) == bindparam("cid"))
+                        .values(
+                            acked_at=bindparam("at"),
+                            ack_ok=bindparam("ok"),
+                            ack_detail=bindparam("detail"),
+                        ),
+                        [
+                            {"cid": a.command_id, "at": a.at, "ok": a.ok, "detail": a.detail[:500]}
+                            for a in known
+                        ],
+                    )
+                for ack in known:
+                    row = sent[ack.command_id]
+                    events.append(
+                        _event(
+                            row.paddy_id,
+                            ack.at,
+                            "ack",
+                            row.device_id or "gate",
+                            f"{row.role} {'done' if ack.ok else 'refused'}"
+                            + (f": {ack.detail}" if ack.detail else ""),
+                            {"command_id": ack.command_id, "ok": ack.ok},
+                        )
+                    )
             if events:
                 connection.execute(insert(EventRow), events)
+
+
+def _insert_once(engine: Engine, table: type[GateCommandRow]) -> Any:
+    if engine.dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
 
 
 def _event(

@@ -5,10 +5,10 @@ through :func:`api.db.storage_errors`.
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, update
+from sqlalchemy import Engine, bindparam, delete, func, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -47,6 +47,7 @@ __all__ = [
     "add_paddy",
     "cancel_override",
     "count_readings",
+    "delete_readings",
     "get_device",
     "get_paddy",
     "latest_readings",
@@ -254,10 +255,11 @@ def save_control(
     paddy_id: str,
     *,
     mode: ControlMode,
-    control_state: dict[str, Any],
+    control_state: dict[str, Any] | None,
 ) -> None:
     """Keep the controller's mode and memory after a tick (not a user's change: the
-    version stays, so a farmer's pending edit is not refused for it)."""
+    version stays, so a farmer's pending edit is not refused for it); None forgets the
+    memory (the next tick starts afresh)."""
     with storage_errors(), engine.begin() as connection:
         connection.execute(
             update(PaddyRow)
@@ -394,26 +396,54 @@ def store_readings(
             _insert_ignoring_duplicates(engine).returning(col(ReadingRow.id)), rows
         ).all()
         stored = len(inserted)
-        for device_id in known:
-            mine = [r for r in batch if r.device_id == device_id]
-            values: dict[str, Any] = {"last_seen_at": max(r.received_at or now for r in mine)}
-            battery = [r for r in mine if r.metric is Metric.BATTERY]
-            if battery:
-                values["battery_pct"] = max(battery, key=lambda r: r.device_time).value
+        seen: dict[str, datetime] = {}
+        battery: dict[str, Reading] = {}
+        for reading in batch:
+            if reading.device_id not in known:
+                continue
+            arrived = reading.received_at or now
+            if arrived > seen.get(reading.device_id, arrived - timedelta(seconds=1)):
+                seen[reading.device_id] = arrived
+            if reading.metric is Metric.BATTERY:
+                newest = battery.get(reading.device_id)
+                if newest is None or reading.device_time > newest.device_time:
+                    battery[reading.device_id] = reading
+        # One statement per batch, not per device: a device seen earlier than it already
+        # was (a late reading) changes nothing.
+        not_newer = (col(DeviceRow.last_seen_at).is_(None)) | (
+            col(DeviceRow.last_seen_at) <= bindparam("seen")
+        )
+        if battery:
             connection.execute(
                 update(DeviceRow)
-                .where(
-                    col(DeviceRow.id) == device_id,
-                    (col(DeviceRow.last_seen_at).is_(None))
-                    | (col(DeviceRow.last_seen_at) <= values["last_seen_at"]),
-                )
-                .values(**values)
+                .where(col(DeviceRow.id) == bindparam("did"), not_newer)
+                .values(battery_pct=bindparam("pct")),
+                [{"did": d, "pct": r.value, "seen": seen[d]} for d, r in battery.items()],
+            )
+        if seen:
+            connection.execute(
+                update(DeviceRow)
+                .where(col(DeviceRow.id) == bindparam("did"), not_newer)
+                .values(last_seen_at=bindparam("seen")),
+                [{"did": d, "seen": at} for d, at in seen.items()],
             )
     return StoreResult(
         stored=stored,
         duplicates=len(batch) - stored,
         unregistered=tuple(sorted(set(ids) - set(known))),
     )
+
+
+def delete_readings(
+    engine: Engine, paddy_id: str, *, since: datetime, until: datetime | None = None
+) -> int:
+    """Forget a paddy's readings measured (device time) from ``since`` (until ``until``):
+    retention, or a replay of a simulated day. Returns how many went."""
+    where = [col(ReadingRow.paddy_id) == paddy_id, col(ReadingRow.device_time) >= since]
+    if until is not None:
+        where.append(col(ReadingRow.device_time) < until)
+    with storage_errors(), engine.begin() as connection:
+        return int(connection.execute(delete(ReadingRow).where(*where)).rowcount)
 
 
 def count_readings(engine: Engine, *, device_prefix: str | None = None) -> int:

@@ -86,6 +86,19 @@ def test_late_and_out_of_order_readings_are_kept_in_device_time_order(
     assert [r.device_time.minute for r in rows] == [10, 20, 30]
 
 
+def test_readings_of_a_span_can_be_forgotten(paddy_engine: Engine) -> None:
+    store.store_readings(paddy_engine, [_level(1.0, m) for m in (0, 10, 20, 30)], source="mqtt")
+    gone = store.delete_readings(
+        paddy_engine,
+        "P1",
+        since=T0 + timedelta(minutes=10),
+        until=T0 + timedelta(minutes=30),
+    )
+    assert gone == 2
+    rows, _ = store.readings(paddy_engine, "P1")
+    assert [r.device_time.minute for r in rows] == [0, 30]
+
+
 def test_calibration_corrects_the_value_and_keeps_the_raw_one(paddy_engine: Engine) -> None:
     store.store_readings(paddy_engine, [_level(4.0, 0)], source="mqtt")
     rows, _ = store.readings(paddy_engine, "P1")
