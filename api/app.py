@@ -29,6 +29,7 @@ from api.routes import (
     plans,
     vehicles,
     water_devices,
+    water_warnings,
     zones,
 )
 from core.clock import Clock, SystemClock
@@ -143,6 +144,7 @@ def create_app(
         paddy_state.router,
         water_devices.router,
         water_devices.readings_router,
+        water_warnings.router,
     ):
         app.include_router(router)
     return app

@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     """How long the broker keeps Tanbo's sessions (and queues readings) while it is away."""
     irrigation_tick_s: float = Field(default=60.0, gt=0)
     """How often the paddy-water controller ticks, s."""
+    heavy_rain_mm_24h: float = Field(default=80.0, gt=0)
+    """Forecast rain over 24 h that puts paddies in 田んぼダム mode where no warning is
+    declared (city staff declare warnings through ``POST /water-warnings``)."""
+    weather_place: tuple[float, float] = (34.928, 134.841)
+    """Where paddies' forecasts are asked for, lat, lon (default Kasai city hall)."""
     irrigation_webhook_url: str | None = None
     """Where paddy alerts are also posted as JSON (the city app's webhook); None: only the
     farmer's notifications."""

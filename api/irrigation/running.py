@@ -23,10 +23,13 @@ from sqlalchemy import Engine
 
 from api.config import Settings
 from api.irrigation.ingest import DatabaseSink
+from api.irrigation.outlook import DatabaseOutlook
 from api.irrigation.service import DatabaseControlStore, NotifierAlerts
 from api.scheduling.leader import leader_lock_for
 from api.scheduling.notify import StoredNotifier
+from api.scheduling.weather import SAMPLE_WEATHER, RecordedWeather
 from core.clock import Clock, SystemClock
+from core.geo import GeoPoint
 from irrigation import Alert
 from irrigation.gates_mqtt import InProcessGates, MqttGates
 from irrigation.mqtt import MqttIngestor
@@ -93,6 +96,17 @@ class PaddyWaterService:
     on_tick: Callable[[TickReport], None] | None = None
     reports: list[TickReport] = field(default_factory=list)
 
+    def outlook(self) -> DatabaseOutlook:
+        """Forecast rain from the recorded (or configured) weather, declared warnings."""
+        weather = RecordedWeather.read(self.settings.weather_file or SAMPLE_WEATHER)
+        lat, lon = self.settings.weather_place
+        return DatabaseOutlook(
+            self.engine,
+            weather,
+            place=GeoPoint(lat_deg=lat, lon_deg=lon),
+            heavy_rain_mm_24h=self.settings.heavy_rain_mm_24h,
+        )
+
     def _alerts(self) -> tuple[AlertSink, list[Callable[[], None]]]:
         sinks: list[AlertSink] = [NotifierAlerts(StoredNotifier(self.engine, clock=self.clock))]
         closing: list[Callable[[], None]] = []
@@ -139,7 +153,11 @@ class PaddyWaterService:
                 else:
                     gates = InProcessGates(clock=self.clock)
                 runner = IrrigationRunner(
-                    DatabaseControlStore(self.engine), gates, alerts=alerts, clock=self.clock
+                    DatabaseControlStore(self.engine),
+                    gates,
+                    alerts=alerts,
+                    weather=self.outlook(),
+                    clock=self.clock,
                 )
                 runner_box.append(runner)
                 await self._schedule(runner, stop=stop, ticks=ticks)

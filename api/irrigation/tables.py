@@ -8,6 +8,7 @@
   redelivery or a retried webhook is the same key and is not stored twice.
 - ``gate_command``: every command sent to a gate and its acknowledgement.
 - ``water_override``: a person's hand on a gate until it expires.
+- ``water_warning``: heavy-rain warnings by area, during which paddies hold storm water.
 - ``water_event``: the audit log: commands, acknowledgements, overrides, mode changes and
   alerts, one row each, never changed.
 """
@@ -33,6 +34,7 @@ __all__ = [
     "OverrideRow",
     "PaddyRow",
     "ReadingRow",
+    "WarningRow",
 ]
 
 
@@ -181,3 +183,19 @@ class EventRow(SQLModel, table=True):
     by: str = Field(max_length=200)
     summary: str = Field(max_length=1000)
     details: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class WarningRow(SQLModel, table=True):
+    """A heavy-rain warning (大雨警報) for an area: its paddies hold storm water (田んぼダム)."""
+
+    __tablename__ = "water_warning"
+    __table_args__ = (CheckConstraint("ends_at >= starts_at", name="water_warning_span"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    area: str = Field(index=True, max_length=200)
+    """A farm (the MQTT topic's farm segment), or ``*`` for every paddy."""
+    starts_at: datetime = Field(sa_column=_utc_column())
+    ends_at: datetime = Field(sa_column=_utc_column(index=True))
+    by: str = Field(max_length=200)
+    reason: str = Field(default="", max_length=500)
+    created_at: datetime = Field(sa_column=_utc_column())

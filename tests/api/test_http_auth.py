@@ -103,6 +103,9 @@ MATRIX: list[tuple[str, str, object, set[Role]]] = [
     ("GET", "/water-devices/{device}", None, KEEPERS),
     ("POST", "/readings", [], KEEPERS),
     ("POST", "/readings/lorawan", {"end_device_ids": {}}, KEEPERS),
+    ("GET", "/water-warnings", None, KEEPERS),
+    ("POST", "/water-warnings", {"hours": 2}, {Role.CITY_ADMIN}),
+    ("DELETE", "/water-warnings/{warning}", None, {Role.CITY_ADMIN}),
 ]
 
 
@@ -126,7 +129,8 @@ def test_every_route_has_an_authorisation_case(tmp_path) -> None:  # type: ignor
             .replace("{notice}", "{notification_id}")
             .replace("{paddy}", "{paddy_id}")
             .replace("{override}", "{override_id}")
-            .replace("{device}", "{device_id}"),
+            .replace("{device}", "{device_id}")
+            .replace("{warning}", "{warning_id}"),
         )
         for m, p in covered
     }
@@ -198,6 +202,7 @@ def test_route_answers_by_role(api: Api, sample_data, method, template, body, al
             paddy="none",
             override=1,
             device="none",
+            warning=1,
         )
         answer = _call(client, method, path, body, sample)
         if role in allowed:

@@ -205,3 +205,19 @@ def test_the_state_shows_the_target_and_what_the_controller_did(api: Api) -> Non
     assert after["sensor"] == "ok"
     farm = farmer.get("/paddies/p4").json()["farm"]
     assert gates.openings_pct[(farm, "p4", "p4-in")] == 100.0
+
+
+def test_city_staff_declare_and_end_a_heavy_rain_warning(api: Api) -> None:
+    _, staff = api.person(Role.CITY_ADMIN)
+    _, farmer = api.person(Role.FARMER)
+    made = staff.post("/water-warnings", json={"area": "*", "hours": 12, "reason": "大雨警報"})
+    assert made.status_code == 201, made.text
+    assert made.json()["ends_at"].startswith("2026-06-01T12:00")
+    assert [w["reason"] for w in farmer.get("/water-warnings").json()] == ["大雨警報"]
+    assert farmer.post("/water-warnings", json={"hours": 1}).status_code == 403
+    ended = staff.delete(f"/water-warnings/{made.json()['id']}")
+    assert ended.status_code == 200
+    assert farmer.get("/water-warnings").json() == []
+    assert staff.delete(f"/water-warnings/{made.json()['id']}").status_code == 404
+    too_long = staff.post("/water-warnings", json={"hours": 500})
+    assert too_long.status_code == 422

@@ -9,9 +9,17 @@ import pytest
 from sqlalchemy import Engine
 
 from api.irrigation import store
+from api.irrigation.outlook import (
+    DatabaseOutlook,
+    active_warnings,
+    declare_warning,
+    end_warning,
+)
 from api.irrigation.service import DatabaseControlStore, NotifierAlerts, calendar_of
 from api.scheduling.notify import StoredNotifier, list_notifications
+from api.scheduling.weather import RecordedWeather, WeatherHour
 from core.clock import FakeClock
+from core.geo import GeoPoint
 from irrigation import (
     BadPaddy,
     ControlMode,
@@ -167,3 +175,55 @@ def test_calendar_edits_apply_and_bad_ones_are_named() -> None:
         calendar_of(None, {"flooding": {"depth_cm": 5}})
     with pytest.raises(BadPaddy, match="depth_cm and/or length_days"):
         calendar_of(None, {"rooting": {"colour": "blue"}})
+
+
+def test_a_declared_warning_holds_storm_water_and_its_end_lets_it_out(
+    paddy_engine: Engine,
+) -> None:
+    clock = FakeClock(T0)
+    gates = InProcessGates(clock=clock)
+    outlook = DatabaseOutlook(paddy_engine, None, place=GeoPoint(lat_deg=34.9, lon_deg=134.8))
+    runner = IrrigationRunner(
+        DatabaseControlStore(paddy_engine), gates, weather=outlook, clock=clock
+    )
+    warning = declare_warning(
+        paddy_engine,
+        area="tanaka",
+        starts_at=T0,
+        ends_at=T0 + timedelta(hours=6),
+        by="city",
+        reason="大雨警報",
+        at=T0,
+    )
+
+    async def run(levels: list[float]) -> None:
+        await _ticks(runner, clock, paddy_engine, levels)
+
+    asyncio.run(run([6.0, 8.0, 10.0]))
+    assert store.get_paddy(paddy_engine, "P1").mode is ControlMode.PADDY_DAM
+    assert gates.openings_pct[("tanaka", "P1", "out-1")] == 0.0
+    assert gates.openings_pct[("tanaka", "P1", "in-1")] == 0.0
+    end_warning(paddy_engine, warning.id, at=clock.now())
+    asyncio.run(run([12.0, 12.0]))
+    released = gates.openings_pct[("tanaka", "P1", "out-1")]
+    assert 0.0 < released < 100.0  # let out slowly, not all at once
+    assert active_warnings(paddy_engine, clock.now()) == []
+
+
+def test_a_forecast_that_heavy_counts_as_a_warning(paddy_engine: Engine) -> None:
+    hours = [
+        WeatherHour(start=T0 + timedelta(hours=h), precipitation_mm=12.0 if h < 8 else 0.0)
+        for h in range(24)
+    ]
+    outlook = DatabaseOutlook(
+        paddy_engine,
+        RecordedWeather(hours),
+        place=GeoPoint(lat_deg=34.9, lon_deg=134.8),
+        heavy_rain_mm_24h=80.0,
+    )
+    paddy = store.get_paddy(paddy_engine, "P1").paddy
+    assert outlook.forecast_rain_mm(paddy, T0, 6.0) == pytest.approx(72.0)
+    assert outlook.heavy_rain_warning(paddy, T0)
+    later = T0 + timedelta(hours=9)
+    assert outlook.forecast_rain_mm(paddy, later, 6.0) == 0.0
+    assert not outlook.heavy_rain_warning(paddy, later)
