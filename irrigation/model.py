@@ -281,6 +281,8 @@ class AlertKind(StrEnum):
     PADDY_DAM = "paddy_dam"
     STAGE_CHANGE = "stage_change"
     RECOVERED = "recovered"
+    DAILY_TARGET = "daily_target"
+    """The morning note: today's stage and target, yesterday's water."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -5,7 +5,8 @@ With ``mqtt_url`` set, an :class:`~irrigation.mqtt.MqttIngestor` stores the sens
 (acknowledged to the broker once stored) and the gates are commanded over MQTT; without it
 (the embedded default) readings arrive over HTTP (``POST /readings``) and the gates are the
 in-process ones. APScheduler's asyncio scheduler runs the control tick every
-``irrigation_tick_s``; one process leads (the same leader lock as the mission scheduler,
+``irrigation_tick_s`` and the farmer's morning note (today's stage and target, yesterday's
+water) at 05:00 Japan time; one process leads (the same leader lock as the mission scheduler,
 under its own name), so two services never command the same gate.
 """
 
@@ -22,6 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine
 
 from api.config import Settings
+from api.irrigation.daily import morning_notes
 from api.irrigation.ingest import DatabaseSink
 from api.irrigation.outlook import DatabaseOutlook
 from api.irrigation.service import DatabaseControlStore, NotifierAlerts
@@ -30,7 +32,7 @@ from api.scheduling.notify import StoredNotifier
 from api.scheduling.weather import SAMPLE_WEATHER, RecordedWeather
 from core.clock import Clock, SystemClock
 from core.geo import GeoPoint
-from irrigation import Alert
+from irrigation import JST, Alert
 from irrigation.gates_mqtt import InProcessGates, MqttGates
 from irrigation.mqtt import MqttIngestor
 from irrigation.runner import AlertSink, GateSender, IrrigationRunner, TickReport
@@ -40,6 +42,7 @@ __all__ = ["FanOutAlerts", "PaddyWaterService", "WebhookAlerts"]
 logger = logging.getLogger(__name__)
 
 TICK_JOB_ID = "irrigation.tick"
+MORNING_JOB_ID = "irrigation.morning"
 
 
 class WebhookAlerts:
@@ -160,7 +163,7 @@ class PaddyWaterService:
                     clock=self.clock,
                 )
                 runner_box.append(runner)
-                await self._schedule(runner, stop=stop, ticks=ticks)
+                await self._schedule(runner, alerts, stop=stop, ticks=ticks)
                 await runner.drain()
         finally:
             for close in closing:
@@ -168,7 +171,12 @@ class PaddyWaterService:
             lock.release()
 
     async def _schedule(
-        self, runner: IrrigationRunner, *, stop: asyncio.Event, ticks: int | None
+        self,
+        runner: IrrigationRunner,
+        alerts: AlertSink,
+        *,
+        stop: asyncio.Event,
+        ticks: int | None,
     ) -> None:
         done = asyncio.Event()
 
@@ -190,6 +198,21 @@ class PaddyWaterService:
             seconds=self.settings.irrigation_tick_s,
             id=TICK_JOB_ID,
             next_run_time=datetime.now(UTC),  # the first tick at once, on the wall clock
+            **job,
+        )
+
+        async def morning() -> None:
+            notes = await asyncio.to_thread(morning_notes, self.engine, self.clock.now())
+            for owner, note in notes:
+                alerts.alert(owner, note)
+
+        scheduler.add_job(
+            morning,
+            "cron",
+            hour=5,
+            minute=0,
+            timezone=JST,
+            id=MORNING_JOB_ID,
             **job,
         )
         scheduler.start()
