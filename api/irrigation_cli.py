@@ -124,6 +124,15 @@ def sim(
     outlet_flow_m3_h: Annotated[
         float, typer.Option(min=0.0, help="The outlet gate's flow at 5 cm head (0: no gate).")
     ] = DEFAULT_SIM_PADDY.outlet_flow_m3_h,
+    rain_hours: Annotated[
+        float,
+        typer.Option(
+            min=0.5,
+            max=24.0,
+            help="Each day's rain falls within this many hours (from 15:00 "
+            "when under 9, an afternoon storm; else spread from midnight).",
+        ),
+    ] = 24.0,
     seed: Annotated[int, typer.Option(help="The sensor noise's seed.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     daily: Annotated[
@@ -151,7 +160,11 @@ def sim(
             paddy=paddy,
             calendar=calendar_for(variety),
             faults=default_faults() if faults else (),
-            options=SimOptions(seed=seed),
+            options=SimOptions(
+                seed=seed,
+                rain_from_hour=15.0 if rain_hours < 9.0 else 0.0,
+                rain_hours=rain_hours,
+            ),
             keep_daily=daily is not None,
         )
     except TanboError as exc:

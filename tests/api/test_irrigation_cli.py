@@ -44,3 +44,15 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path: Path) -> None:
     missing = tanbo("irrigation", "sim", "--rain", "nowhere.csv", cwd=tmp_path)
     assert missing.returncode == 2
     assert "nowhere.csv" in missing.stderr
+
+
+def test_sim_with_afternoon_storms_in_the_wettest_season_keeps_the_levee(tmp_path: Path) -> None:
+    result = tanbo(
+        "irrigation", "sim", "--year", "2000", "--rain-hours", "3", "--json", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["overflow_events"] == 0
+    assert summary["paddy_dam_episodes"] >= 1
+    assert summary["max_depth_cm"] <= summary["max_safe_depth_cm"]
+    assert summary["within_band_fraction"] >= 0.99
