@@ -3,7 +3,7 @@ overrides and the audit log. Every function takes the engine; every database err
 through :func:`api.db.storage_errors`.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -208,6 +208,7 @@ def update_paddy(
     *,
     expected_version: int,
     clock: Clock | None = None,
+    check: Callable[[Paddy, dict[str, Any] | None], None] | None = None,
 ) -> StoredPaddy:
     """Change a paddy's members (``calendar``, ``transplanted_on`` and those of
     :class:`irrigation.Paddy`) if it is still at ``expected_version``; the result is checked
@@ -220,7 +221,8 @@ def update_paddy(
     Conflict
         It changed since ``expected_version``.
     irrigation.BadPaddy
-        The changed paddy is not a paddy (a crest above the levee …).
+        The changed paddy is not a paddy (a crest above the levee …), or ``check`` (given
+        the changed paddy and its calendar edits) refuses it.
     """
     current = get_paddy(engine, paddy_id)
     allowed = {*_PADDY_MEMBERS, "transplanted_on", "calendar"}
@@ -231,6 +233,8 @@ def update_paddy(
     if isinstance(values.get("transplanted_on"), str):
         values["transplanted_on"] = date.fromisoformat(values["transplanted_on"])
     checked = replace(current.paddy, **{k: v for k, v in values.items() if k != "calendar"})
+    if check is not None:
+        check(checked, values.get("calendar", current.calendar))
     row_values: dict[str, Any] = {name: getattr(checked, name) for name in _PADDY_MEMBERS}
     row_values["transplanted_on"] = (
         checked.transplanted_on.isoformat() if checked.transplanted_on else None

@@ -12,6 +12,7 @@ from api.accounts import Principal, Role
 from api.deps import IfMatch, ServicesDep, check_if_match, require
 from api.errors import Conflict, Forbidden, NotFound, PreconditionFailed
 from api.irrigation import store
+from api.irrigation.service import calendar_of
 from api.routes.common import Page, ProblemResponses, VersionedResponses
 from api.stamped import etag
 from irrigation import GateAction, GateRole, Metric, Override, Paddy, Reading
@@ -134,6 +135,12 @@ def _tag(stored: store.StoredPaddy) -> str:
     return etag("paddy", f"{stored.paddy.id}\x00{stored.version}", stored.updated_at)
 
 
+def _controllable(paddy: Paddy, calendar: dict[str, Any] | None) -> None:
+    """Refuse a paddy whose calendar (with the farmer's edits) is not valid or would hold
+    water above the paddy's safe depth."""
+    calendar_of(paddy.variety, calendar).check_fits(paddy)
+
+
 def owned_paddy(services: Any, caller: Principal, paddy_id: str) -> store.StoredPaddy:
     """The paddy if the caller may see it (staff, or its owner); else 404 as if absent."""
     stored = store.get_paddy(services.engine, paddy_id)
@@ -169,6 +176,7 @@ def add_paddy(
     if values["area_m2"] is None:
         raise ValueError("area_m2: give the paddy's area or a registered field_id")
     paddy = Paddy(farm=body.farm or owner, **values)
+    _controllable(paddy, None)
     stored = store.add_paddy(services.engine, paddy, owner=owner, clock=services.clock)
     response.headers["ETag"] = _tag(stored)
     response.headers["Location"] = f"/paddies/{paddy.id}"
@@ -231,6 +239,7 @@ def change_paddy(
             changes,
             expected_version=current.version,
             clock=services.clock,
+            check=_controllable,
         )
     except Conflict as exc:
         raise PreconditionFailed(str(exc)) from exc

@@ -221,3 +221,31 @@ def test_city_staff_declare_and_end_a_heavy_rain_warning(api: Api) -> None:
     assert staff.delete(f"/water-warnings/{made.json()['id']}").status_code == 404
     too_long = staff.post("/water-warnings", json={"hours": 500})
     assert too_long.status_code == 422
+
+
+def test_calendar_edits_are_checked_before_they_are_kept(api: Api) -> None:
+    _, farmer = api.person(Role.FARMER)
+    made = farmer.post("/paddies", json={"id": "p5", "area_m2": 1000, "variety": "コシヒカリ"})
+    assert made.status_code == 201
+    tag = made.headers["ETag"]
+    unknown = farmer.patch(
+        "/paddies/p5", json={"calendar": {"flooding": {"depth_cm": 5}}}, headers={"If-Match": tag}
+    )
+    assert unknown.status_code == 422
+    assert "no stage 'flooding'" in unknown.json()["detail"]
+    too_deep = farmer.patch(
+        "/paddies/p5", json={"calendar": {"rooting": {"depth_cm": 24.5}}}, headers={"If-Match": tag}
+    )
+    assert too_deep.status_code == 422
+    assert "safe depth" in too_deep.json()["detail"]
+    good = farmer.patch(
+        "/paddies/p5", json={"calendar": {"rooting": {"depth_cm": 6.5}}}, headers={"If-Match": tag}
+    )
+    assert good.status_code == 200, good.text
+    assert good.json()["calendar"] == {"rooting": {"depth_cm": 6.5}}
+    low_levee = farmer.post(
+        "/paddies", json={"id": "p6", "area_m2": 1000, "levee_height_cm": 10, "safe_margin_cm": 5,
+                          "outlet_crest_cm": 8},
+    )  # fmt: skip
+    assert low_levee.status_code == 422
+    assert "safe depth" in low_levee.json()["detail"]
