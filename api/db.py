@@ -17,7 +17,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, Operationa
 
 from api.errors import ConfigError, StorageError
 
-__all__ = ["aware", "connect", "migrate", "storage_errors"]
+__all__ = ["as_utc", "aware", "connect", "migrate", "storage_errors"]
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -74,6 +74,25 @@ def storage_errors(
         if isinstance(exc, OperationalError | InterfaceError):
             raise error(f"cannot reach {what}: {detail}") from exc
         raise error(f"{what} refused the change: {detail}") from exc
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A time to store or compare in the database: aware, in UTC. SQLite keeps the wall-clock
+    digits of what it is given and drops the offset, so a Japan-time bound would shift a query
+    by nine hours; every bound goes through here first.
+
+    >>> from zoneinfo import ZoneInfo
+    >>> as_utc(datetime(2026, 6, 1, 9, 0, tzinfo=ZoneInfo("Asia/Tokyo"))).isoformat()
+    '2026-06-01T00:00:00+00:00'
+
+    Raises
+    ------
+    ValueError
+        A time without a zone: which day it means is not known.
+    """
+    if moment.tzinfo is None:
+        raise ValueError(f"{moment.isoformat()} has no time zone (add Z or +09:00)")
+    return moment.astimezone(UTC)
 
 
 def aware(moment: datetime) -> datetime:

@@ -206,7 +206,7 @@ def run(
         settings=state.settings,
         on_tick=lambda r: out.print(
             f"tick {r.at.astimezone(JST):%m-%d %H:%M:%S}: {r.paddies} paddies, "
-            f"{r.commands} commands, {r.alerts} alerts, {r.acks} acks, {r.seconds * 1000:.0f} ms"
+            f"{r.commands} commands, {r.alerts} alerts, {r.acks} acks, {r.elapsed_s * 1000:.0f} ms"
             + (f"; not steered: {'; '.join(r.failed)}" if r.failed else "")
         ),
     )

@@ -467,15 +467,15 @@ async def control_ticks(engine: Engine, count: int, repeat: int) -> dict[str, An
 def tick_row(
     backend: str, label: str, ticks: list[tuple[TickReport, float, float]], decide: float
 ) -> str:
-    seconds = statistics.median(t.seconds for t, _, _ in ticks)
-    fastest = min(t.seconds for t, _, _ in ticks)
+    seconds = statistics.median(t.elapsed_s for t, _, _ in ticks)
+    fastest = min(t.elapsed_s for t, _, _ in ticks)
     span = f"{seconds:.2f}" + (f" (min {fastest:.2f})" if len(ticks) > 1 else "")
     cells = [
         span,
         f"{statistics.median(r for _, r, _ in ticks):.2f}",
-        f"{statistics.median(t.decide_seconds for t, _, _ in ticks):.2f}",
+        f"{statistics.median(t.decide_s for t, _, _ in ticks):.2f}",
         f"{statistics.median(k for _, _, k in ticks):.2f}",
-        f"{statistics.median(t.seconds - t.decide_seconds for t, _, _ in ticks):.2f}",
+        f"{statistics.median(t.elapsed_s - t.decide_s for t, _, _ in ticks):.2f}",
         "/".join(f"{t.commands:,}" for t, _, _ in ticks),
         "/".join(f"{t.acks:,}" for t, _, _ in ticks),
         f"{decide:.2f}",

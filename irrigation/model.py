@@ -146,6 +146,8 @@ class Paddy:
             )
         if self.inlet_flow_m3_h < 0 or self.outlet_flow_m3_h < 0:
             raise BadPaddy(f"paddy {self.id}: gate flows cannot be negative")
+        if not self.safe_margin_cm > 0:
+            raise BadPaddy(f"paddy {self.id}: the safe margin must be above 0 cm")
         if self.safe_margin_cm >= self.levee_height_cm:
             raise BadPaddy(f"paddy {self.id}: the safe margin leaves no room under the levee")
 

@@ -22,9 +22,25 @@ from pydantic import TypeAdapter
 
 from core.clock import Clock, SystemClock
 from irrigation.calendar import WaterCalendar, target_for
-from irrigation.controller import ControllerSettings, Decision, PaddyState, TickInputs, decide
+from irrigation.controller import (
+    ControllerSettings,
+    Decision,
+    PaddyState,
+    TickInputs,
+    command_id,
+    decide,
+)
 from irrigation.errors import GateUnavailable, IrrigationError
-from irrigation.model import Alert, GateAck, GateCommand, GateRole, Override, Paddy, Reading
+from irrigation.model import (
+    Alert,
+    GateAck,
+    GateAction,
+    GateCommand,
+    GateRole,
+    Override,
+    Paddy,
+    Reading,
+)
 
 __all__ = [
     "AlertSink",
@@ -166,8 +182,8 @@ class TickReport:
     acks: int
     failed: tuple[str, ...]
     """Paddies the controller could not steer this tick, each with why."""
-    seconds: float
-    decide_seconds: float
+    elapsed_s: float
+    decide_s: float
 
 
 class IrrigationRunner:
@@ -182,6 +198,9 @@ class IrrigationRunner:
     forecast_h
         How far ahead the forecast's rain is summed.
     """
+
+    LEVEL_OVERLAP_S = 120.0
+    """How far each tick's level window reaches back over the previous one, s."""
 
     def __init__(
         self,
@@ -210,38 +229,71 @@ class IrrigationRunner:
         self._acks.append(ack)
 
     async def tick(self) -> TickReport:
-        """One control step for every paddy."""
+        """One control step for every paddy.
+
+        Raises
+        ------
+        Exception
+            Whatever the store raises (the database down): nothing was sent, and the
+            acknowledgements heard are kept for the next tick.
+        """
         started = time.perf_counter()
         now = self._clock.now()
-        since = self._last_tick or now - timedelta(
-            seconds=self._settings.plausibility.stale_after_s
-        )
-        paddies = await asyncio.to_thread(self._store.controlled, now)
-        ids = [c.paddy.id for c in paddies]
-        levels = await asyncio.to_thread(self._store.newest_levels, ids, since, now)
-        rain = await asyncio.to_thread(self._store.rain_mm, ids, since, now)
+        stale_s = self._settings.plausibility.stale_after_s
+        since = self._last_tick or now - timedelta(seconds=stale_s)
+        # Levels overlap the previous window: a reading stamped on arrival but committed
+        # after that tick's read is still seen (the controller ignores a repeat). Rain is
+        # summed over the exact half-open window, never twice.
+        level_since = since - timedelta(seconds=self.LEVEL_OVERLAP_S)
         # An ack can arrive twice (the sender's answer and the broker's copy): once each.
         acks = tuple({ack.command_id: ack for ack in self._acks}.values())
-        self._acks = []
+        heard = len(self._acks)
+        paddies = await asyncio.to_thread(self._store.controlled, now)
+        ids = [c.paddy.id for c in paddies]
+        levels = await asyncio.to_thread(self._store.newest_levels, ids, level_since, now)
+        rain = await asyncio.to_thread(self._store.rain_mm, ids, since, now)
         decided = time.perf_counter()
         results, failed = self.decide_all(paddies, now, levels, rain, acks)
         decide_s = time.perf_counter() - decided
         await asyncio.to_thread(self._store.keep, results, acks)
+        del self._acks[:heard]  # kept until stored: a failed keep loses no ack
         for controlled, decision in results:
             for command in decision.commands:
                 self._dispatch(controlled, command)
-            for alert in decision.alerts:
-                self._tell(controlled.owner, alert)
+        for controlled, _ in failed:
+            self._fail_safe(controlled, now)
+        alerts = [(c.owner, alert) for c, d in results for alert in d.alerts]
+        if alerts:
+            # Off the event loop: a slow notifier or webhook must not starve the broker.
+            await asyncio.to_thread(self._tell_all, alerts)
         self._last_tick = now
         return TickReport(
             at=now,
             paddies=len(paddies),
             commands=sum(len(d.commands) for _, d in results),
-            alerts=sum(len(d.alerts) for _, d in results),
+            alerts=len(alerts),
             acks=len(acks),
-            failed=tuple(failed),
-            seconds=time.perf_counter() - started,
-            decide_seconds=decide_s,
+            failed=tuple(why for _, why in failed),
+            elapsed_s=time.perf_counter() - started,
+            decide_s=decide_s,
+        )
+
+    def _fail_safe(self, controlled: ControlledPaddy, now: datetime) -> None:
+        """A paddy the controller could not steer has its inlet closed."""
+        if GateRole.INLET not in controlled.gates:
+            return
+        paddy_id = controlled.paddy.id
+        self._dispatch(
+            controlled,
+            GateCommand(
+                command_id=command_id(paddy_id, GateRole.INLET, now),
+                paddy_id=paddy_id,
+                role=GateRole.INLET,
+                action=GateAction.CLOSE,
+                issued_at=now,
+                reason="safety: the controller could not steer this paddy",
+                opening_pct=0.0,
+            ),
         )
 
     def decide_all(
@@ -251,11 +303,11 @@ class IrrigationRunner:
         levels: Mapping[str, Reading],
         rain: Mapping[str, float],
         acks: Sequence[GateAck],
-    ) -> tuple[list[tuple[ControlledPaddy, Decision]], list[str]]:
+    ) -> tuple[list[tuple[ControlledPaddy, Decision]], list[tuple[ControlledPaddy, str]]]:
         """The controller's decision for each paddy (pure: no I/O), and the paddies it
         could not decide for, each with why."""
         results: list[tuple[ControlledPaddy, Decision]] = []
-        failed: list[str] = []
+        failed: list[tuple[ControlledPaddy, str]] = []
         acks_by_paddy = _acks_by_paddy(paddies, acks)
         for controlled in paddies:
             paddy = controlled.paddy
@@ -275,7 +327,7 @@ class IrrigationRunner:
                 results.append((controlled, decide(state, inputs, self._settings)))
             except (IrrigationError, ValueError) as exc:
                 logger.error("paddy %s: %s", paddy.id, exc)
-                failed.append(f"{paddy.id}: {exc}")
+                failed.append((controlled, f"{paddy.id}: {exc}"))
         return results, failed
 
     def _dispatch(self, controlled: ControlledPaddy, command: GateCommand) -> None:
@@ -296,13 +348,14 @@ class IrrigationRunner:
             return
         self._acks.append(ack)
 
-    def _tell(self, owner: str, alert: Alert) -> None:
+    def _tell_all(self, alerts: Sequence[tuple[str, Alert]]) -> None:
         if self._alerts is None:
             return
-        try:
-            self._alerts.alert(owner, alert)
-        except Exception:
-            logger.exception("alert for paddy %s could not be sent", alert.paddy_id)
+        for owner, alert in alerts:
+            try:
+                self._alerts.alert(owner, alert)
+            except Exception:
+                logger.exception("alert for paddy %s could not be sent", alert.paddy_id)
 
     async def drain(self, timeout_s: float = 5.0) -> None:
         """Wait (up to ``timeout_s``) for the commands still being sent."""

@@ -104,7 +104,7 @@ def run_water_demo(engine: Engine, settings: Settings, out: Console) -> None:
     clock = FakeClock(start)
     gates = InProcessGates(clock=clock)
     runner = IrrigationRunner(
-        DatabaseControlStore(engine),
+        DatabaseControlStore(engine, only=[_PADDY]),  # the demo steers its own paddy only
         gates,
         alerts=NotifierAlerts(StoredNotifier(engine, clock=clock)),
         clock=clock,

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from api.db import aware, storage_errors
+from api.db import as_utc, aware, storage_errors
 from api.errors import NotFound
 from api.irrigation.tables import WarningRow
 from api.scheduling.weather import WeatherProvider
@@ -76,7 +76,12 @@ def declare_warning(
         raise ValueError("a warning must end after it starts")
     with storage_errors(), Session(engine) as session:
         row = WarningRow(
-            area=area, starts_at=starts_at, ends_at=ends_at, by=by, reason=reason, created_at=at
+            area=area,
+            starts_at=as_utc(starts_at),
+            ends_at=as_utc(ends_at),
+            by=by,
+            reason=reason,
+            created_at=as_utc(at),
         )
         session.add(row)
         session.commit()
@@ -88,7 +93,7 @@ def active_warnings(engine: Engine, now: datetime) -> list[RainWarning]:
     """Warnings in force at ``now``, newest first."""
     query = (
         select(WarningRow)
-        .where(col(WarningRow.starts_at) <= now, col(WarningRow.ends_at) > now)
+        .where(col(WarningRow.starts_at) <= as_utc(now), col(WarningRow.ends_at) > as_utc(now))
         .order_by(col(WarningRow.starts_at).desc())
     )
     with storage_errors(), Session(engine) as session:
@@ -107,7 +112,7 @@ def end_warning(engine: Engine, warning_id: int, *, at: datetime) -> RainWarning
         row = session.get(WarningRow, warning_id)
         if row is None or aware(row.ends_at) <= at or aware(row.starts_at) > at:
             raise NotFound(f"no warning {warning_id} in force")
-        row.ends_at = at
+        row.ends_at = as_utc(at)
         session.add(row)
         session.commit()
         session.refresh(row)

@@ -27,9 +27,9 @@ from api.irrigation.daily import morning_notes
 from api.irrigation.ingest import DatabaseSink
 from api.irrigation.outlook import DatabaseOutlook
 from api.irrigation.service import DatabaseControlStore, NotifierAlerts
-from api.scheduling.leader import leader_lock_for
+from api.scheduling.leader import LeaderLock, leader_lock_for
 from api.scheduling.notify import StoredNotifier
-from api.scheduling.weather import SAMPLE_WEATHER, RecordedWeather
+from api.scheduling.weather import RecordedWeather
 from core.clock import Clock, SystemClock
 from core.geo import GeoPoint
 from irrigation import JST, Alert
@@ -100,8 +100,10 @@ class PaddyWaterService:
     reports: list[TickReport] = field(default_factory=list)
 
     def outlook(self) -> DatabaseOutlook:
-        """Forecast rain from the recorded (or configured) weather, declared warnings."""
-        weather = RecordedWeather.read(self.settings.weather_file or SAMPLE_WEATHER)
+        """Declared warnings, and forecast rain from ``weather_file`` when one is set (the
+        shipped sample is generated: it is never taken for a live forecast)."""
+        file = self.settings.weather_file
+        weather = RecordedWeather.read(file) if file is not None else None
         lat, lon = self.settings.weather_place
         return DatabaseOutlook(
             self.engine,
@@ -154,6 +156,9 @@ class PaddyWaterService:
                         )
                     )
                 else:
+                    # No broker: no real gate hears anything. The in-process gates stand in
+                    # (a demo, a dry run); their acknowledgements are no gate's.
+                    logger.warning("no mqtt_url: gate commands go to in-process stand-ins")
                     gates = InProcessGates(clock=self.clock)
                 runner = IrrigationRunner(
                     DatabaseControlStore(self.engine),
@@ -163,7 +168,7 @@ class PaddyWaterService:
                     clock=self.clock,
                 )
                 runner_box.append(runner)
-                await self._schedule(runner, alerts, stop=stop, ticks=ticks)
+                await self._schedule(runner, alerts, lock, stop=stop, ticks=ticks)
                 await runner.drain()
         finally:
             for close in closing:
@@ -174,13 +179,20 @@ class PaddyWaterService:
         self,
         runner: IrrigationRunner,
         alerts: AlertSink,
+        lock: LeaderLock,
         *,
         stop: asyncio.Event,
         ticks: int | None,
     ) -> None:
         done = asyncio.Event()
+        lost = asyncio.Event()
 
         async def tick() -> None:
+            if not lock.still_held():
+                # Another process leads now: two must never command the same gates.
+                logger.error("paddy water lost its leader lock; stopping")
+                lost.set()
+                return
             report = await runner.tick()
             self.reports.append(report)
             if self.on_tick is not None:
@@ -217,7 +229,11 @@ class PaddyWaterService:
         )
         scheduler.start()
         try:
-            waits = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(done.wait())}
+            waits = {
+                asyncio.ensure_future(stop.wait()),
+                asyncio.ensure_future(done.wait()),
+                asyncio.ensure_future(lost.wait()),
+            }
             _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
             for task in pending:
                 task.cancel()

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, bindparam, func, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from api.db import aware, storage_errors
+from api.db import as_utc, aware, storage_errors
 from api.irrigation.store import _paddy_of
 from api.irrigation.tables import (
     DeviceRow,
@@ -38,7 +38,7 @@ from irrigation import (
 )
 from irrigation.calendar import WaterCalendar, WaterStage, calendar_for
 from irrigation.controller import Decision
-from irrigation.errors import BadPaddy
+from irrigation.errors import BadPaddy, IrrigationError
 from irrigation.runner import ControlledPaddy, GateAddress, dump_state, load_state
 
 __all__ = ["DatabaseControlStore", "NotifierAlerts", "calendar_of"]
@@ -83,18 +83,25 @@ def calendar_of(variety: str | None, edits: Mapping[str, Any] | None) -> WaterCa
 class DatabaseControlStore:
     """:class:`irrigation.runner.ControlStore` on the database."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, only: Sequence[str] | None = None) -> None:
         self._engine = engine
+        self._only = None if only is None else set(only)
+        """Steer only these paddies (a demo, a test); None: every paddy."""
         self._modes: dict[str, ControlMode] = {}
 
     def controlled(self, now: datetime) -> Sequence[ControlledPaddy]:
         """Every paddy, with its calendar, memory, overrides in force and gates."""
+        query = select(PaddyRow).order_by(col(PaddyRow.id))
+        if self._only is not None:
+            query = query.where(col(PaddyRow.id).in_(sorted(self._only)))
         with storage_errors(), Session(self._engine) as session:
-            rows = list(session.exec(select(PaddyRow).order_by(col(PaddyRow.id))))
+            rows = list(session.exec(query))
             overrides: dict[str, list[Override]] = {}
             for o in session.exec(
                 select(OverrideRow)
-                .where(col(OverrideRow.until) > now, col(OverrideRow.cancelled_at).is_(None))
+                .where(
+                    col(OverrideRow.until) > as_utc(now), col(OverrideRow.cancelled_at).is_(None)
+                )
                 .order_by(col(OverrideRow.created_at).desc())
             ):
                 overrides.setdefault(o.paddy_id, []).append(
@@ -118,10 +125,22 @@ class DatabaseControlStore:
             stored = _paddy_of(row)
             try:
                 calendar = calendar_of(stored.paddy.variety, stored.calendar)
-                state = load_state(row.control_state) if row.control_state else None
             except BadPaddy as exc:
-                logger.error("paddy %s is not controlled: %s", row.id, exc)
-                continue
+                # Refused when kept (routes check the calendar); only a hand-edited row gets
+                # here. The default calendar still steers it, and its inlet is guarded.
+                logger.error(
+                    "paddy %s: its calendar cannot be read (%s); the default steers", row.id, exc
+                )
+                calendar = calendar_for(None)
+            try:
+                state = load_state(row.control_state) if row.control_state else None
+            except IrrigationError as exc:
+                # One unreadable memory must not stop every paddy: this one starts afresh
+                # (its first tick closes the inlet until a depth is believed).
+                logger.error(
+                    "paddy %s: its controller memory is lost (%s); starting afresh", row.id, exc
+                )
+                state = None
             self._modes[row.id] = stored.mode
             out.append(
                 ControlledPaddy(
@@ -141,12 +160,17 @@ class DatabaseControlStore:
         """Each paddy's newest water level (device time) among those received from ``since``
         up to ``until`` (a tick never reads what arrives after its own moment)."""
         newest: dict[str, Reading] = {}
+        # Only the paddy's registered level sensors steer it: a spare sensor in a shed or any
+        # client of the broker naming the paddy in a topic is stored, never believed.
         query = (
             select(ReadingRow)
+            .join(DeviceRow, col(DeviceRow.id) == col(ReadingRow.device_id))
             .where(
+                col(DeviceRow.kind) == "sensor",
+                col(DeviceRow.paddy_id) == col(ReadingRow.paddy_id),
                 col(ReadingRow.metric) == Metric.WATER_LEVEL.value,
-                col(ReadingRow.received_at) >= since,
-                col(ReadingRow.received_at) <= until,
+                col(ReadingRow.received_at) >= as_utc(since),
+                col(ReadingRow.received_at) <= as_utc(until),
                 col(ReadingRow.paddy_id).is_not(None),
             )
             .order_by(col(ReadingRow.device_time))
@@ -171,10 +195,13 @@ class DatabaseControlStore:
         """Rain each paddy's gauge reported from ``since`` up to ``until`` (received), mm."""
         query = (
             select(ReadingRow.paddy_id, func.sum(ReadingRow.value))
+            .join(DeviceRow, col(DeviceRow.id) == col(ReadingRow.device_id))
             .where(
+                col(DeviceRow.kind) == "sensor",
+                col(DeviceRow.paddy_id) == col(ReadingRow.paddy_id),
                 col(ReadingRow.metric) == Metric.RAIN.value,
-                col(ReadingRow.received_at) >= since,
-                col(ReadingRow.received_at) <= until,
+                col(ReadingRow.received_at) >= as_utc(since),
+                col(ReadingRow.received_at) < as_utc(until),
             )
             .group_by(col(ReadingRow.paddy_id))
         )
@@ -213,7 +240,7 @@ class DatabaseControlStore:
                         "action": command.action.value,
                         "opening_pct": command.opening_pct,
                         "reason": command.reason[:500],
-                        "issued_at": command.issued_at,
+                        "issued_at": as_utc(command.issued_at),
                         "ack_detail": "" if address else "no gate of this role registered",
                     }
                 )
@@ -287,7 +314,12 @@ class DatabaseControlStore:
                             ack_detail=bindparam("detail"),
                         ),
                         [
-                            {"cid": a.command_id, "at": a.at, "ok": a.ok, "detail": a.detail[:500]}
+                            {
+                                "cid": a.command_id,
+                                "at": as_utc(a.at),
+                                "ok": a.ok,
+                                "detail": a.detail[:500],
+                            }
                             for a in known
                         ],
                     )
@@ -319,7 +351,7 @@ def _event(
 ) -> dict[str, Any]:
     return {
         "paddy_id": paddy_id,
-        "at": at,
+        "at": as_utc(at),
         "kind": kind,
         "by": by,
         "summary": summary[:1000],

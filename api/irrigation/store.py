@@ -12,7 +12,7 @@ from sqlalchemy import Engine, bindparam, delete, func, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from api.db import aware, storage_errors
+from api.db import as_utc, aware, storage_errors
 from api.errors import Conflict, NotFound
 from api.irrigation.tables import (
     DeviceRow,
@@ -405,7 +405,7 @@ def store_readings(
         for reading in batch:
             if reading.device_id not in known:
                 continue
-            arrived = reading.received_at or now
+            arrived = as_utc(reading.received_at or now)
             if arrived > seen.get(reading.device_id, arrived - timedelta(seconds=1)):
                 seen[reading.device_id] = arrived
             if reading.metric is Metric.BATTERY:
@@ -443,9 +443,9 @@ def delete_readings(
 ) -> int:
     """Forget a paddy's readings measured (device time) from ``since`` (until ``until``):
     retention, or a replay of a simulated day. Returns how many went."""
-    where = [col(ReadingRow.paddy_id) == paddy_id, col(ReadingRow.device_time) >= since]
+    where = [col(ReadingRow.paddy_id) == paddy_id, col(ReadingRow.device_time) >= as_utc(since)]
     if until is not None:
-        where.append(col(ReadingRow.device_time) < until)
+        where.append(col(ReadingRow.device_time) < as_utc(until))
     with storage_errors(), engine.begin() as connection:
         return int(connection.execute(delete(ReadingRow).where(*where)).rowcount)
 
@@ -485,9 +485,9 @@ def readings(
     if metric is not None:
         where.append(col(ReadingRow.metric) == metric.value)
     if since is not None:
-        where.append(col(ReadingRow.device_time) >= since)
+        where.append(col(ReadingRow.device_time) >= as_utc(since))
     if until is not None:
-        where.append(col(ReadingRow.device_time) < until)
+        where.append(col(ReadingRow.device_time) < as_utc(until))
     with storage_errors(), Session(engine) as session:
         count = session.exec(select(func.count()).select_from(ReadingRow).where(*where)).one()
         rows = session.exec(
@@ -514,7 +514,7 @@ def latest_readings(
         .where(
             col(ReadingRow.paddy_id).in_(ids),
             col(ReadingRow.metric) == metric.value,
-            col(ReadingRow.device_time) >= since,
+            col(ReadingRow.device_time) >= as_utc(since),
         )
         .order_by(col(ReadingRow.device_time), col(ReadingRow.id))
     )
@@ -540,7 +540,7 @@ def log_event(
         connection.execute(
             insert(EventRow).values(
                 paddy_id=paddy_id,
-                at=at,
+                at=as_utc(at),
                 kind=kind,
                 by=by,
                 summary=summary[:1000],
@@ -599,14 +599,14 @@ def record_command(
                 action=command.action.value,
                 opening_pct=command.opening_pct,
                 reason=command.reason[:500],
-                issued_at=command.issued_at,
+                issued_at=as_utc(command.issued_at),
                 ack_detail="",
             )
         )
         connection.execute(
             insert(EventRow).values(
                 paddy_id=command.paddy_id,
-                at=command.issued_at,
+                at=as_utc(command.issued_at),
                 kind="command",
                 by=by,
                 summary=f"{command.role.value} {command.action.value}: {command.reason}"[:1000],
@@ -636,12 +636,12 @@ def record_ack(engine: Engine, ack: GateAck) -> None:
         connection.execute(
             update(GateCommandRow)
             .where(col(GateCommandRow.command_id) == ack.command_id)
-            .values(acked_at=ack.at, ack_ok=ack.ok, ack_detail=ack.detail[:500])
+            .values(acked_at=as_utc(ack.at), ack_ok=ack.ok, ack_detail=ack.detail[:500])
         )
         connection.execute(
             insert(EventRow).values(
                 paddy_id=row.paddy_id,
-                at=ack.at,
+                at=as_utc(ack.at),
                 kind="ack",
                 by=row.device_id or "gate",
                 summary=f"{row.role} {row.action} {'done' if ack.ok else 'refused'}"
@@ -681,16 +681,16 @@ def add_override(engine: Engine, override: Override, *, at: datetime) -> StoredO
             paddy_id=override.paddy_id,
             role=override.role.value,
             action=override.action.value,
-            until=override.until,
+            until=as_utc(override.until),
             by=override.by,
             reason=override.reason,
-            created_at=at,
+            created_at=as_utc(at),
         )
         session.add(row)
         session.add(
             EventRow(
                 paddy_id=override.paddy_id,
-                at=at,
+                at=as_utc(at),
                 kind="override",
                 by=override.by,
                 summary=(
@@ -712,7 +712,7 @@ def active_overrides(engine: Engine, paddy_id: str, *, now: datetime) -> list[St
         select(OverrideRow)
         .where(
             col(OverrideRow.paddy_id) == paddy_id,
-            col(OverrideRow.until) > now,
+            col(OverrideRow.until) > as_utc(now),
             col(OverrideRow.cancelled_at).is_(None),
         )
         .order_by(col(OverrideRow.created_at).desc(), col(OverrideRow.id).desc())
@@ -733,12 +733,12 @@ def cancel_override(engine: Engine, override_id: int, *, by: str, at: datetime) 
         row = session.get(OverrideRow, override_id)
         if row is None or row.cancelled_at is not None or aware(row.until) <= at:
             raise NotFound(f"no override {override_id} in force")
-        row.cancelled_at = at
+        row.cancelled_at = as_utc(at)
         session.add(row)
         session.add(
             EventRow(
                 paddy_id=row.paddy_id,
-                at=at,
+                at=as_utc(at),
                 kind="override_end",
                 by=by,
                 summary=f"override of the {row.role} ended by hand",

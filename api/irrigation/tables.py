@@ -22,6 +22,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    Index,
     Integer,
     UniqueConstraint,
 )
@@ -116,6 +117,8 @@ class ReadingRow(SQLModel, table=True):
     __tablename__ = "water_reading"
     __table_args__ = (
         UniqueConstraint("device_id", "metric", "device_time", name="water_reading_once"),
+        # What every control tick asks: the newest levels (and rain) received since the last.
+        Index("ix_water_reading_metric_received_at", "metric", "received_at"),
     )
 
     id: int | None = Field(

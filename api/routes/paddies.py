@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api import registry
 from api.accounts import Principal, Role
@@ -17,7 +17,7 @@ from api.routes.common import Page, ProblemResponses, VersionedResponses
 from api.stamped import etag
 from irrigation import GateAction, GateRole, Metric, Override, Paddy, Reading
 
-__all__ = ["Keepers", "PaddyCreate", "PaddyPublic", "owned_paddy", "router"]
+__all__ = ["Keepers", "PaddyCreate", "PaddyPublic", "PaddyUpdate", "owned_paddy", "router"]
 
 router = APIRouter(prefix="/paddies", tags=["paddy water"], responses=ProblemResponses)
 
@@ -41,6 +41,28 @@ class PaddyCreate(BaseModel):
     safe_margin_cm: float = Field(default=5.0, gt=0)
     transplanted_on: date | None = None
     variety: str | None = Field(default=None, max_length=100)
+
+
+class PaddyUpdate(BaseModel):
+    """What may change on a paddy; absent members stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    field_id: str | None = None
+    area_m2: float | None = Field(default=None, gt=0)
+    levee_height_cm: float | None = Field(default=None, gt=0, le=200)
+    outlet_crest_cm: float | None = Field(default=None, gt=0, le=200)
+    inlet_flow_m3_h: float | None = Field(default=None, ge=0)
+    outlet_flow_m3_h: float | None = Field(default=None, ge=0)
+    daily_water_limit_m3: float | None = Field(default=None, gt=0)
+    safe_margin_cm: float | None = Field(default=None, gt=0)
+    transplanted_on: date | None = None
+    variety: str | None = Field(default=None, max_length=100)
+    calendar: dict[str, dict[str, float]] | None = Field(
+        default=None,
+        description="The farmer's edits of the variety's stages: "
+        '{"rooting": {"depth_cm": 6, "length_days": 8}}.',
+    )
 
 
 class PaddyPublic(BaseModel):
@@ -217,8 +239,8 @@ def read_paddy(
 )
 def change_paddy(
     paddy_id: str,
-    changes: Annotated[
-        dict[str, Any],
+    body: Annotated[
+        PaddyUpdate,
         Body(
             examples=[{"transplanted_on": "2026-05-25", "calendar": {"rooting": {"depth_cm": 6}}}]
         ),
@@ -232,6 +254,15 @@ def change_paddy(
     (the farmer's edits of the variety's stages). Needs If-Match."""
     current = owned_paddy(services, caller, paddy_id)
     check_if_match(if_match, _tag(current))
+    changes = body.model_dump(exclude_unset=True)
+    if changes.get("field_id") is not None:
+        record = registry.get_field(services.engine, changes["field_id"])
+        if record.owner != current.owner:
+            raise NotFound(f"no field with id {changes['field_id']!r}")
+    nullable = {"field_id", "daily_water_limit_m3", "transplanted_on", "variety", "calendar"}
+    cleared = sorted(k for k, v in changes.items() if v is None and k not in nullable)
+    if cleared:
+        raise ValueError(f"{', '.join(cleared)} cannot be emptied")
     try:
         changed = store.update_paddy(
             services.engine,

@@ -249,3 +249,26 @@ def test_calendar_edits_are_checked_before_they_are_kept(api: Api) -> None:
     )  # fmt: skip
     assert low_levee.status_code == 422
     assert "safe depth" in low_levee.json()["detail"]
+
+
+def test_a_patch_is_checked_whole_and_cannot_undo_the_levee_guard(api: Api) -> None:
+    _, farmer = api.person(Role.FARMER)
+    _, other = api.person(Role.FARMER, name="other")
+    made = farmer.post("/paddies", json={"id": "p7", "area_m2": 1000})
+    tag = made.headers["ETag"]
+    for body, words in (
+        ({"safe_margin_cm": -10}, "safe_margin_cm"),
+        ({"levee_height_cm": 500}, "levee_height_cm"),
+        ({"area_m2": "abc"}, "area_m2"),
+        ({"levee_height_cm": None}, "cannot be emptied"),
+        ({"calendar": "x"}, "calendar"),
+        ({"colour": "blue"}, "colour"),
+    ):
+        answer = farmer.patch("/paddies/p7", json=body, headers={"If-Match": tag})
+        assert answer.status_code == 422, (body, answer.text)
+        assert answer.headers["content-type"] == PROBLEM
+        assert words in answer.text, (body, answer.text)
+    other.post("/fields", json={"type": "FeatureCollection", "features": []})
+    missing = farmer.patch("/paddies/p7", json={"field_id": "nope"}, headers={"If-Match": tag})
+    assert missing.status_code == 404
+    assert farmer.get("/paddies/p7").headers["ETag"] == tag  # nothing was changed

@@ -107,6 +107,22 @@ def test_the_morning_note_gives_todays_target_and_yesterdays_water(engine: Engin
                 device_time=yesterday_noon + timedelta(hours=h),
             )
             for h, value in enumerate([5.2, 6.4, 5.9])
+        ]
+        + [
+            # 01:00 on 4 June in Japan is yesterday; 03:00 on 5 June is today. A query bound
+            # given in Japan time must not slide by nine hours (SQLite keeps wall digits).
+            Reading(
+                device_id="lv",
+                metric=Metric.WATER_LEVEL,
+                value=4.8,
+                device_time=datetime(2026, 6, 3, 16, 0, tzinfo=UTC),
+            ),
+            Reading(
+                device_id="lv",
+                metric=Metric.WATER_LEVEL,
+                value=9.9,
+                device_time=datetime(2026, 6, 4, 18, 0, tzinfo=UTC),
+            ),
         ],
         source="mqtt",
     )
@@ -115,5 +131,5 @@ def test_the_morning_note_gives_todays_target_and_yesterdays_water(engine: Engin
     assert owner == "tanaka"
     assert alert.kind is AlertKind.DAILY_TARGET
     assert alert.text_ja.startswith("6月5日（田植え後4日目）: 活着期（深水）、目標")
-    assert "昨日の水位 5.2〜6.4 cm、最新 5.9 cm" in alert.text_ja
-    assert "yesterday 5.2–6.4 cm, last 5.9 cm" in alert.text_en
+    assert "昨日の水位 4.8〜6.4 cm、最新 5.9 cm" in alert.text_ja
+    assert "yesterday 4.8–6.4 cm, last 5.9 cm" in alert.text_en

@@ -227,3 +227,50 @@ def test_a_forecast_that_heavy_counts_as_a_warning(paddy_engine: Engine) -> None
     later = T0 + timedelta(hours=9)
     assert outlook.forecast_rain_mm(paddy, later, 6.0) == 0.0
     assert not outlook.heavy_rain_warning(paddy, later)
+
+
+def test_only_the_paddys_registered_sensor_steers_it(paddy_engine: Engine) -> None:
+    clock = FakeClock(T0)
+    gates = InProcessGates(clock=clock)
+    runner = _runner(paddy_engine, clock, gates)
+    rogue = Reading(
+        device_id="rogue",
+        metric=Metric.WATER_LEVEL,
+        value=1.0,
+        device_time=clock.now(),
+        received_at=clock.now(),
+        paddy_id="P1",
+        farm="tanaka",
+    )
+    store.store_readings(paddy_engine, [rogue], source="mqtt", clock=clock)
+
+    async def run() -> None:
+        await runner.tick()
+        await runner.drain()
+
+    asyncio.run(run())
+    assert gates.openings_pct[("tanaka", "P1", "in-1")] == 0.0  # no believed depth: shut
+    state = store.get_paddy(paddy_engine, "P1").control_state
+    assert state is not None
+    assert state["level"] is None
+
+
+def test_one_unreadable_memory_does_not_stop_the_other_paddies(paddy_engine: Engine) -> None:
+    store.add_paddy(
+        paddy_engine,
+        Paddy(id="P2", farm="tanaka", area_m2=1000.0, transplanted_on=date(2026, 5, 20)),
+        owner="tanaka",
+    )
+    store.save_control(paddy_engine, "P2", mode=ControlMode.AUTO, control_state={"bad": 1})
+    clock = FakeClock(T0)
+    gates = InProcessGates(clock=clock)
+    runner = _runner(paddy_engine, clock, gates)
+
+    async def run() -> None:
+        await _ticks(runner, clock, paddy_engine, [3.0])
+
+    asyncio.run(run())
+    assert gates.openings_pct[("tanaka", "P1", "in-1")] == 100.0
+    restarted = store.get_paddy(paddy_engine, "P2").control_state
+    assert restarted is not None
+    assert restarted["paddy_id"] == "P2"

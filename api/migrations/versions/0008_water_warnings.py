@@ -1,4 +1,4 @@
-"""Heavy-rain warnings by area (田んぼダム).
+"""Heavy-rain warnings by area (田んぼダム); the control tick's index on readings.
 
 Revision ID: 0008
 Revises: 0007
@@ -29,9 +29,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_water_warning_area", "water_warning", ["area"])
     op.create_index("ix_water_warning_ends_at", "water_warning", ["ends_at"])
+    op.create_index(
+        "ix_water_reading_metric_received_at", "water_reading", ["metric", "received_at"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_water_reading_metric_received_at", table_name="water_reading")
     op.drop_index("ix_water_warning_ends_at", table_name="water_warning")
     op.drop_index("ix_water_warning_area", table_name="water_warning")
     op.drop_table("water_warning")
