@@ -8,16 +8,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 
 from api.errors import ConfigError, StorageError
 
-__all__ = ["as_utc", "aware", "connect", "migrate", "storage_errors"]
+__all__ = ["as_utc", "aware", "connect", "insert_or_ignore", "migrate", "storage_errors"]
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -93,6 +95,14 @@ def as_utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError(f"{moment.isoformat()} has no time zone (add Z or +09:00)")
     return moment.astimezone(UTC)
+
+
+def insert_or_ignore(engine: Engine, table: Any) -> Any:
+    """An INSERT that leaves a row whose key (primary or unique) is taken, on SQLite and
+    PostgreSQL alike: the same reading or command again is the same one, kept once."""
+    if engine.dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
 
 
 def aware(moment: datetime) -> datetime:

@@ -12,11 +12,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, func, insert, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from api.db import as_utc, aware, storage_errors
-from api.irrigation.store import _paddy_of
+from api.db import as_utc, aware, insert_or_ignore, storage_errors
+from api.irrigation.paddies import paddy_of
 from api.irrigation.tables import (
     DeviceRow,
     EventRow,
@@ -122,7 +121,7 @@ class DatabaseControlStore:
                     )
         out: list[ControlledPaddy] = []
         for row in rows:
-            stored = _paddy_of(row)
+            stored = paddy_of(row)
             try:
                 calendar = calendar_of(stored.paddy.variety, stored.calendar)
             except BadPaddy as exc:
@@ -290,7 +289,7 @@ class DatabaseControlStore:
             if commands:
                 # A command id names the paddy, gate and instant: the same one again is the
                 # same command (a tick replayed), kept once.
-                connection.execute(_insert_once(self._engine, GateCommandRow), commands)
+                connection.execute(insert_or_ignore(self._engine, GateCommandRow), commands)
             if acks:
                 sent = {
                     row.command_id: row
@@ -338,12 +337,6 @@ class DatabaseControlStore:
                     )
             if events:
                 connection.execute(insert(EventRow), events)
-
-
-def _insert_once(engine: Engine, table: type[GateCommandRow]) -> Any:
-    if engine.dialect.name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    return sqlite.insert(table).on_conflict_do_nothing()
 
 
 def _event(
