@@ -67,7 +67,7 @@ class ControllerSettings:
     recover_s: float = 1800.0
     out_of_band_alert_s: float = 7200.0
     near_levee_cm: float = 1.0
-    """Alert (and, in SAFE, open the outlet) this far below the safe depth."""
+    """Alert, and open the outlet gate whatever the mode, this far below the safe depth."""
     reopen_below_safe_cm: float = 1.0
     """Once closed for safety, the inlet stays shut until the water is this far below."""
     forecast_trust: float = 0.8
@@ -109,7 +109,7 @@ class PaddyState:
     """The previous tick."""
     mode: ControlMode = ControlMode.AUTO
     heard_at: datetime | None = None
-    """When the newest water-level reading arrived."""
+    """When the newest believed water-level reading arrived (staleness counts from it)."""
     level: LevelTrack | None = None
     sensor: Check = OK
     plausible_since: datetime | None = None

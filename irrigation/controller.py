@@ -14,24 +14,29 @@ overrides, the calendar's :class:`~irrigation.calendar.Target`), and gets back a
         send(decision.commands); notify(decision.alerts); state = decision.state
 
 Modes, strongest first: SAFE (a stale or implausible sensor, or a gate that refused or did
-not acknowledge within ``ack_timeout_s``: inlet closed, outlet opened if the water is near
-the levee; back to AUTO, with a RECOVERED alert, once the sensor has been plausible for
-``recover_s`` and the gates answer), OVERRIDE (a person's hand until it expires),
-PADDY_DAM (田んぼダム: while a heavy-rain warning lasts the outlet stays shut and storm
-water is held up to ``dam_margin_cm`` below the safe depth; afterwards it is let out at
-most ``dam_release_cm_h``), AUTO (the calendar, with hysteresis, minimum open and closed
-times, the daily water limit and the rain forecast). In every mode the inlet is closed at
-``paddy.max_safe_depth_cm`` and does not open without a believed depth. A gate's
-position is what it was last told (``GateState.opening_pct``); water is counted from it.
-Each alert kind that marks a condition is raised once, until the condition clears.
+not acknowledge within ``ack_timeout_s``: inlet closed; back to AUTO, with a RECOVERED
+alert, once the sensor has been plausible for ``recover_s`` and the gates answer),
+OVERRIDE (a person's hand until it expires), PADDY_DAM (田んぼダム: while a heavy-rain
+warning lasts the outlet stays shut and storm water is held up to ``dam_margin_cm`` below
+the safe depth; afterwards it is let out at most ``dam_release_cm_h``), AUTO (the
+calendar, with hysteresis, minimum open and closed times, the daily water limit and the
+rain forecast). In every mode the inlet is closed at ``paddy.max_safe_depth_cm`` and does
+not open without a believed depth, and an outlet gate is opened ``near_levee_cm`` below
+that depth, whatever an override or a 田んぼダム hold says (both in
+:mod:`irrigation.control_policy`). A reading not newer (by its device's clock) than the
+believed depth is ignored: it neither refreshes the sensor nor clears its verdict, so a
+clock gone back makes it stale; one dated over ``max_clock_ahead_s`` after it arrived is
+not believed. A gate's position is what it was last told (``GateState.opening_pct``);
+water is counted from it. Each alert kind that marks a condition is raised once, until the
+condition clears.
 
 The values live in :mod:`irrigation.control_state` and are re-exported here.
 """
 
 from datetime import date, datetime
-from typing import NamedTuple
 
 from irrigation.calendar import JST
+from irrigation.control_policy import Want, guard_inlet, guard_outlet, wants
 from irrigation.control_state import (
     ControllerSettings,
     DamPhase,
@@ -52,7 +57,7 @@ from irrigation.model import (
     Metric,
     Severity,
 )
-from irrigation.plausibility import Check, LevelTrack, Plausibility, check_stale, observe
+from irrigation.plausibility import OK, Check, LevelTrack, Plausibility, check_stale, observe
 
 __all__ = [
     "ControllerSettings",
@@ -104,12 +109,6 @@ _ALERTS: dict[str, tuple[AlertKind, Severity, bool, str, str]] = {
 }  # fmt: skip
 _GATE_JA = {GateRole.INLET: "給水口", GateRole.OUTLET: "排水口"}
 _ACTION_JA = {GateAction.OPEN: "開", GateAction.CLOSE: "閉"}
-
-
-class _Want(NamedTuple):
-    pct: float
-    urgent: bool
-    reason: str
 
 
 class _Tick:
@@ -195,9 +194,10 @@ def decide(state: PaddyState, inputs: TickInputs, settings: ControllerSettings) 
     plausible_since = (state.plausible_since or now) if sensor.ok else None
     _follow_dam(t)
     mode = _choose_mode(t, state, sensor, plausible_since, inlet.faulty or outlet.faulty)
-    want_in, want_out = _wants(t, mode, inlet, outlet)
-    outlet = _steer(t, GateRole.OUTLET, outlet, want_out if paddy.has_outlet_gate else None)
-    inlet = _steer(t, GateRole.INLET, inlet, _guard_inlet(t, inlet, want_in))
+    want_in, want_out = wants(t, mode, inlet, outlet)
+    if paddy.has_outlet_gate:
+        outlet = _steer(t, GateRole.OUTLET, outlet, guard_outlet(t, outlet, want_out))
+    inlet = _steer(t, GateRole.INLET, inlet, guard_inlet(t, inlet, want_in))
     out_of_band_since = _level_alerts(t, state, mode)
     next_state = PaddyState(
         paddy_id=paddy.id,
@@ -274,19 +274,28 @@ def _settle(t: _Tick, gate: GateState, role: GateRole) -> GateState:
 def _watch_sensor(
     t: _Tick, state: PaddyState, inflow_cm: float
 ) -> tuple[LevelTrack | None, datetime | None, Check]:
-    """The track, when the sensor was last heard, and whether it can be believed now."""
+    """The track, when its newest believed reading arrived, and whether it can be believed.
+
+    A track dated ahead of now (stored before such readings were refused) is forgotten."""
+    pset = t.s.plausibility
     level = None if state.level is None else state.level.add_inflow(inflow_cm)
-    heard_at, sensor = state.heard_at, state.sensor
+    if level is not None and (level.at - t.now).total_seconds() > pset.max_clock_ahead_s:
+        level = None
+    heard_at = state.heard_at if state.heard_at is None or state.heard_at <= t.now else None
+    # staleness is judged afresh below, so a stale verdict is not carried over
+    sensor = OK if state.sensor.verdict is Plausibility.STALE else state.sensor
     reading = t.inputs.level
     if reading is not None:
         if reading.metric is not Metric.WATER_LEVEL:
             raise BadReading(f"{reading.device_id}: {reading.metric} is not a water level")
-        arrived = reading.received_at or reading.device_time
-        if heard_at is None or arrived > heard_at:
-            heard_at = arrived
-            pset = t.s.plausibility
-            level, sensor = observe(level, reading.value, reading.device_time, t.paddy, pset)
-    stale = check_stale(heard_at or state.started_at, t.now, t.s.plausibility)
+        arrived = min(reading.received_at or t.now, t.now)
+        at = reading.device_time
+        level, check = observe(level, reading.value, at, t.paddy, pset, arrived_at=arrived)
+        if check is not None:
+            sensor = check
+            if level is not None and level.at == at:
+                heard_at = arrived
+    stale = check_stale(heard_at or state.started_at, t.now, pset)
     return level, heard_at, sensor if stale.ok else stale
 
 
@@ -332,99 +341,7 @@ def _choose_mode(
     return ControlMode.AUTO if t.dam is None else ControlMode.PADDY_DAM
 
 
-def _wants(
-    t: _Tick, mode: ControlMode, inlet: GateState, outlet: GateState
-) -> tuple[_Want | None, _Want | None]:
-    """Where each gate should go (None: leave it) in this mode."""
-    depth, paddy = t.depth, t.paddy
-    if mode is ControlMode.SAFE:
-        near = depth is not None and depth >= paddy.max_safe_depth_cm - t.s.near_levee_cm
-        return _Want(0.0, True, "safety: sensor or gate fault"), (
-            _Want(100.0, True, "safety: water near the levee") if near else None
-        )
-    if mode is ControlMode.OVERRIDE:
-        wants: dict[GateRole, _Want] = {}
-        for o in t.inputs.overrides:
-            if o.until > t.now:
-                pct = 100.0 if o.action is GateAction.OPEN else 0.0
-                wants[o.role] = _Want(pct, True, f"override by {o.by}: {o.reason}".rstrip(": "))
-        return wants.get(GateRole.INLET, _Want(0.0, False, "override")), wants.get(GateRole.OUTLET)
-    if mode is ControlMode.PADDY_DAM:
-        return _Want(0.0, True, "paddy dam: inlet closed"), _dam_outlet(t, outlet)
-    return _auto(t, inlet, outlet)
-
-
-def _dam_outlet(t: _Tick, outlet: GateState) -> _Want | None:
-    paddy, depth = t.paddy, t.depth
-    if not paddy.has_outlet_gate:
-        return None
-    limit_cm = paddy.max_safe_depth_cm - t.s.dam_margin_cm
-    if depth is not None and depth >= limit_cm:
-        return _Want(100.0, True, f"paddy dam: holding no more than {limit_cm:g} cm")
-    if t.dam is DamPhase.HOLD:
-        spilling = (
-            outlet.is_open and depth is not None and depth > limit_cm - t.s.trim_hysteresis_cm
-        )
-        return None if spilling else _Want(0.0, False, "paddy dam: holding storm water")
-    head = max(depth or 0.0, 0.0) / t.s.outlet_reference_head_cm
-    full_cm_h = paddy.depth_cm_for(paddy.outlet_flow_m3_h) * max(head, 1.0) ** 1.5
-    pct = min(100.0, max(1.0, round(100.0 * t.s.dam_release_cm_h / full_cm_h, 1)))
-    if outlet.is_open and abs(pct - (outlet.opening_pct or 0.0)) < 0.2 * pct:
-        return None
-    return _Want(pct, False, f"paddy dam: releasing at most {t.s.dam_release_cm_h:g} cm/h")
-
-
-def _auto(t: _Tick, inlet: GateState, outlet: GateState) -> tuple[_Want | None, _Want | None]:
-    """Follow the calendar: trim surplus through the outlet, fill through the inlet."""
-    target, depth, s, paddy = t.inputs.target, t.depth, t.s, t.paddy
-    rain_cm = t.inputs.forecast_rain_mm / 10.0 * s.forecast_trust
-    want_out: _Want | None = None
-    if target.drain:
-        want_out = _Want(100.0, False, f"drain: {target.stage.value}")
-    elif target.ceiling_cm is not None and depth is not None:
-        trim_at = target.ceiling_cm - s.trim_below_ceiling_cm - min(rain_cm, s.predrain_max_cm)
-        if outlet.is_open and depth <= trim_at - s.trim_hysteresis_cm:
-            want_out = _Want(0.0, False, f"surplus let out to {depth:.1f} cm")
-        elif not outlet.is_open and depth > trim_at:
-            want_out = _Want(100.0, False, f"surplus above {trim_at:.1f} cm")
-        elif outlet.opening_pct is None:
-            want_out = _Want(0.0, False, "outlet closed")
-    letting_out = paddy.has_outlet_gate and (
-        want_out.pct > 0 if want_out is not None else outlet.is_open
-    )
-    setpoint, band = target.setpoint_cm, target.band
-    if not target.inlet_may_open or setpoint is None or band is None or depth is None:
-        return _Want(0.0, False, f"no filling: {target.stage.value}"), want_out
-    limit = paddy.daily_water_limit_m3
-    if limit is not None and t.water_today_m3 >= limit:
-        t.tell("daily_limit", limit_m3=limit)
-        return _Want(0.0, False, "daily water limit reached"), want_out
-    if letting_out:
-        return _Want(0.0, False, "the outlet is letting water out"), want_out
-    open_at = setpoint - s.open_below_cm
-    if inlet.is_open:
-        close_at = max(open_at, setpoint + s.close_above_cm - rain_cm)
-        return (
-            _Want(0.0, False, f"filled to {depth:.1f} cm") if depth >= close_at else None
-        ), want_out
-    if (depth <= open_at and depth + rain_cm < setpoint) or depth < band[0]:
-        return _Want(100.0, False, f"filling to {setpoint:g} cm from {depth:.1f} cm"), want_out
-    return (_Want(0.0, False, "inlet closed") if inlet.opening_pct is None else None), want_out
-
-
-def _guard_inlet(t: _Tick, inlet: GateState, want: _Want | None) -> _Want | None:
-    """Whatever the mode: no filling without a believed depth, never at the safe depth."""
-    depth, safe_cm = t.depth, t.paddy.max_safe_depth_cm
-    if depth is not None and depth >= safe_cm:
-        return _Want(0.0, True, f"safety: {depth:.1f} cm is at the safe depth ({safe_cm:g} cm)")
-    if want is None or want.pct == 0.0 or inlet.is_open:
-        return want
-    if depth is None or depth >= safe_cm - t.s.reopen_below_safe_cm:
-        return _Want(0.0, False, "no filling: depth unknown or near the safe depth")
-    return want
-
-
-def _steer(t: _Tick, role: GateRole, gate: GateState, want: _Want | None) -> GateState:
+def _steer(t: _Tick, role: GateRole, gate: GateState, want: Want | None) -> GateState:
     """Send the gate where it is wanted, unless it was moved too recently.
 
     A faulty gate is told its last position again every ``gate_retry_s``, so one back
@@ -433,7 +350,7 @@ def _steer(t: _Tick, role: GateRole, gate: GateState, want: _Want | None) -> Gat
     if want is None:
         if not gate.faulty or gate.opening_pct is None:
             return gate
-        want = _Want(gate.opening_pct, True, "safety: the gate's last command again")
+        want = Want(gate.opening_pct, True, "safety: the gate's last command again")
     pct, now = want.pct, t.now
     if gate.faulty:
         retried_s = None if gate.sent_at is None else (now - gate.sent_at).total_seconds()

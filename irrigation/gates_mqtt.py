@@ -16,6 +16,8 @@ from enum import StrEnum
 from typing import Protocol
 
 import aiomqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from core.clock import Clock, SystemClock
 from irrigation.errors import BadReading, GateUnavailable
@@ -28,6 +30,7 @@ from irrigation.wire import (
     format_gate_command,
     parse_gate_ack,
     parse_gate_command,
+    parse_topic,
 )
 
 __all__ = [
@@ -69,8 +72,28 @@ class MqttGates(MqttSession):
     """Gate commands over MQTT: QoS 1 to ``…/<device>/cmd``, answers from ``…/<device>/ack``.
 
     :meth:`send` waits for the answer; a controller tick that must not block uses
-    :meth:`post`, then :meth:`pending`, :meth:`expire` and the ``on_ack`` callback (which
-    hears every answer, late ones too).
+    :meth:`post`, then :meth:`pending`, :meth:`expire` and the ``on_ack`` callback.
+
+    An answer counts only from the gate its command went to: its ``id`` must name a pending
+    command *and* its topic that command's farm, paddy and device (ids are guessable, and with
+    per-device ACLs on the broker the topic is what a gate cannot forge). Any other answer is
+    told to ``on_error`` in one line and ignored. A late answer (its command expired or
+    answered already) can no longer be matched to an address, so ``on_ack`` hears it only if
+    its topic's paddy is the paddy its id begins with (ids are ``<paddy>/<role>/<UTC time>``,
+    see :func:`irrigation.control_state.command_id`).
+
+    Parameters
+    ----------
+    ack_timeout_s
+        How long :meth:`send` waits for an answer; the deadline of every pending command.
+    command_expiry_s
+        The MQTT 5 Message Expiry Interval of each command: a broker still holding it for a
+        gate that is offline drops it after this long, so the gate never comes back to a
+        stale "open".
+    on_ack
+        Hears every answer that counts, late ones too.
+    on_error
+        Told one line per answer that cannot be read or does not count.
     """
 
     def __init__(
@@ -78,13 +101,17 @@ class MqttGates(MqttSession):
         settings: MqttSettings,
         *,
         ack_timeout_s: float = 30.0,
+        command_expiry_s: int = 300,
         on_ack: Callable[[GateAck], None] | None = None,
         on_error: Callable[[str], None] | None = None,
         clock: Clock | None = None,
     ) -> None:
+        if command_expiry_s < 1:
+            raise ValueError(f"command_expiry_s must be at least 1 s, not {command_expiry_s}")
         topic = f"{settings.topic_prefix}/+/+/+/{GateChannel.ACK}"
         super().__init__(settings, f"{settings.client_id}-gates", [topic], on_error=on_error)
         self._ack_timeout_s = ack_timeout_s
+        self._command_expiry_s = command_expiry_s
         self._on_ack = on_ack
         self._clock = clock or SystemClock()
         self._pending: dict[str, tuple[PendingCommand, asyncio.Future[GateAck]]] = {}
@@ -134,9 +161,11 @@ class MqttGates(MqttSession):
         )
         future: asyncio.Future[GateAck] = asyncio.get_running_loop().create_future()
         self._pending[command.command_id] = (entry, future)
+        props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+        props.MessageExpiryInterval = self._command_expiry_s
         try:
-            topic = parts.topic(self.settings.topic_prefix)
-            await client.publish(topic, format_gate_command(command), qos=self.settings.qos)
+            topic, payload = parts.topic(self.settings.topic_prefix), format_gate_command(command)
+            await client.publish(topic, payload, qos=self.settings.qos, properties=props)
         except aiomqtt.MqttError as exc:
             self._pending.pop(command.command_id, None)
             raise GateUnavailable(f"{where}: the broker did not take the command: {exc}") from exc
@@ -158,18 +187,37 @@ class MqttGates(MqttSession):
 
     async def _serve(self, client: aiomqtt.Client) -> None:
         async for message in client.messages:
-            topic = message.topic.value
-            try:
-                ack = parse_gate_ack(topic, bytes(message.payload), received_at=self._clock.now())
-            except BadReading as exc:
-                self._on_error(str(exc))
-            else:
-                _, future = self._pending.pop(ack.command_id, (None, None))
-                if future is not None and not future.done():
-                    future.set_result(ack)
-                if self._on_ack is not None:
-                    self._on_ack(ack)
+            self._hear(message.topic.value, bytes(message.payload))
             self._ack(client, message)
+
+    def _hear(self, topic: str, payload: bytes) -> None:
+        try:
+            parts = parse_topic(topic, prefix=self.settings.topic_prefix)
+            ack = parse_gate_ack(topic, payload, received_at=self._clock.now())
+        except BadReading as exc:
+            self._on_error(str(exc))
+            return
+        entry, future = self._pending.get(ack.command_id, (None, None))
+        if entry is None:
+            if parts.paddy_id != ack.command_id.split("/", 1)[0]:
+                self._on_error(
+                    f"{topic}: ack of command {ack.command_id}, which is not pending"
+                    f" and not one for paddy {parts.paddy_id}: ignored"
+                )
+                return
+        else:
+            sent_to = (entry.farm, entry.command.paddy_id, entry.device)
+            if (parts.farm, parts.paddy_id, parts.device_id) != sent_to:
+                self._on_error(
+                    f"{topic}: ack of command {ack.command_id}, which was sent to gate"
+                    f" {'/'.join(sent_to)}: ignored"
+                )
+                return
+            del self._pending[ack.command_id]
+            if future is not None and not future.done():
+                future.set_result(ack)
+        if self._on_ack is not None:
+            self._on_ack(ack)
 
 
 class InProcessGates:
@@ -207,7 +255,9 @@ class SimulatedGateDevice(MqttSession):
     """A gate on the broker: hears ``…/<device>/cmd``, moves, and answers on ``…/ack``.
 
     Commands older than ``max_command_age_s`` are refused, as a real gate should (a queued
-    "open" from hours ago is not an order any more).
+    "open" from hours ago is not an order any more), whether or not the broker honoured the
+    command's message expiry. Its session is persistent, so a command sent while it is
+    offline waits for it at the broker until that expiry.
     """
 
     def __init__(

@@ -18,7 +18,7 @@ the fields of its payload formatter's ``decoded_payload`` that Tanbo knows and d
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from irrigation.errors import BadReading
 from irrigation.model import Metric, Reading
@@ -52,13 +52,14 @@ class TtsUplink:
     """One line per field that was refused; the other fields still count."""
 
 
-def _tts_time(body: Mapping[str, object], up: Mapping[str, object]) -> datetime:
-    """The measurement time: the payload's own, else the earliest gateway's, else the server's."""
+def _tts_time(body: Mapping[str, object], up: Mapping[str, object]) -> tuple[datetime, str]:
+    """The measurement time: the payload's own, else the earliest gateway's, else the server's;
+    with whose clock it is."""
     decoded = up.get("decoded_payload")
     if isinstance(decoded, dict):
         own = next((decoded[key] for key in ("time", "timestamp", "t") if key in decoded), None)
         if own is not None:
-            return parse_time(own, what="decoded_payload.time")
+            return parse_time(own, what="decoded_payload.time"), "device"
     metadata = up.get("rx_metadata")
     gateway_times = [
         parse_time(rx["time"], what="rx_metadata.time")
@@ -66,11 +67,11 @@ def _tts_time(body: Mapping[str, object], up: Mapping[str, object]) -> datetime:
         if isinstance(rx, dict) and "time" in rx
     ]
     if gateway_times:
-        return min(gateway_times)
+        return min(gateway_times), "gateway"
     server = up.get("received_at", body.get("received_at"))
     if server is None:
         raise BadReading("uplink has no decoded time, gateway time or received_at")
-    return parse_time(server, what="received_at")
+    return parse_time(server, what="received_at"), "network server"
 
 
 def parse_tts_uplink(
@@ -79,7 +80,7 @@ def parse_tts_uplink(
     received_at: datetime,
     farm: str | None = None,
     paddy_id: str | None = None,
-    max_ahead_s: float = 3600.0,
+    max_ahead_s: float = 300.0,
 ) -> TtsUplink:
     """The readings in a The Things Stack v3 uplink webhook (``uplink_message``).
 
@@ -97,6 +98,9 @@ def parse_tts_uplink(
         When Tanbo received the webhook.
     farm, paddy_id
         Where the device is, if the caller knows (the device registry has the last word).
+    max_ahead_s
+        How far the measurement time may run ahead of arrival before the uplink is refused
+        (a reading from the future would stand for the paddy's depth until it is due).
 
     Raises
     ------
@@ -112,11 +116,16 @@ def parse_tts_uplink(
     app = ids.get("application_ids") if isinstance(ids, dict) else None
     application_id = app.get("application_id") if isinstance(app, dict) else None
     try:
-        device_time = _tts_time(doc, up)
+        device_time, whose = _tts_time(doc, up)
     except BadReading as exc:
         raise BadReading(f"uplink from {device_id}: {exc}") from None
-    if device_time - received_at > timedelta(seconds=max_ahead_s):
-        raise BadReading(f"uplink from {device_id}: time {device_time.isoformat()} is ahead")
+    ahead_s = (device_time - received_at).total_seconds()
+    if ahead_s > max_ahead_s:
+        clock = f"device {device_id}'s" if whose == "device" else f"the {whose}'s"
+        raise BadReading(
+            f"uplink from {device_id}: time {device_time.isoformat()} is {ahead_s:.0f} s ahead"
+            f" of arrival: {clock} clock is ahead (more than {max_ahead_s:g} s is refused)"
+        )
     decoded = up.get("decoded_payload")
     readings: list[Reading] = []
     problems: list[str] = []

@@ -1,4 +1,5 @@
-"""Whether a water-level sensor can be believed: stale, out of range, jumping, stuck.
+"""Whether a water-level sensor can be believed: stale, clock ahead, out of range, jumping,
+stuck.
 
 Each check returns a :class:`Check`: a named :class:`Plausibility` verdict with its reason
 in English and Japanese (for the farmer's alert). The controller keeps a small
@@ -25,6 +26,7 @@ __all__ = [
     "LevelTrack",
     "Plausibility",
     "PlausibilitySettings",
+    "check_clock",
     "check_flat_line",
     "check_jump",
     "check_range",
@@ -40,7 +42,10 @@ class Plausibility(StrEnum):
 
     OK = "ok"
     STALE = "stale"
-    """No reading for too long: the device is offline or its radio is."""
+    """No believable reading for too long: the device or its radio is offline, or its
+    clock went back."""
+    CLOCK = "clock"
+    """The device's clock is ahead: a reading dated well after it arrived."""
     OUT_OF_RANGE = "out_of_range"
     """Deeper than the levee allows or drier than the ground can be."""
     JUMP = "jump"
@@ -88,6 +93,8 @@ class PlausibilitySettings:
     flat_after_s, flat_inflow_cm
         A value unchanged for this long while at least this much water came in (inlet open
         or rain) is a stuck sensor.
+    max_clock_ahead_s
+        A reading dated more than this after it arrived comes from a clock that is ahead.
     """
 
     stale_after_s: float = 1800.0
@@ -98,15 +105,16 @@ class PlausibilitySettings:
     max_fall_cm_h: float = 10.0
     flat_after_s: float = 3 * 3600.0
     flat_inflow_cm: float = 2.0
+    max_clock_ahead_s: float = 300.0
 
 
 def check_stale(last_heard_at: datetime, now: datetime, settings: PlausibilitySettings) -> Check:
-    """Whether the sensor has been silent too long.
+    """Whether the sensor has been silent too long: no believable reading since.
 
     Parameters
     ----------
     last_heard_at
-        When its last reading arrived (or when watching began, before any reading).
+        When its last believed reading arrived (or when watching began, before any).
     now
         The current time.
     settings
@@ -118,8 +126,38 @@ def check_stale(last_heard_at: datetime, now: datetime, settings: PlausibilitySe
     minutes = silent_s / 60.0
     return Check(
         verdict=Plausibility.STALE,
-        reason=f"no water-level reading for {minutes:.0f} min",
-        reason_ja=f"{minutes:.0f}分間水位データがありません",
+        reason=f"no believable water-level reading for {minutes:.0f} min",
+        reason_ja=f"{minutes:.0f}分間、信頼できる水位データがありません",
+    )
+
+
+def _span(seconds: float) -> tuple[str, str]:
+    """A duration in the largest whole unit, in English and Japanese."""
+    for unit_s, en, ja in ((86400.0, "days", "日"), (3600.0, "h", "時間")):
+        if seconds >= unit_s:
+            return f"{seconds / unit_s:.0f} {en}", f"{seconds / unit_s:.0f}{ja}"
+    return f"{seconds / 60.0:.0f} min", f"{seconds / 60.0:.0f}分"
+
+
+def check_clock(at: datetime, arrived_at: datetime, settings: PlausibilitySettings) -> Check:
+    """Whether a reading taken ``at`` (device time) can have arrived at ``arrived_at``.
+
+    A device whose clock runs ahead dates its readings in the future; believed, one such
+    reading would make every truthful one after it look old.
+
+    >>> from datetime import UTC, datetime
+    >>> check_clock(datetime(2030, 1, 1, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC),
+    ...             PlausibilitySettings()).reason
+    "the device's clock is 1310 days ahead"
+    """
+    ahead_s = (at - arrived_at).total_seconds()
+    if ahead_s <= settings.max_clock_ahead_s:
+        return OK
+    en, ja = _span(ahead_s)
+    return Check(
+        verdict=Plausibility.CLOCK,
+        reason=f"the device's clock is {en} ahead",
+        reason_ja=f"センサーの時計が{ja}進んでいます",
     )
 
 
@@ -211,13 +249,16 @@ def observe(
     at: datetime,
     paddy: Paddy,
     settings: PlausibilitySettings,
-) -> tuple[LevelTrack | None, Check]:
+    *,
+    arrived_at: datetime | None = None,
+) -> tuple[LevelTrack | None, Check | None]:
     """Fold a new reading into the track and judge it.
 
-    A reading out of range or jumping is not taken in (the track stays, so the next one is
-    judged against the last believed value over the longer time); a stuck one is, so the
-    verdict clears as soon as the value moves. A reading not newer than the track is
-    ignored.
+    A reading dated ahead of its arrival, out of range or jumping is not taken in (the
+    track stays, so the next one is judged against the last believed value over the longer
+    time); a stuck one is, so the verdict clears as soon as the value moves. A reading not
+    newer than the track is ignored and gets no verdict (None): it says nothing of the
+    sensor now, so the caller keeps the verdict it had.
 
     Parameters
     ----------
@@ -227,17 +268,21 @@ def observe(
     depth_cm
         The new reading, cm.
     at
-        When it was taken.
+        When it was taken (the device's clock).
     paddy
         For the levee, the area and the gate flows.
     settings
         The limits.
+    arrived_at
+        When it arrived (the receiver's clock), for :func:`check_clock`; None skips it.
     """
+    if arrived_at is not None and not (clock := check_clock(at, arrived_at, settings)).ok:
+        return track, clock
     ranged = check_range(depth_cm, paddy, settings)
     if track is None:
         return (LevelTrack(depth_cm=depth_cm, at=at, same_since=at) if ranged.ok else None), ranged
     if at <= track.at:
-        return track, OK
+        return track, None
     if not ranged.ok:
         return track, ranged
     jumped = check_jump(track.depth_cm, depth_cm, (at - track.at).total_seconds(), paddy, settings)
@@ -267,7 +312,8 @@ def check_readings(
     readings
         Water-level readings, any order (sorted by ``device_time`` here).
     now
-        The current time (for staleness).
+        The current time (for staleness, and the arrival of a reading without
+        ``received_at``).
     paddy
         The paddy the sensor stands in.
     inflow_cm_h
@@ -291,7 +337,10 @@ def check_readings(
             hours = (reading.device_time - previous_at).total_seconds() / 3600.0
             track = track.add_inflow(inflow_cm_h * hours)
         previous_at = reading.device_time
-        track, check = observe(track, reading.value, reading.device_time, paddy, settings)
-        if not check.ok:
+        arrived_at = reading.received_at or now
+        track, check = observe(
+            track, reading.value, reading.device_time, paddy, settings, arrived_at=arrived_at
+        )
+        if check is not None and not check.ok:
             return check
     return check_stale(ordered[-1].device_time, now, settings)

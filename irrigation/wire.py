@@ -18,7 +18,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from irrigation.errors import BadPaddy, BadReading
@@ -217,8 +217,12 @@ def _item_readings(
     if raw_time is None:
         raise BadReading("no device time ('time' or 't')")
     device_time = parse_time(raw_time, what="time")
-    if device_time - received_at > timedelta(seconds=max_ahead_s):
-        raise BadReading(f"time {device_time.isoformat()} is ahead of arrival: clock is fast")
+    ahead_s = (device_time - received_at).total_seconds()
+    if ahead_s > max_ahead_s:
+        raise BadReading(
+            f"time {device_time.isoformat()} is {ahead_s:.0f} s ahead of arrival: device"
+            f" {parts.device_id}'s clock is ahead (more than {max_ahead_s:g} s is refused)"
+        )
     value = parse_number(raw_value, what="value")
     unit = _first(item, "unit", "u")
     if unit is not None:
@@ -251,7 +255,7 @@ def parse_readings(
     *,
     received_at: datetime,
     prefix: str = DEFAULT_PREFIX,
-    max_ahead_s: float = 3600.0,
+    max_ahead_s: float = 300.0,
 ) -> list[Reading]:
     """The readings in one sensor message: an object, or a JSON list of them (a batch).
 
@@ -266,7 +270,9 @@ def parse_readings(
     received_at
         When Tanbo received the message (timezone-aware); stored with every reading.
     max_ahead_s
-        How far a device's clock may run ahead of arrival before its time is refused.
+        How far a device's clock may run ahead of arrival before its time is refused. Keep it
+        small: the newest reading stands for the paddy's depth, and one dated an hour ahead
+        would stand, whatever the water does, until that hour has passed.
 
     Raises
     ------

@@ -1,6 +1,7 @@
 """The paddy water controller, tick by tick: calendar, hysteresis, safety, overrides, 田んぼダム."""
 
 import itertools
+import math
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -32,6 +33,7 @@ from irrigation.model import (
     Paddy,
     Reading,
 )
+from irrigation.plausibility import LevelTrack, Plausibility
 
 T0 = datetime(2026, 6, 1, 0, 0, tzinfo=UTC)  # 09:00 in Japan
 PADDY = Paddy(id="p1", area_m2=1000.0, transplanted_on=date(2026, 5, 10), inlet_flow_m3_h=40.0)
@@ -42,6 +44,10 @@ HOLD_3CM = Target(
     band=(2.0, 4.0), ceiling_cm=4.0, inlet_may_open=True,
 )  # fmt: skip
 INLET, OUTLET = GateRole.INLET, GateRole.OUTLET
+YEAR, ZERO = timedelta(days=365), timedelta(0)
+NO_CLOCK_CHECK = replace(
+    SETTINGS, plausibility=replace(SETTINGS.plausibility, max_clock_ahead_s=math.inf)
+)
 
 
 @dataclass
@@ -51,6 +57,7 @@ class Loop:
     paddy: Paddy = PADDY
     target: Target = HOLD_3CM
     now: datetime = T0
+    settings: ControllerSettings = SETTINGS
     state: PaddyState = field(init=False)
     unanswered: list[GateCommand] = field(default_factory=list)
     commands: list[GateCommand] = field(default_factory=list)
@@ -60,9 +67,18 @@ class Loop:
         self.state = PaddyState.start(self.paddy.id, self.now)
 
     def tick(
-        self, depth_cm: float | None, *, dt_s: float = 60.0, answer: str = "ok", **inputs: object
+        self,
+        depth_cm: float | None,
+        *,
+        dt_s: float = 60.0,
+        answer: str = "ok",
+        clock_ahead: timedelta = timedelta(0),
+        **inputs: object,
     ) -> Decision:
-        """Advance, answer last tick's commands (``ok``, ``no`` or ``silent``), decide."""
+        """Advance, answer last tick's commands (``ok``, ``no`` or ``silent``), decide.
+
+        The reading arrives now, dated ``clock_ahead`` later by the sensor's clock.
+        """
         self.now += timedelta(seconds=dt_s)
         acks: tuple[GateAck, ...] = ()
         if answer != "silent":
@@ -74,10 +90,11 @@ class Loop:
         if depth_cm is not None:
             level = Reading(
                 device_id="wl-1", metric=Metric.WATER_LEVEL, value=depth_cm,
-                device_time=self.now, received_at=self.now,
+                device_time=self.now + clock_ahead, received_at=self.now,
             )  # fmt: skip
         base = {"now": self.now, "paddy": self.paddy, "target": self.target, "level": level}
-        decision = decide(self.state, TickInputs(**{**base, "acks": acks, **inputs}), SETTINGS)  # type: ignore[arg-type]
+        inputs = {**base, "acks": acks, **inputs}
+        decision = decide(self.state, TickInputs(**inputs), self.settings)  # type: ignore[arg-type]
         self.state = decision.state
         self.unanswered = list(decision.commands)
         self.commands += decision.commands
@@ -289,6 +306,78 @@ def test_the_paddy_recovers_to_auto_after_the_sensor_is_plausible_for_a_while() 
     assert loop.state.alerted == frozenset()
     loop.ticks(None, 31)
     assert len(loop.told(AlertKind.SENSOR_STALE)) == 2
+
+
+@pytest.mark.parametrize("settings", [SETTINGS, NO_CLOCK_CHECK], ids=["clock", "no-clock-check"])
+def test_after_a_reading_dated_a_year_ahead_the_inlet_never_fills_past_the_safe_depth(
+    settings: ControllerSettings,
+) -> None:
+    # Without its clock check the sensor goes stale: truthful readings after the one from
+    # the future are not newer, and must not count as hearing from it.
+    loop = Loop(settings=settings)
+    true_cm, safe_at = 2.0, None
+    for minute in range(12 * 60):
+        decision = loop.tick(round(true_cm, 1), clock_ahead=YEAR if minute == 10 else ZERO)
+        inlet_open = (decision.state.inlet.opening_pct or 0.0) > 0.0
+        assert not (inlet_open and true_cm >= PADDY.max_safe_depth_cm), minute
+        if safe_at is None and minute >= 10 and decision.state.mode is ControlMode.SAFE:
+            safe_at = minute
+            assert not inlet_open
+        true_cm += (4.0 if inlet_open else 0.0) / 60 - 0.6 / 24 / 60
+    assert safe_at is not None
+    assert (safe_at - 10) * 60.0 <= settings.plausibility.stale_after_s
+
+
+def test_a_reading_dated_ahead_of_its_arrival_is_not_believed_and_truthful_ones_carry_on() -> None:
+    loop = Loop()
+    loop.ticks(3.0, 5)
+    wrong = loop.tick(3.1, clock_ahead=YEAR)
+    assert wrong.state.mode is ControlMode.SAFE
+    assert wrong.state.sensor.verdict is Plausibility.CLOCK
+    assert wrong.state.depth_cm == 3.0
+    (alert,) = wrong.alerts
+    assert alert.kind is AlertKind.SENSOR_IMPLAUSIBLE
+    assert "時計が365日進んで" in alert.text_ja
+    assert "clock is 365 days ahead" in alert.text_en
+    truthful = loop.tick(3.1)
+    assert truthful.state.depth_cm == 3.1
+    assert truthful.state.sensor.ok
+    assert loop.ticks(3.1, 30)[-1].state.mode is ControlMode.AUTO
+
+
+def test_a_sensor_whose_clock_went_back_goes_stale_instead_of_freezing_the_depth() -> None:
+    loop = Loop()
+    loop.ticks(2.0, 3)
+    heard_at = loop.state.heard_at
+    decisions = loop.ticks(2.0, 40, clock_ahead=-YEAR)  # rebooted to an old date
+    assert {d.state.heard_at for d in decisions} == {heard_at}
+    modes = [d.state.mode for d in decisions]
+    assert modes == [ControlMode.AUTO] * 29 + [ControlMode.SAFE] * 11
+    assert only(decisions[29], INLET).action is GateAction.CLOSE
+    assert len(loop.told(AlertKind.SENSOR_STALE)) == 1
+
+
+def test_a_late_reading_does_not_clear_an_implausible_verdict() -> None:
+    loop = Loop()
+    loop.tick(3.0)
+    loop.tick(12.0)
+    late = loop.tick(3.0, clock_ahead=timedelta(minutes=-5))
+    assert late.state.sensor.verdict is Plausibility.JUMP
+    assert late.state.plausible_since is None
+    assert late.state.mode is ControlMode.SAFE
+
+
+def test_a_depth_believed_from_a_future_date_is_forgotten() -> None:
+    # A state stored before readings from the future were refused would stay frozen.
+    loop = Loop()
+    loop.tick(3.0)
+    future = T0 + YEAR
+    track = LevelTrack(depth_cm=3.0, at=future, same_since=future)
+    loop.state = replace(loop.state, level=track, heard_at=future)
+    decision = loop.tick(3.4)
+    assert decision.state.level == LevelTrack(depth_cm=3.4, at=loop.now, same_since=loop.now)
+    assert decision.state.heard_at == loop.now
+    assert decision.state.mode is ControlMode.AUTO
 
 
 def test_a_gate_that_does_not_acknowledge_puts_the_paddy_in_safe_mode() -> None:

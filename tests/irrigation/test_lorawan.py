@@ -115,3 +115,15 @@ def test_what_is_not_an_uplink_is_refused() -> None:
         parse_tts_uplink(join, received_at=ARRIVED)
     with pytest.raises(BadReading, match="not JSON"):
         parse_tts_uplink(b"<html>", received_at=ARRIVED)
+
+
+def test_an_uplink_dated_over_five_minutes_ahead_is_refused_as_a_fast_device_clock() -> None:
+    fast = json.loads(json.dumps(TTS_UPLINK))
+    fast["uplink_message"]["decoded_payload"]["time"] = "2026-06-01T03:10:05Z"
+    with pytest.raises(BadReading) as refused:
+        parse_tts_uplink(fast, received_at=ARRIVED)
+    assert str(refused.value).startswith("uplink from paddy-wl-07: time 2026-06-01T03:10:05")
+    assert "600 s ahead of arrival: device paddy-wl-07's clock is ahead" in str(refused.value)
+    assert parse_tts_uplink(fast, received_at=ARRIVED, max_ahead_s=900).readings
+    fast["uplink_message"]["decoded_payload"]["time"] = "2026-06-01T03:04:05Z"
+    assert parse_tts_uplink(fast, received_at=ARRIVED).readings

@@ -1,5 +1,6 @@
 """Water-level plausibility: stale, out of range, jumps, stuck floats, and the running track."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from irrigation.plausibility import (
     LevelTrack,
     Plausibility,
     PlausibilitySettings,
+    check_clock,
     check_flat_line,
     check_jump,
     check_range,
@@ -106,6 +108,7 @@ def test_observe_keeps_the_last_believed_value_after_a_jump() -> None:
     track, _ = observe(None, 3.0, T0, PADDY, SETTINGS)
     assert track is not None
     kept, check = observe(track, 12.0, T0 + timedelta(minutes=5), PADDY, SETTINGS)
+    assert check is not None
     assert check.verdict is Plausibility.JUMP
     assert kept is track
     # an hour on, the same value is within what the inlet and rain can do
@@ -118,6 +121,7 @@ def test_observe_keeps_the_last_believed_value_after_a_jump() -> None:
 def test_observe_ignores_an_out_of_range_first_reading() -> None:
     track, check = observe(None, -30.0, T0, PADDY, SETTINGS)
     assert track is None
+    assert check is not None
     assert check.verdict is Plausibility.OUT_OF_RANGE
 
 
@@ -128,6 +132,7 @@ def test_observe_flags_a_stuck_float_and_clears_when_it_moves() -> None:
         track = track.add_inflow(0.2)
         track, check = observe(track, 3.0, T0 + timedelta(minutes=minutes), PADDY, SETTINGS)
         assert track is not None
+    assert check is not None
     assert check.verdict is Plausibility.FLAT_LINE
     assert track.same_since == T0
     moved, check = observe(track, 3.4, T0 + timedelta(minutes=190), PADDY, SETTINGS)
@@ -136,9 +141,35 @@ def test_observe_flags_a_stuck_float_and_clears_when_it_moves() -> None:
     assert moved.inflow_cm == 0.0
 
 
-def test_observe_ignores_a_reading_older_than_the_track() -> None:
+def test_observe_gives_no_verdict_on_a_reading_not_newer_than_the_track() -> None:
+    # "OK" would clear a jump's verdict, and count as hearing from the sensor
     track = LevelTrack(depth_cm=3.0, at=T0, same_since=T0)
-    assert observe(track, 20.0, T0 - timedelta(minutes=1), PADDY, SETTINGS) == (track, OK)
+    assert observe(track, 20.0, T0 - timedelta(minutes=1), PADDY, SETTINGS) == (track, None)
+    assert observe(track, 3.0, T0, PADDY, SETTINGS) == (track, None)
+
+
+def test_a_reading_dated_more_than_5_minutes_after_it_arrived_has_a_clock_ahead() -> None:
+    assert check_clock(T0 + timedelta(seconds=300), T0, SETTINGS) is OK
+    assert check_clock(T0 - timedelta(days=400), T0, SETTINGS) is OK  # behind: not this check
+    ahead = check_clock(T0 + timedelta(seconds=301), T0, SETTINGS)
+    assert ahead.verdict is Plausibility.CLOCK
+    assert ahead.reason == "the device's clock is 5 min ahead"
+    assert ahead.reason_ja == "センサーの時計が5分進んでいます"
+    assert "3 h" in check_clock(T0 + timedelta(hours=3), T0, SETTINGS).reason
+
+
+def test_observe_does_not_believe_a_reading_from_a_clock_ahead() -> None:
+    track = LevelTrack(depth_cm=3.0, at=T0, same_since=T0)
+    arrived = T0 + timedelta(minutes=10)
+    year_on = T0 + timedelta(days=365)
+    assert observe(track, 3.2, year_on, PADDY, SETTINGS, arrived_at=arrived) == (
+        track,
+        check_clock(year_on, arrived, SETTINGS),
+    )
+    first, check = observe(None, 3.2, year_on, PADDY, SETTINGS, arrived_at=arrived)
+    assert first is None
+    assert check is not None
+    assert check.verdict is Plausibility.CLOCK
 
 
 def test_check_readings_reports_the_first_problem_in_the_window() -> None:
@@ -150,6 +181,15 @@ def test_check_readings_reports_the_first_problem_in_the_window() -> None:
     later = now + timedelta(hours=1)
     assert check_readings(steady, later, PADDY).verdict is Plausibility.STALE
     assert check_readings([], now, PADDY).verdict is Plausibility.STALE
+
+
+def test_check_readings_sees_a_reading_from_a_clock_ahead() -> None:
+    steady = [reading(3.0 + 0.1 * i, 10 * i) for i in range(6)]
+    now = T0 + timedelta(minutes=55)
+    ahead = reading(3.6, 60 * 24 * 365)
+    assert check_readings([*steady, ahead], now, PADDY).verdict is Plausibility.CLOCK
+    arrived_early = replace(ahead, received_at=T0 + timedelta(days=365))
+    assert check_readings([*steady, arrived_early], now, PADDY) is OK
 
 
 def test_check_readings_sees_a_stuck_float_when_the_inlet_was_open() -> None:

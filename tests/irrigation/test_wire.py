@@ -72,10 +72,10 @@ def test_a_battery_level_rides_along_as_its_own_reading() -> None:
 
 
 def test_a_batch_keeps_each_readings_own_time_late_and_out_of_order() -> None:
-    batch = [{"v": 4.0, "t": 1780282800}, {"v": 3.9, "t": 1780279200}, {"v": 4.1, "t": 1780286400}]
+    batch = [{"v": 4.0, "t": 1780279200}, {"v": 3.9, "t": 1780275600}, {"v": 4.1, "t": 1780282800}]
     readings = read(batch)
     assert [r.value for r in readings] == [4.0, 3.9, 4.1]
-    assert [r.device_time.hour for r in readings] == [3, 2, 4]
+    assert [r.device_time.hour for r in readings] == [2, 1, 3]
     assert {r.received_at for r in readings} == {ARRIVED}
 
 
@@ -237,3 +237,14 @@ def test_a_gate_command_needs_its_fields() -> None:
         parse_gate_command("tanbo/kasai/p7/g-1/cmd", b'{"id": "c1", "issued_at": 1780282800}')
     with pytest.raises(BadReading, match="not a gate command topic"):
         parse_gate_command("tanbo/kasai/p7/g-1/ack", b"{}")
+
+
+def test_a_reading_more_than_five_minutes_ahead_of_arrival_is_refused_as_a_fast_clock() -> None:
+    ten_min_fast = {"v": 4.2, "t": (ARRIVED + timedelta(minutes=10)).isoformat()}
+    with pytest.raises(BadReading, match=LEVEL) as refused:
+        read(ten_min_fast)
+    assert "is 600 s ahead of arrival: device wl-1's clock is ahead" in str(refused.value)
+    [reading] = read({"v": 4.2, "t": (ARRIVED + timedelta(minutes=4)).isoformat()})
+    assert reading.device_time == ARRIVED + timedelta(minutes=4)
+    lenient = parse_readings(LEVEL, json.dumps(ten_min_fast), received_at=ARRIVED, max_ahead_s=900)
+    assert [r.device_time for r in lenient] == [ARRIVED + timedelta(minutes=10)]
