@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from api.accounts import Principal, Role
 from api.deps import ServicesDep
-from api.errors import NotFound
+from api.errors import Conflict, NotFound
 from api.irrigation import store
 from api.routes.common import Page, ProblemResponses
 from api.routes.paddies import Keepers, owned_paddy
@@ -86,6 +86,14 @@ def add_device(
         existing = None
     if existing is not None and existing.paddy_id is not None:
         owned_paddy(services, caller, existing.paddy_id)
+    if body.kind is DeviceKind.GATE and body.role is not None:
+        # One gate per role on a paddy: commands must go to the one that is there.
+        for other in store.list_devices(services.engine, paddy_id=body.paddy_id):
+            if other.kind is DeviceKind.GATE and other.role is body.role and other.id != body.id:
+                raise Conflict(
+                    f"paddy {body.paddy_id} has an {other.role} gate already ({other.id});"
+                    f" detach it first (DELETE /water-devices/{other.id})"
+                )
     device = Device(
         id=body.id,
         farm=body.farm or paddy.paddy.farm or paddy.owner,
@@ -110,6 +118,22 @@ def list_devices(
     rows = store.list_devices(services.engine, paddy_id=paddy_id, owner=owner)
     page = [_device_public(d) for d in rows[offset : offset + limit]]
     return Page(data=page, count=len(rows), limit=limit, offset=offset)
+
+
+@router.delete("/{device_id}", response_model=DevicePublic, summary="Detach a device")
+def detach_device(device_id: str, services: ServicesDep, caller: Keepers) -> DevicePublic:
+    """Take a device off its paddy (replaced, broken, moved): its readings stay, it steers
+    nothing and is commanded nothing until registered on a paddy again."""
+    device = read_device(device_id, services, caller)
+    detached = Device(
+        id=device.id,
+        farm=device.farm,
+        kind=device.kind,
+        paddy_id=None,
+        role=device.role,
+        calibration=device.calibration,
+    )
+    return _device_public(store.register_device(services.engine, detached, clock=services.clock))
 
 
 @router.get("/{device_id}", response_model=DevicePublic, summary="Read a device")

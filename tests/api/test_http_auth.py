@@ -101,6 +101,7 @@ MATRIX: list[tuple[str, str, object, set[Role]]] = [
     ("GET", "/water-devices", None, KEEPERS),
     ("POST", "/water-devices", {"id": "auth-d", "kind": "sensor", "paddy_id": "none"}, KEEPERS),
     ("GET", "/water-devices/{device}", None, KEEPERS),
+    ("DELETE", "/water-devices/{device}", None, KEEPERS),
     ("POST", "/readings", [], KEEPERS),
     ("POST", "/readings/lorawan", {"end_device_ids": {}}, KEEPERS),
     ("GET", "/water-warnings", None, KEEPERS),

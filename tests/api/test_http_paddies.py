@@ -272,3 +272,19 @@ def test_a_patch_is_checked_whole_and_cannot_undo_the_levee_guard(api: Api) -> N
     missing = farmer.patch("/paddies/p7", json={"field_id": "nope"}, headers={"If-Match": tag})
     assert missing.status_code == 404
     assert farmer.get("/paddies/p7").headers["ETag"] == tag  # nothing was changed
+
+
+def test_one_gate_per_role_and_a_replaced_gate_is_detached_first(api: Api) -> None:
+    _, farmer = api.person(Role.FARMER)
+    assert farmer.post("/paddies", json={"id": "p8", "area_m2": 1000}).status_code == 201
+    old = {"id": "p8-in-old", "kind": "gate", "role": "inlet", "paddy_id": "p8"}
+    new = {"id": "p8-in-new", "kind": "gate", "role": "inlet", "paddy_id": "p8"}
+    assert farmer.post("/water-devices", json=old).status_code == 201
+    refused = farmer.post("/water-devices", json=new)
+    assert refused.status_code == 409
+    assert "p8-in-old" in refused.json()["detail"]
+    detached = farmer.delete("/water-devices/p8-in-old")
+    assert detached.status_code == 200
+    assert detached.json()["paddy_id"] is None
+    assert farmer.post("/water-devices", json=new).status_code == 201
+    assert [d["id"] for d in farmer.get("/water-devices").json()["data"]] == ["p8-in-new"]
