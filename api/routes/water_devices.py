@@ -2,7 +2,7 @@
 (which device serves which paddy, its calibration, battery and last-seen time) and the
 ingestion of readings a gateway or a LoRaWAN network server posts."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
@@ -150,6 +150,10 @@ def read_device(device_id: str, services: ServicesDep, caller: Keepers) -> Devic
     return _device_public(device)
 
 
+_MAX_AHEAD = timedelta(seconds=300)
+"""A reading dated further ahead of its arrival comes from a clock that is wrong."""
+
+
 class ReadingIn(BaseModel):
     """One measurement as a device or gateway reports it."""
 
@@ -220,6 +224,11 @@ def post_readings(
     rejected: list[Rejected] = []
     now = services.clock.now()
     for index, item in enumerate(batch):
+        if item.time.tzinfo is not None and item.time > now + _MAX_AHEAD:
+            ahead_s = (item.time - now).total_seconds()
+            problem = f"{ahead_s:.0f} s ahead of arrival: the device's clock is ahead"
+            rejected.append(Rejected(index=index, device_id=item.device_id, problem=problem))
+            continue
         try:
             items.append(
                 (

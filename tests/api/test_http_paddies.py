@@ -68,14 +68,20 @@ def test_readings_are_stored_once_and_bad_items_named(api: Api) -> None:
     assert farmer.post("/paddies", json={"id": "p1", "area_m2": 1000}).status_code == 201
     device = {"id": "lv-1", "kind": "sensor", "paddy_id": "p1", "calibration": {"water_level": 0.5}}
     assert farmer.post("/water-devices", json=device).status_code == 201
-    batch = [_level("lv-1", 4.0, "09:00"), _level("lv-1", 999, "09:10")]
-    batch.append(_level("lv-x", 3.0, "09:10"))
+    batch = [_level("lv-1", 4.0, "09:00"), _level("lv-1", 999, "08:50")]
+    batch.append(_level("lv-x", 3.0, "08:50"))
+    batch.append(_level("lv-1", 3.0, "09:06"))  # 6 min ahead of the API's clock (09:00 JST)
     first = farmer.post("/readings", json=batch)
     assert first.status_code == 200, first.text
     report = first.json()
     assert (report["stored"], report["duplicates"]) == (1, 0)
-    assert [(r["index"], r["device_id"]) for r in report["rejected"]] == [(1, "lv-1"), (2, "lv-x")]
+    assert [(r["index"], r["device_id"]) for r in report["rejected"]] == [
+        (1, "lv-1"),
+        (2, "lv-x"),
+        (3, "lv-1"),
+    ]
     assert "outside" in report["rejected"][0]["problem"]
+    assert "clock is ahead" in report["rejected"][2]["problem"]
     retry = farmer.post("/readings", json=batch[:1]).json()
     assert (retry["stored"], retry["duplicates"]) == (0, 1)
     none_good = farmer.post("/readings", json=batch[2:])
