@@ -213,10 +213,15 @@ class PaddyWaterService:
             **job,
         )
 
-        async def morning() -> None:
-            notes = await asyncio.to_thread(morning_notes, self.engine, self.clock.now())
+        def send_notes(notes: Sequence[tuple[str, Alert]]) -> None:
             for owner, note in notes:
                 alerts.alert(owner, note)
+
+        async def morning() -> None:
+            # Off the event loop, as the tick's alerts are: a slow webhook must not starve
+            # the broker's sessions.
+            notes = await asyncio.to_thread(morning_notes, self.engine, self.clock.now())
+            await asyncio.to_thread(send_notes, notes)
 
         scheduler.add_job(
             morning,
