@@ -1,11 +1,12 @@
 """The audit log of a paddy: gate commands and their acknowledgements, overrides, mode
 changes and alerts, one line each, never changed; and the overrides in force."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, update
 from sqlmodel import Session, col, select
 
 from api.db import as_utc, aware, storage_errors
@@ -17,12 +18,17 @@ from irrigation import GateAck, GateAction, GateCommand, GateRole, Override
 __all__ = [
     "AuditEvent",
     "StoredOverride",
+    "ack_event",
     "active_overrides",
     "add_override",
     "cancel_override",
+    "command_event",
+    "command_values",
+    "event_values",
     "list_events",
     "log_event",
     "record_ack",
+    "record_acks",
     "record_command",
 ]
 
@@ -50,6 +56,100 @@ class AuditEvent:
     details: dict[str, Any]
 
 
+def event_values(
+    paddy_id: str, at: datetime, kind: str, by: str, summary: str, details: dict[str, Any]
+) -> dict[str, Any]:
+    """The values of one audit-log row (what :func:`log_event` and a tick's batch insert)."""
+    return {
+        "paddy_id": paddy_id,
+        "at": as_utc(at),
+        "kind": kind,
+        "by": by,
+        "summary": summary[:1000],
+        "details": details,
+    }
+
+
+def command_values(command: GateCommand, device_id: str | None) -> dict[str, Any]:
+    """The ``gate_command`` row of a command sent to ``device_id`` (None: no gate of its role
+    is registered, which the row says)."""
+    return {
+        "command_id": command.command_id,
+        "paddy_id": command.paddy_id,
+        "device_id": device_id,
+        "role": command.role.value,
+        "action": command.action.value,
+        "opening_pct": command.opening_pct,
+        "reason": command.reason[:500],
+        "issued_at": as_utc(command.issued_at),
+        "ack_detail": "" if device_id else "no gate of this role registered",
+    }
+
+
+def command_event(command: GateCommand, by: str) -> dict[str, Any]:
+    """The audit-log row of a command."""
+    return event_values(
+        command.paddy_id,
+        command.issued_at,
+        "command",
+        by,
+        f"{command.role.value} {command.action.value} {command.opening_pct:g} %: {command.reason}",
+        {"command_id": command.command_id},
+    )
+
+
+def ack_event(ack: GateAck, *, paddy_id: str, role: str, device_id: str | None) -> dict[str, Any]:
+    """The audit-log row of a gate's answer to a command."""
+    return event_values(
+        paddy_id,
+        ack.at,
+        "ack",
+        device_id or "gate",
+        f"{role} {'done' if ack.ok else 'refused'}" + (f": {ack.detail}" if ack.detail else ""),
+        {"command_id": ack.command_id, "ok": ack.ok},
+    )
+
+
+def record_acks(connection: Connection, acks: Sequence[GateAck]) -> list[dict[str, Any]]:
+    """Keep the answers to commands that were sent (others are ignored) on ``connection``,
+    in two statements however many; returns their audit-log rows, to be inserted."""
+    if not acks:
+        return []
+    sent = {
+        row.command_id: row
+        for row in connection.execute(
+            select(
+                GateCommandRow.command_id,
+                GateCommandRow.paddy_id,
+                GateCommandRow.role,
+                GateCommandRow.device_id,
+            ).where(col(GateCommandRow.command_id).in_([a.command_id for a in acks]))
+        )
+    }
+    known = [ack for ack in acks if ack.command_id in sent]
+    if known:
+        connection.execute(
+            update(GateCommandRow)
+            .where(col(GateCommandRow.command_id) == bindparam("cid"))
+            .values(
+                acked_at=bindparam("at"), ack_ok=bindparam("ok"), ack_detail=bindparam("detail")
+            ),
+            [
+                {"cid": a.command_id, "at": as_utc(a.at), "ok": a.ok, "detail": a.detail[:500]}
+                for a in known
+            ],
+        )
+    return [
+        ack_event(
+            ack,
+            paddy_id=sent[ack.command_id].paddy_id,
+            role=sent[ack.command_id].role,
+            device_id=sent[ack.command_id].device_id,
+        )
+        for ack in known
+    ]
+
+
 def log_event(
     engine: Engine,
     paddy_id: str,
@@ -63,14 +163,7 @@ def log_event(
     """Append one line to a paddy's audit log."""
     with storage_errors(), engine.begin() as connection:
         connection.execute(
-            insert(EventRow).values(
-                paddy_id=paddy_id,
-                at=as_utc(at),
-                kind=kind,
-                by=by,
-                summary=summary[:1000],
-                details=details or {},
-            )
+            insert(EventRow).values(**event_values(paddy_id, at, kind, by, summary, details or {}))
         )
 
 
@@ -115,33 +208,8 @@ def record_command(
 ) -> None:
     """Keep a command sent to a gate, and log it."""
     with storage_errors(), engine.begin() as connection:
-        connection.execute(
-            insert(GateCommandRow).values(
-                command_id=command.command_id,
-                paddy_id=command.paddy_id,
-                device_id=device_id,
-                role=command.role.value,
-                action=command.action.value,
-                opening_pct=command.opening_pct,
-                reason=command.reason[:500],
-                issued_at=as_utc(command.issued_at),
-                ack_detail="",
-            )
-        )
-        connection.execute(
-            insert(EventRow).values(
-                paddy_id=command.paddy_id,
-                at=as_utc(command.issued_at),
-                kind="command",
-                by=by,
-                summary=f"{command.role.value} {command.action.value}: {command.reason}"[:1000],
-                details={
-                    "command_id": command.command_id,
-                    "device_id": device_id,
-                    "opening_pct": command.opening_pct,
-                },
-            )
-        )
+        connection.execute(insert(GateCommandRow).values(**command_values(command, device_id)))
+        connection.execute(insert(EventRow).values(**command_event(command, by)))
 
 
 def record_ack(engine: Engine, ack: GateAck) -> None:
@@ -153,27 +221,10 @@ def record_ack(engine: Engine, ack: GateAck) -> None:
         No such command was sent.
     """
     with storage_errors(), engine.begin() as connection:
-        row = connection.execute(
-            select(GateCommandRow).where(col(GateCommandRow.command_id) == ack.command_id)
-        ).first()
-        if row is None:
+        events = record_acks(connection, [ack])
+        if not events:
             raise NotFound(f"no gate command {ack.command_id}")
-        connection.execute(
-            update(GateCommandRow)
-            .where(col(GateCommandRow.command_id) == ack.command_id)
-            .values(acked_at=as_utc(ack.at), ack_ok=ack.ok, ack_detail=ack.detail[:500])
-        )
-        connection.execute(
-            insert(EventRow).values(
-                paddy_id=row.paddy_id,
-                at=as_utc(ack.at),
-                kind="ack",
-                by=row.device_id or "gate",
-                summary=f"{row.role} {row.action} {'done' if ack.ok else 'refused'}"
-                + (f": {ack.detail}" if ack.detail else ""),
-                details={"command_id": ack.command_id, "ok": ack.ok},
-            )
-        )
+        connection.execute(insert(EventRow), events)
 
 
 def _override_of(row: OverrideRow) -> StoredOverride:

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, bindparam, func, insert, update
 from sqlmodel import Session, col, select
 
 from api.db import as_utc, aware, insert_or_ignore, storage_errors
+from api.irrigation.audit import command_event, command_values, event_values, record_acks
 from api.irrigation.paddies import paddy_of
 from api.irrigation.tables import (
     DeviceRow,
@@ -230,33 +231,11 @@ class DatabaseControlStore:
             paddy_id = controlled.paddy.id
             for command in decision.commands:
                 address = controlled.gates.get(command.role)
-                commands.append(
-                    {
-                        "command_id": command.command_id,
-                        "paddy_id": paddy_id,
-                        "device_id": address.device if address else None,
-                        "role": command.role.value,
-                        "action": command.action.value,
-                        "opening_pct": command.opening_pct,
-                        "reason": command.reason[:500],
-                        "issued_at": as_utc(command.issued_at),
-                        "ack_detail": "" if address else "no gate of this role registered",
-                    }
-                )
-                events.append(
-                    _event(
-                        paddy_id,
-                        command.issued_at,
-                        "command",
-                        "controller",
-                        f"{command.role.value} {command.action.value} "
-                        f"{command.opening_pct:g} %: {command.reason}",
-                        {"command_id": command.command_id},
-                    )
-                )
+                commands.append(command_values(command, address.device if address else None))
+                events.append(command_event(command, "controller"))
             for alert in decision.alerts:
                 events.append(
-                    _event(
+                    event_values(
                         paddy_id,
                         alert.at,
                         "alert",
@@ -268,7 +247,7 @@ class DatabaseControlStore:
             before = self._modes.get(paddy_id)
             if before is not None and before is not decision.state.mode:
                 events.append(
-                    _event(
+                    event_values(
                         paddy_id,
                         decision.state.at,
                         "mode",
@@ -290,66 +269,9 @@ class DatabaseControlStore:
                 # A command id names the paddy, gate and instant: the same one again is the
                 # same command (a tick replayed), kept once.
                 connection.execute(insert_or_ignore(self._engine, GateCommandRow), commands)
-            if acks:
-                sent = {
-                    row.command_id: row
-                    for row in connection.execute(
-                        select(
-                            GateCommandRow.command_id,
-                            GateCommandRow.paddy_id,
-                            GateCommandRow.role,
-                            GateCommandRow.device_id,
-                        ).where(col(GateCommandRow.command_id).in_([a.command_id for a in acks]))
-                    )
-                }
-                known = [ack for ack in acks if ack.command_id in sent]
-                if known:
-                    connection.execute(
-                        update(GateCommandRow)
-                        .where(col(GateCommandRow.command_id) == bindparam("cid"))
-                        .values(
-                            acked_at=bindparam("at"),
-                            ack_ok=bindparam("ok"),
-                            ack_detail=bindparam("detail"),
-                        ),
-                        [
-                            {
-                                "cid": a.command_id,
-                                "at": as_utc(a.at),
-                                "ok": a.ok,
-                                "detail": a.detail[:500],
-                            }
-                            for a in known
-                        ],
-                    )
-                for ack in known:
-                    row = sent[ack.command_id]
-                    events.append(
-                        _event(
-                            row.paddy_id,
-                            ack.at,
-                            "ack",
-                            row.device_id or "gate",
-                            f"{row.role} {'done' if ack.ok else 'refused'}"
-                            + (f": {ack.detail}" if ack.detail else ""),
-                            {"command_id": ack.command_id, "ok": ack.ok},
-                        )
-                    )
+            events += record_acks(connection, acks)
             if events:
                 connection.execute(insert(EventRow), events)
-
-
-def _event(
-    paddy_id: str, at: datetime, kind: str, by: str, summary: str, details: dict[str, Any]
-) -> dict[str, Any]:
-    return {
-        "paddy_id": paddy_id,
-        "at": as_utc(at),
-        "kind": kind,
-        "by": by,
-        "summary": summary[:1000],
-        "details": details,
-    }
 
 
 class NotifierAlerts:
