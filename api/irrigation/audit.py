@@ -26,7 +26,6 @@ __all__ = [
     "command_values",
     "event_values",
     "list_events",
-    "log_event",
     "record_ack",
     "record_acks",
     "record_command",
@@ -59,7 +58,7 @@ class AuditEvent:
 def event_values(
     paddy_id: str, at: datetime, kind: str, by: str, summary: str, details: dict[str, Any]
 ) -> dict[str, Any]:
-    """The values of one audit-log row (what :func:`log_event` and a tick's batch insert)."""
+    """The values of one audit-log row (commands, acks, alerts, mode changes)."""
     return {
         "paddy_id": paddy_id,
         "at": as_utc(at),
@@ -148,23 +147,6 @@ def record_acks(connection: Connection, acks: Sequence[GateAck]) -> list[dict[st
         )
         for ack in known
     ]
-
-
-def log_event(
-    engine: Engine,
-    paddy_id: str,
-    *,
-    kind: str,
-    by: str,
-    summary: str,
-    details: dict[str, Any] | None = None,
-    at: datetime,
-) -> None:
-    """Append one line to a paddy's audit log."""
-    with storage_errors(), engine.begin() as connection:
-        connection.execute(
-            insert(EventRow).values(**event_values(paddy_id, at, kind, by, summary, details or {}))
-        )
 
 
 def list_events(

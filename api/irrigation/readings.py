@@ -1,7 +1,7 @@
 """Readings stored once each: by (device, metric, device time), with the arrival time, the
 registry's paddy and calibration; read back in device-time order."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,7 +18,6 @@ __all__ = [
     "StoreResult",
     "count_readings",
     "delete_readings",
-    "latest_readings",
     "readings",
     "store_readings",
 ]
@@ -173,28 +172,3 @@ def readings(
             .limit(limit)
         )
         return [_reading_of(row) for row in rows], int(count)
-
-
-def latest_readings(
-    engine: Engine, paddy_ids: Iterable[str], *, metric: Metric, since: datetime
-) -> dict[str, list[Reading]]:
-    """Each paddy's readings of ``metric`` taken since ``since`` (device time), in order:
-    what a control tick needs, in one query for every paddy."""
-    ids = list(paddy_ids)
-    out: dict[str, list[Reading]] = {paddy_id: [] for paddy_id in ids}
-    if not ids:
-        return out
-    query = (
-        select(ReadingRow)
-        .where(
-            col(ReadingRow.paddy_id).in_(ids),
-            col(ReadingRow.metric) == metric.value,
-            col(ReadingRow.device_time) >= as_utc(since),
-        )
-        .order_by(col(ReadingRow.device_time), col(ReadingRow.id))
-    )
-    with storage_errors(), Session(engine) as session:
-        for row in session.exec(query):
-            assert row.paddy_id is not None
-            out[row.paddy_id].append(_reading_of(row))
-    return out

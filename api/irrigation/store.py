@@ -11,7 +11,6 @@ from api.irrigation.audit import (
     add_override,
     cancel_override,
     list_events,
-    log_event,
     record_ack,
     record_command,
 )
@@ -31,7 +30,6 @@ from api.irrigation.readings import (
     StoreResult,
     count_readings,
     delete_readings,
-    latest_readings,
     readings,
     store_readings,
 )
@@ -49,11 +47,9 @@ __all__ = [
     "delete_readings",
     "get_device",
     "get_paddy",
-    "latest_readings",
     "list_devices",
     "list_events",
     "list_paddies",
-    "log_event",
     "paddy_of",
     "readings",
     "record_ack",

@@ -135,24 +135,6 @@ def test_readings_update_the_devices_battery_and_last_seen(paddy_engine: Engine)
     assert store.get_device(paddy_engine, "lv-1").last_seen_at == arrived
 
 
-def test_latest_readings_answers_every_paddy_in_one_call(paddy_engine: Engine) -> None:
-    store.add_paddy(paddy_engine, _paddy("P2"), owner="tanaka")
-    store.register_device(
-        paddy_engine, Device(id="lv-2", farm="tanaka", kind=DeviceKind.SENSOR, paddy_id="P2")
-    )
-    store.store_readings(
-        paddy_engine,
-        [_level(1.0, 0), _level(2.0, 60), _level(3.0, 5, device="lv-2")],
-        source="mqtt",
-    )
-    latest = store.latest_readings(
-        paddy_engine, ["P1", "P2", "P3"], metric=Metric.WATER_LEVEL, since=T0 + timedelta(minutes=1)
-    )
-    assert [r.value for r in latest["P1"]] == [1.5]
-    assert [r.value for r in latest["P2"]] == [3.0]
-    assert latest["P3"] == []
-
-
 def test_a_device_on_an_unknown_paddy_is_refused(engine: Engine) -> None:
     with pytest.raises(NotFound, match="no paddy P9"):
         store.register_device(
