@@ -260,6 +260,7 @@ def db_upgrade(ctx: typer.Context) -> None:
 
 def _add_command_groups() -> None:
     # Imported here, once the command groups above exist.
+    from api.agronomy_cli import agronomy_app
     from api.currency.cli import currency_sandbox
     from api.fly_cli import fly
     from api.irrigation_cli import irrigation_app
@@ -279,6 +280,7 @@ def _add_command_groups() -> None:
     app.add_typer(accounts_app, name="accounts")
     app.command("currency-sandbox")(currency_sandbox)
     app.add_typer(irrigation_app, name="irrigation")
+    app.add_typer(agronomy_app, name="agronomy")
 
 
 _add_command_groups()

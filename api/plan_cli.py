@@ -18,13 +18,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from api import planning
 from api.console import err, state_of
 from api.console import out as stdout
+from api.plan_rates import plan_rates, variable_rate_options
 from api.planning import FieldToPlan, Outcome
 from core.geo import GeoPoint
 from fields import LocalCrs, ZoneKind, ZoneRecord, local_crs_for, to_local
-from mission_planner import Action, FlightPlan, PayloadRelease, SprayerControl
+from mission_planner import Action, FlightPlan, PayloadRelease, RateMode, SprayerControl
 from mission_planner.cameras import Camera, camera_named
 from mission_planner.delivery import plan_delivery
 from mission_planner.metrics import spray_footprint
+from mission_planner.refusals import PlanRefused
 from mission_planner.safety import LocalZone
 from mission_planner.spray import SprayParams, SprayTarget, plan_spray
 from mission_planner.survey import plan_survey
@@ -134,8 +136,15 @@ def _report(
             "sorties": plan.sorties,
             "est_time_s": round(time_s, 1),
             "coverage": round(coverage, 5),
+            "product": round(float(stats["volume_l"]), 2) if "volume_l" in stats else "",
         }
     )
+    if stats.get("variable_rate"):
+        by_zone = ", ".join(
+            f"zone {label} {z['rate_l_ha']:g}/ha × {z['area_ha']:.3f} ha = {z['product_l']:.2f}"
+            for label, z in stats["rate_zones"].items()
+        )
+        stdout.print(escape(f"{outcome.id}: {by_zone}; total {plan.product_total_l:.2f}"))
 
 
 @plan_app.command("spray")
@@ -160,8 +169,9 @@ def spray(
     ] = None,
     home: Annotated[str | None, typer.Option(help="LAT,LON of take-off and refill.")] = None,
     sprayer: Annotated[
-        SprayerControl, typer.Option(help="How the pump is switched on the vehicle.")
-    ] = SprayerControl.DO_SPRAYER,
+        SprayerControl | None,
+        typer.Option(help="How the pump is switched (do_set_servo with --prescription)."),
+    ] = None,
     servo: Annotated[int, typer.Option(min=1, max=16, help="Pump output for do_set_servo.")] = 9,
     one_mission: Annotated[
         bool,
@@ -169,11 +179,34 @@ def spray(
             "--one-mission", help="All fields in one mission (DIR/mission.*), nearest first."
         ),
     ] = False,
+    prescription: Annotated[
+        Path | None,
+        typer.Option(help="Variable rate: a prescription file (GeoJSON, Shapefile, GeoTIFF)."),
+    ] = None,
+    rate_by: Annotated[
+        RateMode, typer.Option(help="Variable rate by pump output or by speed.")
+    ] = RateMode.PUMP,
+    pump_l_min: Annotated[
+        float | None, typer.Option("--pump-l-min", min=0.1, help="Pump's full output, L/min.")
+    ] = None,
+    pump_pwm: Annotated[
+        str, typer.Option("--pump-pwm", help="OFF,FULL pulse of the pump's servo, µs.")
+    ] = "1100,1900",
 ) -> None:
-    """Plan spray missions: zones respected, sorties by tank and battery."""
+    """Plan spray missions: zones respected, sorties by tank and battery, rates by zone."""
 
     state = state_of(ctx)
-    if (tank_l is None) != (rate_l_ha is None):
+    rates, control = variable_rate_options(
+        prescription,
+        rate_by=rate_by,
+        rate_l_ha=rate_l_ha,
+        pump_l_min=pump_l_min,
+        pump_pwm=_numbers(pump_pwm, 2, "--pump-pwm"),
+        one_mission=one_mission,
+    )
+    if sprayer is None:
+        sprayer = SprayerControl.DO_SPRAYER if rates is None else SprayerControl.DO_SET_SERVO
+    if rates is None and (tank_l is None) != (rate_l_ha is None):
         raise typer.BadParameter("give --tank-l and --rate-l-ha together", param_hint="--tank-l")
     heading = None
     if angle != "auto":
@@ -187,7 +220,7 @@ def spray(
     params = SprayParams(
         swath_m=swath, altitude_m=altitude, speed_m_s=speed, heading_deg=heading,
         tank_l=tank_l, rate_l_ha=rate_l_ha, endurance_min=endurance_min,
-        sprayer=sprayer, sprayer_servo=servo,
+        sprayer=sprayer, sprayer_servo=servo, rate_control=control,
     )  # fmt: skip
     zones = _zones_or_exit(no_spray or [], ZoneKind.HOUSE)
     targets, problems = planning.load_fields(fields, field_id or [], state.db)
@@ -202,12 +235,18 @@ def spray(
 
     def plan_one(target: FieldToPlan, crs: LocalCrs) -> FlightPlan:
         field_local = to_local(target.geometry, crs)
+        field_rates = None
+        if rates is not None:
+            field_rates = plan_rates(rates, crs, target.id)
+            if field_rates is None:
+                raise PlanRefused("the prescription has no zone for this field", rule="rate")
         return plan_spray(
             [SprayTarget(id=target.id, field=field_local)],
             crs=crs,
             home=planning.home_in(home_point, field_local, crs),
             params=params,
             zones=zones_for(target, crs),
+            rates=field_rates,
         )
 
     if one_mission:

@@ -64,7 +64,11 @@ __all__ = [
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 """Ids that can name files: no path separators, no leading dot."""
 
-SUMMARY_COLUMNS = ("id", "area_ha", "path_m", "turns", "sorties", "est_time_s", "coverage")
+SUMMARY_COLUMNS = (
+    "id", "area_ha", "path_m", "turns", "sorties", "est_time_s", "coverage", "product",
+)  # fmt: skip
+"""The columns of ``summary.csv``; ``product`` is the liquid (L) or granules (kg) a spray
+plan with a rate puts out, empty for other plans."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -170,6 +170,7 @@ def spray_states(mission: Mission) -> list[bool]:
     >>> spray_states(Mission(home=GeoPoint(lat_deg=35.0, lon_deg=135.0), items=items))
     [False, False, False, True, True, False]
     """
+    off_pwm = _pump_off_pwm(mission)
     states = [False]
     on = False
     for item in mission.items:
@@ -177,12 +178,24 @@ def spray_states(mission: Mission) -> list[bool]:
         if item.command == Command.DO_SPRAYER:
             on = item.param1 >= 0.5
         elif item.command == Command.DO_SET_SERVO and _is_pump(item.param2):
-            on = item.param2 > 1500
+            on = item.param2 > off_pwm.get(item.param1, 1500.0)
     return states
 
 
 def _is_pump(pwm: float) -> bool:
     return 800.0 <= pwm <= 2200.0
+
+
+def _pump_off_pwm(mission: Mission) -> dict[float, float]:
+    """Per servo channel, the pulse that stops the pump: the lowest the mission sends to a
+    channel it switches between several pulses (a variable-rate plan runs the pump at
+    1300 µs as well as 1900, and stops it at its off pulse). A channel given a single
+    pulse is left out: above 1500 µs is on."""
+    pulses: dict[float, set[float]] = {}
+    for item in mission.items:
+        if item.command == Command.DO_SET_SERVO and _is_pump(item.param2):
+            pulses.setdefault(item.param1, set()).add(item.param2)
+    return {channel: min(p) for channel, p in pulses.items() if len(p) > 1}
 
 
 def _sprays(mission: Mission) -> bool:

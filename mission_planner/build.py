@@ -8,11 +8,17 @@ leg and off at the one that ends it, never over a transit. The mission is::
     NAV_TAKEOFF                         to plan.takeoff_altitude_m above home
     per leg:  NAV_WAYPOINT at its start (unless the vehicle is already there)
               DO_CHANGE_SPEED           when the speed differs from the last one
-              sprayer on | camera trigger distance
+              sprayer on | pump output  | camera trigger distance
               NAV_WAYPOINT at each further vertex
               sprayer off | camera trigger 0 | payload release
     between sorties: NAV_LAND at home, NAV_TAKEOFF (refill and re-arm in AUTO)
     NAV_RETURN_TO_LAUNCH                so the vehicle does not hover after the last waypoint
+
+A variable-rate plan's spray legs meet at the zone boundaries with the sprayer left
+on: the next leg's DO_CHANGE_SPEED (rate by speed) or DO_SET_SERVO on the pump's
+channel at the leg's PWM (rate by pump output, which is also the PWM the sprayer is
+switched on at) is all that comes between them, and only when it changes. After a
+refill the first spray leg states its speed and PWM again.
 
 Vehicle set-up this relies on: AUTO_OPTIONS allows arming and take-off in AUTO for
 multi-sortie plans; MIS_OPTIONS must *not* continue after a LAND, or the vehicle
@@ -25,26 +31,19 @@ from typing import Any
 import shapely
 from shapely import LinearRing, LineString, Polygon
 
-from core import GeoPoint, deg_to_e7
+from core import GeoPoint
 from fields import to_wgs84
 from mission_planner.errors import InvalidMissionItem, UnflyablePlan
-from mission_planner.model import (
-    Command,
-    Fence,
-    Frame,
-    Mission,
-    MissionItem,
-    MissionType,
-    RallyPoint,
-)
+from mission_planner.model import Command, Fence, Frame, Mission, MissionItem, RallyPoint
 from mission_planner.plan import Action, FlightPlan, Leg, PayloadRelease, Point, SprayerControl
+from mission_planner.wire import mission_items_int
 
 __all__ = [
     "RELEASE_SETTLE_S",
     "SAME_PLACE_M",
     "WINCH_RATE_M_S",
     "build_mission",
-    "mission_items_int",
+    "mission_items_int",  # from mission_planner.wire, where it lives; fleet imports it from here
 ]
 
 SAME_PLACE_M = 1e-3
@@ -83,7 +82,8 @@ def build_mission(plan: FlightPlan) -> Mission:
     ------
     UnflyablePlan
         No legs, sorties out of order, a non-positive speed, a survey leg without
-        ``camera_trigger_distance_m`` or a delivery leg without ``payload_release``.
+        ``camera_trigger_distance_m``, a delivery leg without ``payload_release`` or a
+        pump PWM on a leg of a plan whose sprayer is not DO_SET_SERVO.
     InvalidMissionItem
         An item breaks a rule (e.g. an altitude above 150 m); names the item and the leg.
     """
@@ -113,108 +113,6 @@ def build_mission(plan: FlightPlan) -> Mission:
     )
 
 
-def mission_items_int(
-    mission: Mission, mission_type: MissionType = MissionType.MISSION
-) -> list[dict[str, int | float]]:
-    """The MISSION_ITEM_INT fields of one of the vehicle's three lists, in upload order.
-
-    Parameters
-    ----------
-    mission
-        The mission to send.
-    mission_type
-        MISSION: seq 0 is home (NAV_WAYPOINT, frame GLOBAL, altitude ``home_amsl_m``)
-        and ``mission.items`` follow from seq 1 (ArduPilot overwrites slot 0 with
-        its own home). FENCE: one NAV_FENCE_POLYGON_VERTEX_INCLUSION/EXCLUSION per
-        vertex, param1 the polygon's vertex count. RALLY: NAV_RALLY_POINT items.
-
-    Returns
-    -------
-    list of dict
-        ``seq, frame, command, current, autocontinue, param1..param4, x, y, z,
-        mission_type``; x and y are int degrees * 1e7, z metres; every number a
-        plain ``int`` or ``float``. ``target_system``/``target_component`` are the
-        sender's to add.
-    """
-    rows: list[dict[str, int | float]] = []
-    if mission_type == MissionType.MISSION:
-        home = mission.home
-        rows.append(
-            _wire(
-                Command.NAV_WAYPOINT, Frame.GLOBAL, home.lat_deg, home.lon_deg, mission.home_amsl_m
-            )
-        )
-        rows[0]["current"] = 1  # as ground stations write home
-        for item in mission.items:
-            rows.append(
-                _wire(
-                    item.command,
-                    item.frame,
-                    item.lat_deg,
-                    item.lon_deg,
-                    item.alt_m,
-                    (item.param1, item.param2, item.param3, item.param4),
-                    autocontinue=item.autocontinue,
-                )
-            )
-    elif mission_type == MissionType.FENCE:
-        for command, polygons in (
-            (Command.NAV_FENCE_POLYGON_VERTEX_INCLUSION, mission.fence.inclusion),
-            (Command.NAV_FENCE_POLYGON_VERTEX_EXCLUSION, mission.fence.exclusion),
-        ):
-            for polygon in polygons:
-                count = (float(len(polygon)), 0.0, 0.0, 0.0)
-                for vertex in polygon:
-                    rows.append(
-                        _wire(command, Frame.GLOBAL, vertex.lat_deg, vertex.lon_deg, 0.0, count)
-                    )
-    elif mission_type == MissionType.RALLY:
-        for rally in mission.rally:
-            at = rally.position
-            rows.append(
-                _wire(
-                    Command.NAV_RALLY_POINT,
-                    Frame.GLOBAL_RELATIVE_ALT,
-                    at.lat_deg,
-                    at.lon_deg,
-                    rally.alt_m,
-                )
-            )
-    else:  # pragma: no cover - the enum has three members
-        raise ValueError(f"unknown mission type {mission_type!r}")
-    for seq, row in enumerate(rows):
-        row["seq"] = seq
-        row["mission_type"] = int(mission_type)
-    return rows
-
-
-def _wire(
-    command: Command,
-    frame: Frame,
-    lat_deg: float,
-    lon_deg: float,
-    z: float,
-    params: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0),
-    *,
-    autocontinue: bool = True,
-) -> dict[str, int | float]:
-    return {
-        "seq": 0,
-        "frame": int(frame),
-        "command": int(command),
-        "current": 0,
-        "autocontinue": int(autocontinue),
-        "param1": float(params[0]),
-        "param2": float(params[1]),
-        "param3": float(params[2]),
-        "param4": float(params[3]),
-        "x": deg_to_e7(lat_deg),
-        "y": deg_to_e7(lon_deg),
-        "z": float(z),
-        "mission_type": 0,
-    }
-
-
 class _Builder:
     """Appends items while tracking where the vehicle is and what is switched on."""
 
@@ -225,6 +123,7 @@ class _Builder:
         self.here_geo: GeoPoint | None = None
         self.speed_m_s: float | None = None
         self.spraying = False
+        self.pump_pwm_us: int | None = None
         self.triggering = False
 
     def add(self, where: str, **fields: Any) -> None:
@@ -276,14 +175,15 @@ class _Builder:
             alt_m=alt_m,
         )
 
-    def sprayer(self, on: bool, where: str) -> None:
+    def sprayer(self, on: bool, where: str, pwm_us: int | None = None) -> None:
         plan = self.plan
         if plan.sprayer == SprayerControl.DO_SPRAYER:
             self.do(where, Command.DO_SPRAYER, 1.0 if on else 0.0)
         else:
-            pwm = plan.sprayer_pwm_on if on else plan.sprayer_pwm_off
+            pwm = (pwm_us or plan.sprayer_pwm_on) if on else plan.sprayer_pwm_off
             self.do(where, Command.DO_SET_SERVO, float(plan.sprayer_servo), float(pwm))
         self.spraying = on
+        self.pump_pwm_us = pwm_us if on else None
 
     def camera(self, distance_m: float, where: str) -> None:
         # param3 = 1: take the first picture right at the start of the line, as QGroundControl does
@@ -301,8 +201,11 @@ class _Builder:
                 _NO_THROTTLE_CHANGE,
             )
             self.speed_m_s = leg.speed_m_s
+        pwm_us = leg.rate.pump_pwm_us if leg.rate is not None else None
         if leg.action == Action.SPRAY and not self.spraying:
-            self.sprayer(True, where)
+            self.sprayer(True, where, pwm_us)
+        elif leg.action == Action.SPRAY and pwm_us is not None and pwm_us != self.pump_pwm_us:
+            self.sprayer(True, where, pwm_us)  # the rate changes with the sprayer on
         if leg.action == Action.SURVEY and not self.triggering:
             assert self.plan.camera_trigger_distance_m is not None  # checked in _check
             self.camera(self.plan.camera_trigger_distance_m, where)
@@ -356,6 +259,9 @@ def _check(plan: FlightPlan) -> None:
             raise UnflyablePlan(f"leg {k} is in sortie {leg.sortie}, after one of sortie {before}")
         if not (math.isfinite(leg.speed_m_s) and leg.speed_m_s > 0.0):
             raise UnflyablePlan(f"leg {k}: speed_m_s {leg.speed_m_s} is not a positive speed")
+        by_pump = leg.rate is not None and leg.rate.pump_pwm_us is not None
+        if by_pump and plan.sprayer != SprayerControl.DO_SET_SERVO:
+            raise UnflyablePlan(f"leg {k} sets the pump's output: the sprayer must be DO_SET_SERVO")
     actions = {leg.action for leg in plan.legs}
     distance = plan.camera_trigger_distance_m
     if Action.SURVEY in actions and not (

@@ -6,9 +6,13 @@ of the sprayable area inside it; overspray is footprint outside the field, and
 zone spray is footprint over the field but off the sprayable area (a no-spray
 zone with its buffer). The same checker serves every planner, the tests and the
 benchmark.
+
+For a variable rate, :func:`measure_application` says how much liquid lands in
+each zone: every leg's footprint carries its rate, wherever the leg was cut, so a
+pass that straddles a boundary counts on both sides as it would in the field.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import shapely
@@ -17,7 +21,7 @@ from shapely.geometry.base import BaseGeometry
 
 from mission_planner.plan import Point
 
-__all__ = ["CoverageMetrics", "measure_coverage", "spray_footprint"]
+__all__ = ["CoverageMetrics", "measure_application", "measure_coverage", "spray_footprint"]
 
 _GRID_M = 1e-6
 
@@ -73,3 +77,28 @@ def measure_coverage(
         zone_spray_m2=float(footprint.intersection(field).difference(sprayable).area),
         sprayed_m2=float(footprint.area),
     )
+
+
+def measure_application(
+    legs: Iterable[tuple[Sequence[Point], float]],
+    width_m: float,
+    zones: Mapping[str, BaseGeometry],
+) -> dict[str, float]:
+    """Litres landing in each zone from legs sprayed at their rates (L/ha), same metric CRS.
+
+    Each leg's flat-ended footprint is taken at its own rate, overlaps counted twice
+    (they are sprayed twice).
+
+    >>> from shapely import box
+    >>> legs = [([(0, 2.5), (100, 2.5)], 20.0)]
+    >>> measure_application(legs, 5.0, {"west": box(0, 0, 50, 5), "east": box(50, 0, 100, 5)})
+    {'west': 0.5, 'east': 0.5}
+    """
+    applied = dict.fromkeys(zones, 0.0)
+    for path, rate_l_ha in legs:
+        if len(path) < 2:
+            continue
+        footprint = LineString(path).buffer(width_m / 2.0, cap_style="flat")
+        for label, zone in zones.items():
+            applied[label] += rate_l_ha * float(footprint.intersection(zone).area) / 10_000.0
+    return applied

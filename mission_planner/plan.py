@@ -4,9 +4,13 @@ A :class:`FlightPlan` is a sequence of :class:`Leg` polylines in flight order, e
 with what the drone does along it (spray, transit, survey, deliver), the sortie it
 belongs to, and its altitude and speed; plus home, the geofence and rally points.
 Coordinates are metres in ``crs`` (see :mod:`fields.crs`); only the exporters go
-back to WGS84.
+back to WGS84. A spray leg of a variable-rate plan carries its :class:`SprayRate`:
+the zone it sprays, the rate and how the vehicle makes it (speed or pump output),
+so the mission builder, the exporters and the plan's product figures read it from
+the leg itself rather than from a side table that could drift from the legs.
 """
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -16,7 +20,16 @@ from shapely import LineString, Polygon
 
 from fields import LocalCrs
 
-__all__ = ["Action", "FlightPlan", "Leg", "PayloadRelease", "Point", "SprayerControl"]
+__all__ = [
+    "PWM_RANGE_US",
+    "Action",
+    "FlightPlan",
+    "Leg",
+    "PayloadRelease",
+    "Point",
+    "SprayRate",
+    "SprayerControl",
+]
 
 Point = tuple[float, float]
 """(x_m, y_m) in the plan's local metric CRS."""
@@ -46,21 +59,64 @@ class PayloadRelease(StrEnum):
     LAND = "land"
 
 
+PWM_RANGE_US = (500, 2500)
+"""Servo pulse widths a pump output may be set to, microseconds."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SprayRate:
+    """What one sprayed leg of a variable-rate plan applies, and how the vehicle makes it."""
+
+    zone: str
+    """Label of the rate zone the leg sprays."""
+    rate_l_ha: float
+    speed_m_s: float
+    """Ground speed flown along the leg (the rate by speed, or the constant spray speed)."""
+    litres_per_m: float
+    """What a metre of the leg takes from the tank: rate (L/ha) × swath (m) / 10,000."""
+    pump_pwm_us: int | None = None
+    """Pump output (DO_SET_SERVO) that gives the rate; None leaves the on PWM as configured."""
+
+    def __post_init__(self) -> None:
+        numbers = (self.rate_l_ha, self.speed_m_s, self.litres_per_m)
+        if not all(math.isfinite(n) and n > 0 for n in numbers):
+            raise ValueError(f"zone {self.zone}: rate, speed and litres per metre must be > 0")
+        low, high = PWM_RANGE_US
+        if self.pump_pwm_us is not None and not low <= self.pump_pwm_us <= high:
+            raise ValueError(f"zone {self.zone}: pump PWM {self.pump_pwm_us} is not {low}..{high}")
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Leg:
-    """A polyline flown in one go with one action, at one altitude and speed."""
+    """A polyline flown in one go with one action, at one altitude and speed.
+
+    ``rate`` is set on the spray legs of a variable-rate plan only, and its speed is
+    the leg's.
+    """
 
     path: tuple[Point, ...]
     action: Action
     sortie: int
     altitude_m: float
     speed_m_s: float
+    rate: SprayRate | None = None
 
     def __post_init__(self) -> None:
         if len(self.path) < 2:
             raise ValueError("a leg needs at least two points")
         if self.sortie < 1:
             raise ValueError("sorties are numbered from 1")
+        if self.rate is not None and self.action != Action.SPRAY:
+            raise ValueError(f"a {self.action.value} leg sprays no rate")
+        if self.rate is not None and self.rate.speed_m_s != self.speed_m_s:
+            raise ValueError(
+                f"the leg flies at {self.speed_m_s} m/s, its rate at {self.rate.speed_m_s} m/s"
+            )
+
+    @property
+    def product_l(self) -> float:
+        """Liquid the leg releases, litres (0 unless it carries a rate)."""
+        return self.rate.litres_per_m * self.length_m if self.rate is not None else 0.0
 
     @property
     def length_m(self) -> float:
@@ -117,3 +173,21 @@ class FlightPlan:
     def path_m(self) -> float:
         """Total length flown."""
         return sum(leg.length_m for leg in self.legs)
+
+    @property
+    def product_by_zone_l(self) -> dict[str, float]:
+        """Liquid released over each rate zone, litres, in the order first sprayed.
+
+        Read off the rated legs (rate × swath × length each); empty for a plan at one
+        constant rate, whose volume is ``stats["volume_l"]``.
+        """
+        product: dict[str, float] = {}
+        for leg in self.legs:
+            if leg.rate is not None:
+                product[leg.rate.zone] = product.get(leg.rate.zone, 0.0) + leg.product_l
+        return product
+
+    @property
+    def product_total_l(self) -> float:
+        """Liquid released over all rate zones, litres (0 for a constant-rate plan)."""
+        return sum(self.product_by_zone_l.values())

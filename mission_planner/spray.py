@@ -5,11 +5,16 @@ each grown by its buffer. The coverage pipeline plans the passes over it; fields
 are taken nearest first; hops that would cross a no-fly zone go round it; the
 route is cut into sorties by tank and battery; the safety check runs last, and a
 plan that breaks a rule is refused, never returned.
+
+Given a :class:`~mission_planner.variable_rate.RateMap`, the rate follows the zones
+(see :mod:`mission_planner.variable_rate`): the passes are planned over the area the
+map sprays, cut at the zone boundaries, and the tank drains leg by leg at each
+leg's rate; everything else is the constant-rate planner's.
 """
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import shapely
 from shapely import LineString, Polygon
@@ -21,9 +26,11 @@ from mission_planner.detour import shortest_path_around
 from mission_planner.fence import DEFAULT_FENCE_MARGIN_M, fence_around, rally_point
 from mission_planner.metrics import measure_coverage
 from mission_planner.plan import Action, FlightPlan, Leg, Point, SprayerControl
+from mission_planner.rate_control import RateMode, VariableRateControl
 from mission_planner.refusals import PlanRefused, check_altitude
 from mission_planner.safety import LocalZone, SafetyLimits, check_plan, lat_lon, permissions_for
-from mission_planner.sorties import SortieLimits, split_sorties
+from mission_planner.sorties import SortieLimits, sortie_liquid_l, split_sorties
+from mission_planner.variable_rate import RateMap, apply_rates, rate_summary
 
 __all__ = ["SprayParams", "SprayTarget", "plan_spray"]
 
@@ -48,6 +55,9 @@ class SprayParams:
     sprayer: SprayerControl = SprayerControl.DO_SPRAYER
     sprayer_servo: int = 9
     fence_margin_m: float = DEFAULT_FENCE_MARGIN_M
+    rate_control: VariableRateControl | None = None
+    """How the rate is made per zone, for a plan given a rate map (``rate_l_ha`` stays None;
+    ``tank_l`` is then drained at each zone's rate)."""
 
     def __post_init__(self) -> None:
         checks = {
@@ -64,8 +74,19 @@ class SprayParams:
         for name, ok in checks.items():
             if not ok:
                 raise ValueError(f"{name} = {getattr(self, name)} is out of range")
-        if (self.tank_l is None) != (self.rate_l_ha is None):
+        control = self.rate_control
+        if control is None and (self.tank_l is None) != (self.rate_l_ha is None):
             raise ValueError("give both tank_l and rate_l_ha, or neither")
+        if control is not None and self.rate_l_ha is not None:
+            raise ValueError("a variable rate takes its rates from the map: leave rate_l_ha None")
+        by_servo = control is not None and (
+            control.mode == RateMode.PUMP or control.pump is not None
+        )
+        if by_servo and self.sprayer != SprayerControl.DO_SET_SERVO:
+            raise ValueError(
+                "setting the pump's output needs sprayer DO_SET_SERVO: ArduPilot's sprayer "
+                "would drive the pump itself"
+            )
 
     def limits(self) -> SortieLimits:
         """Per-sortie limits from the tank and battery."""
@@ -74,6 +95,7 @@ class SprayParams:
             if self.tank_l is not None and self.rate_l_ha is not None
             else None
         )
+        tank_l = self.tank_l if self.rate_control is not None else None
         flight = (
             self.endurance_min * 60.0 * (1.0 - self.reserve_fraction)
             if self.endurance_min is not None
@@ -81,6 +103,7 @@ class SprayParams:
         )
         return SortieLimits(
             spray_length_m=spray_length,
+            tank_l=tank_l,
             flight_time_s=flight,
             speed_m_s=self.speed_m_s,
             transit_speed_m_s=self.transit_speed_m_s,
@@ -125,6 +148,7 @@ def plan_spray(
     params: SprayParams,
     zones: Sequence[LocalZone] = (),
     safety: SafetyLimits | None = None,
+    rates: RateMap | None = None,
 ) -> FlightPlan:
     """Plan a spray mission over one or more fields.
 
@@ -138,19 +162,31 @@ def plan_spray(
         Swath, altitude, speed, rate, tank and battery.
     zones
         No-spray and no-fly zones near the fields, already projected and buffered.
+    rates
+        Rate zones in the same metres, for a variable rate (``params.rate_control``
+        says how it is made). Without a default rate only the zones are sprayed, and
+        area and coverage are those of the sprayable area within them.
 
     Returns
     -------
     FlightPlan
         kind ``"spray"``; ``stats`` has area_ha, path_m, turns, sorties, est_time_s,
-        coverage, volume_l and per-field figures under ``fields``.
+        coverage, volume_l and per-field figures under ``fields``; with ``rates`` also
+        ``variable_rate`` (the mode), ``product_l`` and ``rate_zones`` (by zone label:
+        rate, area, planned and released litres, see
+        :func:`~mission_planner.variable_rate.rate_summary`), and ``rate_l_ha`` is 0.
 
     Raises
     ------
     PlanRefused
         The plan would break a rule: altitude, a no-fly crossing, spraying over a zone,
-        a sortie that cannot work within its battery (rule and place named).
+        a sortie that cannot work within its battery, a zone's rate the vehicle
+        cannot make (rule ``"rate"``, zone named), a sortie past its tank.
+    ValueError
+        ``rates`` given without ``params.rate_control``, or the other way round.
     """
+    if (rates is None) != (params.rate_control is None):
+        raise ValueError("a rate map and params.rate_control go together")
     check_altitude(params.altitude_m, what="the spray altitude")
     limits = safety or SafetyLimits()
     if not targets:
@@ -166,10 +202,14 @@ def plan_spray(
     here = home
     route: list[RouteLeg] = []
     per_field: dict[str, dict[str, float]] = {}
+    planned: list[BaseGeometry] = []
     while remaining:
         target = min(remaining, key=lambda t: t.field.distance(shapely.Point(here)))
         remaining.remove(target)
         sprayable = _sprayable(target.field, zones)
+        if rates is not None:
+            sprayable = rates.area_to_spray(sprayable)
+        planned.append(sprayable)
         coverage: CoverageRoute = plan_coverage(
             sprayable,
             params.swath_m,
@@ -207,6 +247,15 @@ def plan_spray(
             where=", ".join(t.id for t in targets),
         )
 
+    leg_rates = None
+    if rates is not None and params.rate_control is not None:
+        route, leg_rates = apply_rates(
+            route,
+            rates,
+            params.rate_control,
+            swath_m=params.swath_m,
+            speed_m_s=params.speed_m_s,
+        )
     legs = split_sorties(
         route,
         home=home,
@@ -214,6 +263,7 @@ def plan_spray(
         altitude_m=params.altitude_m,
         describe=lambda point: lat_lon(crs, point),
         path_between=lambda a, b: _hop(a, b, no_fly).path,
+        rates=leg_rates,
     )
     fence = fence_around(
         [*(t.field for t in targets), shapely.Point(home), *(LineString(leg.path) for leg in legs)],
@@ -242,7 +292,43 @@ def plan_spray(
         limits=safety or SafetyLimits(),
         sortie=params.limits(),
     )
-    return plan
+    if rates is None:
+        return plan
+    _check_tank(plan, params.limits())
+    summary = rate_summary(legs, rates, shapely.union_all(planned))
+    return replace(plan, stats={**plan.stats, **_rate_stats(params, summary, legs)})
+
+
+def _check_tank(plan: FlightPlan, limits: SortieLimits) -> None:
+    """Each sortie within its tank, counted in litres at each leg's rate."""
+    if limits.tank_l is None:
+        return
+    for n in range(1, plan.sorties + 1):
+        used = sortie_liquid_l([leg for leg in plan.legs if leg.sortie == n])
+        if used > limits.tank_l + 1e-6:
+            raise PlanRefused(
+                f"sortie {n} sprays {used:.2f} L; the tank holds {limits.tank_l:g} L",
+                rule="tank",
+                where=f"sortie {n}",
+            )
+
+
+def _rate_stats(
+    params: SprayParams, summary: dict[str, dict[str, float]], legs: Sequence[Leg]
+) -> dict[str, object]:
+    """The variable-rate figures; ``rate_l_ha`` 0, as no one rate holds (a vehicle set up
+    from it would hold that rate whatever the speed)."""
+    assert params.rate_control is not None
+    stats: dict[str, object] = {
+        "variable_rate": params.rate_control.mode.value,
+        "rate_l_ha": 0.0,
+        "volume_l": sum(row["planned_l"] for row in summary.values()),
+        "product_l": sortie_liquid_l(legs),
+        "rate_zones": summary,
+    }
+    if params.rate_control.flow_l_min is not None:
+        stats["pump_flow_l_min"] = params.rate_control.flow_l_min
+    return stats
 
 
 def _stats(
@@ -252,6 +338,10 @@ def _stats(
     home: Point,
 ) -> dict[str, object]:
     sprayed_m = sum(leg.length_m for leg in legs if leg.action == Action.SPRAY)
+    by_speed: dict[float, float] = {}  # one speed at one rate: exactly sprayed_m / speed
+    for leg in legs:
+        if leg.action == Action.SPRAY:
+            by_speed[leg.speed_m_s] = by_speed.get(leg.speed_m_s, 0.0) + leg.length_m
     path_m = sum(leg.length_m for leg in legs)
     sorties = max((leg.sortie for leg in legs), default=0)
     # Hops between passes; the flights out from and back to home are not turns.
@@ -261,7 +351,7 @@ def _stats(
     area = sum(f["area_m2"] for f in per_field.values())
     covered = sum(f["area_m2"] * f["coverage"] for f in per_field.values())
     est = (
-        sprayed_m / params.speed_m_s
+        sum(length / speed for speed, length in by_speed.items())
         + (path_m - sprayed_m) / params.transit_speed_m_s
         + turns * params.turn_time_s
         + sorties * params.limits().climb_descent_s

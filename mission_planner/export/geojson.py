@@ -3,13 +3,17 @@
 The FeatureCollection starts with one ``LineString`` feature per leg, in flight
 order, whose properties are ``kind: "leg"``, ``sortie`` (int from 1), ``action``
 (``"spray"``, ``"transit"``, ``"survey"`` or ``"deliver"``) and ``altitude_m``
-(above home), plus ``index``, ``speed_m_s`` and ``length_m``. Other features
+(above home), plus ``index``, ``speed_m_s`` and ``length_m``, and on the spray legs
+of a variable-rate plan ``rate_l_ha`` and ``rate_zone`` (``pump_pwm_us`` too when
+the pump's output sets the rate). Other features
 follow, each with its own ``kind``: ``"field"``, ``"zone"``, ``"waypoint"``
 (the mission's positioned items), ``"fence"``, ``"home"``, ``"rally"``.
 Coordinates are WGS84 longitude, latitude (RFC 7946), rounded to 1e-8 degree
 (about 1 mm). The foreign member ``tanbo`` says what the plan is: kind, sorties,
 path, permissions, and where known swath, application rate, estimated time, area and
-volume.
+volume; a variable-rate plan adds ``variable_rate`` (``"speed"`` or ``"pump"``),
+``pump_flow_l_min`` (the pump's one flow, rate by speed), ``product_by_zone_l`` and
+``product_total_l``, and its ``rate_l_ha`` is left out (no one rate holds).
 """
 
 import math
@@ -26,7 +30,7 @@ from shapely.geometry.base import BaseGeometry
 from fields import LocalCrs, to_wgs84
 from mission_planner.build import build_mission
 from mission_planner.model import Command, Mission
-from mission_planner.plan import FlightPlan
+from mission_planner.plan import FlightPlan, Leg
 
 __all__ = ["COORDINATE_DECIMALS", "MapZone", "to_geojson"]
 
@@ -108,6 +112,7 @@ def to_geojson(
             altitude_m=float(leg.altitude_m),
             speed_m_s=float(leg.speed_m_s),
             length_m=round(leg.length_m, 3),
+            **_rate(leg),
         )
         for index, leg in enumerate(plan.legs)
     ]
@@ -152,12 +157,29 @@ def to_geojson(
     measures = (
         *("swath_m", "rate_l_ha", "est_time_s", "flight_time_s", "area_ha", "volume_l"),
         *("gsd_cm", "altitude_m", "line_spacing_m", "trigger_distance_m", "image_count"),
-    )  # spray, then survey
+        "pump_flow_l_min",
+    )  # spray, then survey, then variable rate
     for key in measures:
         value = plan.stats.get(key)
         if isinstance(value, int | float) and math.isfinite(value):
             tanbo[key] = value if isinstance(value, int) else round(float(value), 3)
+    if plan.product_by_zone_l:
+        # A vehicle set up from one rate_l_ha would hold it whatever the speed: none is given.
+        tanbo.pop("rate_l_ha", None)
+        tanbo["variable_rate"] = str(plan.stats.get("variable_rate", ""))
+        tanbo["product_by_zone_l"] = {k: round(v, 3) for k, v in plan.product_by_zone_l.items()}
+        tanbo["product_total_l"] = round(plan.product_total_l, 3)
     return {"type": "FeatureCollection", "tanbo": tanbo, "features": features}
+
+
+def _rate(leg: Leg) -> dict[str, Any]:
+    """A rated leg's rate properties (none for the others)."""
+    if leg.rate is None:
+        return {}
+    rate: dict[str, Any] = {"rate_l_ha": float(leg.rate.rate_l_ha), "rate_zone": leg.rate.zone}
+    if leg.rate.pump_pwm_us is not None:
+        rate["pump_pwm_us"] = leg.rate.pump_pwm_us
+    return rate
 
 
 def _feature(geometry: BaseGeometry, crs: LocalCrs, **properties: Any) -> dict[str, Any]:

@@ -255,3 +255,23 @@ def test_watching_stopped_mid_flight_still_leaves_a_record_to_log() -> None:
     assert record.takeoff_at is not None
     assert record.landing_at is None
     assert any("stopped watching" in a.text for a in record.anomalies)
+
+
+def test_a_variable_rate_pump_below_1500_us_counts_as_spraying() -> None:
+    from core.geo import GeoPoint
+    from fleet.flight import spray_states
+    from mission_planner.model import Frame, MissionItem
+
+    wp = {"frame": Frame.GLOBAL_RELATIVE_ALT, "lat_deg": 35.0, "lon_deg": 135.0, "alt_m": 3.0}
+    servo = {"command": Command.DO_SET_SERVO, "frame": Frame.MISSION, "param1": 9}
+    items = (
+        MissionItem(command=Command.NAV_TAKEOFF, **wp),
+        MissionItem(param2=1300, **servo),  # the low-rate zone: pump on, slowly
+        MissionItem(command=Command.NAV_WAYPOINT, **wp),
+        MissionItem(param2=1700, **servo),  # the high-rate zone
+        MissionItem(command=Command.NAV_WAYPOINT, **wp),
+        MissionItem(param2=1100, **servo),  # off
+        MissionItem(command=Command.NAV_WAYPOINT, **wp),
+    )
+    states = spray_states(Mission(home=GeoPoint(lat_deg=35.0, lon_deg=135.0), items=items))
+    assert states == [False, False, False, True, True, True, True, False]

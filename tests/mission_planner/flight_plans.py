@@ -13,7 +13,15 @@ from shapely import Polygon, box
 from core import GeoPoint
 from fields import local_crs_for, to_local
 from mission_planner.model import Command, Fence, Frame, Mission, MissionItem, RallyPoint
-from mission_planner.plan import Action, FlightPlan, Leg, PayloadRelease, Point, SprayerControl
+from mission_planner.plan import (
+    Action,
+    FlightPlan,
+    Leg,
+    PayloadRelease,
+    Point,
+    SprayerControl,
+    SprayRate,
+)
 from tests.common.geometries import KASAI
 
 CRS = local_crs_for(*KASAI)
@@ -83,6 +91,30 @@ def two_sortie_spray(sprayer: SprayerControl = SprayerControl.DO_SPRAYER) -> Fli
         ],
         sprayer=sprayer,
     )
+
+
+LOW = SprayRate(zone="low", rate_l_ha=10.0, speed_m_s=3.0, litres_per_m=0.005, pump_pwm_us=1300)
+HIGH = SprayRate(zone="high", rate_l_ha=20.0, speed_m_s=3.0, litres_per_m=0.01, pump_pwm_us=1500)
+
+
+def variable_rate_spray() -> FlightPlan:
+    """One pass north at 10 L/ha then 20 L/ha by pump output; after a refill, 20 L/ha again."""
+    t, s = Action.TRANSIT, Action.SPRAY
+    return plan(
+        [
+            leg([(0, 0), (10, 0)], t, speed_m_s=5.0),
+            Leg(path=(at(10, 0), at(10, 25)), action=s, sortie=1, altitude_m=5.0,
+                speed_m_s=3.0, rate=LOW),
+            Leg(path=(at(10, 25), at(10, 40)), action=s, sortie=1, altitude_m=5.0,
+                speed_m_s=3.0, rate=HIGH),
+            leg([(10, 40), (0, 0)], t, speed_m_s=5.0),
+            leg([(0, 0), (10, 40)], t, sortie=2, speed_m_s=5.0),
+            Leg(path=(at(10, 40), at(10, 50)), action=s, sortie=2, altitude_m=5.0,
+                speed_m_s=3.0, rate=HIGH),
+            leg([(10, 50), (0, 0)], t, sortie=2, speed_m_s=5.0),
+        ],
+        sprayer=SprayerControl.DO_SET_SERVO,
+    )  # fmt: skip
 
 
 def survey(trigger_m: float | None = 12.5) -> FlightPlan:

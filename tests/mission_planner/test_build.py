@@ -127,6 +127,35 @@ def test_set_servo_sprayer_uses_the_plans_channel_and_pwm() -> None:
     assert [i.param2 for i in servo] == [1900.0, 1100.0, 1900.0, 1100.0, 1900.0, 1100.0]
 
 
+def test_the_pump_output_changes_mid_pass_without_the_sprayer_going_off() -> None:
+    plan = fp.variable_rate_spray()
+    servo = [
+        (i.param1, i.param2) for i in build_mission(plan).items if i.command == Command.DO_SET_SERVO
+    ]
+    # on at 10 L/ha, 20 L/ha from the boundary, off; after the refill on at 20 L/ha, off
+    assert servo == [(9.0, 1300.0), (9.0, 1500.0), (9.0, 1100.0), (9.0, 1500.0), (9.0, 1100.0)]
+
+
+def test_the_pump_output_comes_right_after_the_boundary_waypoint() -> None:
+    plan = fp.variable_rate_spray()
+    mission = build_mission(plan)
+    change = next(
+        k
+        for k, i in enumerate(mission.items)
+        if i.command == Command.DO_SET_SERVO and i.param2 == 1500
+    )
+    before = mission.items[change - 1]
+    assert before.command == Command.NAV_WAYPOINT
+    boundary = to_wgs84(shapely.Point(fp.at(10, 25)), plan.crs)
+    assert (before.lon_deg, before.lat_deg) == pytest.approx((boundary.x, boundary.y), abs=1e-9)
+
+
+def test_a_pump_output_needs_a_servo_sprayer() -> None:
+    plan = replace(fp.variable_rate_spray(), sprayer=SprayerControl.DO_SPRAYER)
+    with pytest.raises(UnflyablePlan, match="DO_SET_SERVO"):
+        build_mission(plan)
+
+
 def test_sprayer_is_off_before_every_transit_and_landing() -> None:
     mission = build_mission(fp.two_sortie_spray())
     spraying = False

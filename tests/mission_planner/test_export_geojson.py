@@ -32,7 +32,7 @@ class Zone:
     buffered: BaseGeometry
 
 
-@pytest.fixture(params=["two_sortie_spray", "survey", "delivery"])
+@pytest.fixture(params=["two_sortie_spray", "variable_rate_spray", "survey", "delivery"])
 def plan(request: pytest.FixtureRequest) -> FlightPlan:
     result: FlightPlan = getattr(fp, request.param)()
     return result
@@ -136,3 +136,31 @@ def test_waypoints_are_the_missions_positioned_items() -> None:
     assert first["geometry"]["coordinates"] == pytest.approx(
         [mission.items[0].lon_deg, mission.items[0].lat_deg], abs=1e-8
     )
+
+
+def test_variable_rate_legs_carry_their_rate_and_the_plan_its_product() -> None:
+    plan = fp.variable_rate_spray()
+    collection = to_geojson(plan)
+    legs = _legs(collection)
+    rates = [(f["properties"].get("rate_l_ha"), f["properties"].get("rate_zone")) for f in legs]
+    assert rates == [
+        (None, None), (10.0, "low"), (20.0, "high"), (None, None),
+        (None, None), (20.0, "high"), (None, None),
+    ]  # fmt: skip
+    assert [f["properties"].get("pump_pwm_us") for f in legs if "rate_l_ha" in f["properties"]] == [
+        1300,
+        1500,
+        1500,
+    ]
+    tanbo = collection["tanbo"]
+    # 25 m × 0.005 L/m at 10 L/ha, then 15 m and 10 m × 0.01 L/m at 20 L/ha
+    assert tanbo["product_by_zone_l"] == {"low": 0.125, "high": 0.25}
+    assert tanbo["product_total_l"] == 0.375
+    assert "rate_l_ha" not in tanbo
+
+
+def test_constant_rate_legs_keep_the_contract_properties_only() -> None:
+    for feature in _legs(to_geojson(fp.two_sortie_spray())):
+        assert set(feature["properties"]) == {
+            "kind", "index", "sortie", "action", "altitude_m", "speed_m_s", "length_m",
+        }  # fmt: skip
