@@ -21,12 +21,16 @@ from api.problems import install_problem_handlers
 from api.routes import (
     auth,
     billing,
+    field_agronomy,
+    field_forecast,
     fields,
+    images,
     live,
     missions,
     paddies,
     paddy_state,
     plans,
+    prescriptions,
     vehicles,
     water_devices,
     water_warnings,
@@ -145,6 +149,10 @@ def create_app(
         water_devices.router,
         water_devices.readings_router,
         water_warnings.router,
+        images.router,
+        field_agronomy.router,
+        field_forecast.router,
+        prescriptions.router,
     ):
         app.include_router(router)
     return app

@@ -33,6 +33,13 @@ from api.errors import (
 )
 from api.identity import LoginRejected, ProviderMismatch, ProviderUnavailable
 from core.errors import TanboError
+from fields.agronomy import (
+    BadPrescription,
+    BadRaster,
+    BandProblem,
+    FieldOutsideImage,
+    NotEnoughData,
+)
 from fleet import UnknownVehicle
 
 __all__ = ["PROBLEM_JSON", "Problem", "install_problem_handlers", "problem_response"]
@@ -58,6 +65,11 @@ _KINDS: Sequence[tuple[type[Exception], int, str, str]] = (
     (PlatformRefused, 409, "payment-refused", "The currency platform refused"),
     (PlatformUnavailable, 503, "payment-unavailable", "The currency platform cannot be reached"),
     (ConfigError, 500, "configuration", "Server misconfigured"),
+    (BadRaster, 422, "bad-raster", "The image cannot be used"),
+    (BandProblem, 422, "band-problem", "A band is missing, mixed up or not reflectance"),
+    (FieldOutsideImage, 422, "field-outside-image", "The field is not on the image"),
+    (BadPrescription, 422, "bad-prescription", "No usable prescription"),
+    (NotEnoughData, 422, "not-enough-data", "Not enough data"),
 )
 
 

@@ -1,6 +1,7 @@
 """Every table, imported once so they are all on ``SQLModel.metadata`` (migrations, tests)."""
 
 import api.accounts
+import api.agronomy.tables
 import api.currency
 import api.irrigation.tables
 import api.models
@@ -14,5 +15,6 @@ MODULES = (
     api.scheduling.tables,
     api.currency,
     api.irrigation.tables,
+    api.agronomy.tables,
 )
 """The modules that define tables."""

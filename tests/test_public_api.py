@@ -86,3 +86,34 @@ def test_irrigation_root_stays_light() -> None:
     ).stdout.split()
     heavy = {"aiomqtt", "paho", "pandas", "pyet", "aquacrop"}
     assert heavy.isdisjoint(loaded), sorted(heavy.intersection(loaded))
+
+
+AGRONOMY_ROOT_MODULES = (
+    "bands", "errors", "imagefiles", "indices", "isoxml", "model", "prescription",
+    "prescription_io", "products", "rasters", "rate_grid", "rate_map", "reading", "sentinel2",
+    "zonal", "zones_io",
+)  # fmt: skip
+"""Every fields.agronomy module but those importing scikit-learn, matplotlib or aquacrop
+(imported by path, see the package docstring) and the internal exact and field_window."""
+AGRONOMY_BY_PATH = {
+    "exact", "field_window", "forecast", "generated_history", "harvests", "maps", "mgmt_zones",
+    "weighted",
+    "n_response", "season", "season_inputs", "season_outcome", "season_reference", "yield_cv",
+    "yield_features", "yield_model", "yield_monitor",
+}  # fmt: skip
+
+
+def test_agronomy_reexports_its_light_modules_and_names_the_rest() -> None:
+    import pkgutil
+
+    import fields.agronomy as agronomy
+
+    modules = {m.name for m in pkgutil.iter_modules(agronomy.__path__)}
+    assert modules == set(AGRONOMY_ROOT_MODULES) | AGRONOMY_BY_PATH, "a new module: place it"
+    surfaces: set[str] = set()
+    for sub in AGRONOMY_ROOT_MODULES:
+        module = importlib.import_module(f"fields.agronomy.{sub}")
+        surfaces |= set(module.__all__)
+        for name in module.__all__:
+            assert getattr(agronomy, name) is getattr(module, name), f"agronomy.{name} clashes"
+    assert set(agronomy.__all__) == surfaces

@@ -107,6 +107,18 @@ MATRIX: list[tuple[str, str, object, set[Role]]] = [
     ("GET", "/water-warnings", None, KEEPERS),
     ("POST", "/water-warnings", {"hours": 2}, {Role.CITY_ADMIN}),
     ("DELETE", "/water-warnings/{warning}", None, {Role.CITY_ADMIN}),
+    ("POST", "/images", "upload", KEEPERS),
+    ("GET", "/images", None, KEEPERS),
+    ("GET", "/images/{image}", None, KEEPERS),
+    ("DELETE", "/images/{image}", None, KEEPERS),
+    ("GET", "/fields/{field}/indices", None, KEEPERS),
+    ("GET", "/fields/{field}/indices/series", None, KEEPERS),
+    ("GET", "/fields/{field}/zones", None, KEEPERS),
+    ("GET", "/fields/{field}/forecast?transplanted=2026-05-10", None, KEEPERS),
+    ("POST", "/prescriptions", {"field_id": "B000", "image_id": "none"}, KEEPERS),
+    ("GET", "/prescriptions", None, INVOLVED),
+    ("GET", "/prescriptions/{prescription}", None, INVOLVED),
+    ("GET", "/prescriptions/{prescription}/file", None, INVOLVED),
 ]
 
 
@@ -118,7 +130,8 @@ def test_every_route_has_an_authorisation_case(tmp_path) -> None:  # type: ignor
         if isinstance(route, APIRoute)
         for method in route.methods
     }
-    covered = {(m, p.replace("{me}", "{account_id}")) for m, p, _, _ in MATRIX} | PUBLIC
+    covered = {(m, p.replace("{me}", "{account_id}").split("?")[0]) for m, p, _, _ in MATRIX}
+    covered |= PUBLIC
     named = {
         (
             m,
@@ -131,7 +144,9 @@ def test_every_route_has_an_authorisation_case(tmp_path) -> None:  # type: ignor
             .replace("{paddy}", "{paddy_id}")
             .replace("{override}", "{override_id}")
             .replace("{device}", "{device_id}")
-            .replace("{warning}", "{warning_id}"),
+            .replace("{warning}", "{warning_id}")
+            .replace("{image}", "{image_id}")
+            .replace("{prescription}", "{prescription_id}"),
         )
         for m, p in covered
     }
@@ -204,6 +219,8 @@ def test_route_answers_by_role(api: Api, sample_data, method, template, body, al
             override=1,
             device="none",
             warning=1,
+            image="none",
+            prescription="none",
         )
         answer = _call(client, method, path, body, sample)
         if role in allowed:

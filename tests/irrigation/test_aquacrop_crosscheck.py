@@ -1,11 +1,13 @@
 """Our paddy water balance against FAO's AquaCrop on the same weather and the same irrigation.
 
-AquaCrop (the ``aquacrop`` package, set up in :mod:`tests.irrigation.aquacrop_setup` as in its
-own paddy-rice reference run) grows rice on Hyderabad's 2000–2010 kharif weather behind 0.20 m
-bunds. Our model gets the same days, the same irrigation, a 20 cm outlet crest where AquaCrop
-has its bund top (both spill what rises above it), percolation at the AquaCrop ``Paddy`` soil's
-limiting conductivity (2 mm/day), and a start 27 mm short of saturation, which is the room
-between field capacity and saturation in that soil. ET is FAO-56 Kc × ET0 for ours, canopy
+AquaCrop (the ``aquacrop`` package, through Tanbo's season set-up in
+:mod:`fields.agronomy.season` as in the package's own paddy-rice reference run, whose
+reproduction :mod:`tests.fields.agronomy.test_season` checks) grows FAO's ``PaddyRice`` on
+Hyderabad's 2000–2010 kharif weather behind 0.20 m bunds. Our model gets the same days, the
+same irrigation, a 20 cm outlet crest where AquaCrop has its bund top (both spill what rises
+above it), percolation at the AquaCrop ``Paddy`` soil's limiting conductivity (2 mm/day), and
+a start 27 mm short of saturation, which is the room between field capacity and saturation in
+that soil. ET is FAO-56 Kc × ET0 for ours, canopy
 transpiration plus soil and water evaporation for AquaCrop.
 
 What agreement to expect from a one-store model against a crop model with a layered soil and
@@ -28,22 +30,17 @@ from datetime import date, timedelta
 
 import numpy as np
 import pytest
-from aquacrop.utils import get_filepath, prepare_weather
 
+from fields.agronomy.season_inputs import shipped_weather, weather_frame
+from fields.agronomy.season_reference import REFERENCE_BUND_HEIGHT_M, REFERENCE_YEARS
 from irrigation.crop_water import RiceKc, crop_et_mm, kc_on
 from irrigation.model import Paddy
 from irrigation.water_balance import PaddyWater, WaterBalanceParams, share_of_day_mm, step
 from irrigation.weather import DailyWeather, load_aquacrop_series, season_window
 from tests.irrigation.aquacrop_setup import (
-    BUND_HEIGHT_M,
     PADDY_SOIL_KSAT_BOTTOM_MM_DAY,
     PADDY_SOIL_SAT_MINUS_FC_MM,
-    REFERENCE_YEARS,
-    matlab_reference,
-    run_season,
-    run_seasons,
-    weather_frame,
-    windows_reference,
+    paddy_season,
 )
 
 STEP_S = 600.0
@@ -54,7 +51,7 @@ PADDY = Paddy(
     id="hyderabad",
     area_m2=1000.0,
     levee_height_cm=30.0,
-    outlet_crest_cm=BUND_HEIGHT_M * 100.0,
+    outlet_crest_cm=REFERENCE_BUND_HEIGHT_M * 100.0,
     inlet_flow_m3_h=6.0,
 )
 PARAMS = WaterBalanceParams(percolation_mm_day=PADDY_SOIL_KSAT_BOTTOM_MM_DAY)
@@ -128,20 +125,20 @@ def simulate(
 def compare(
     series: Sequence[DailyWeather], year: int, irrigation_mm: Mapping[date, float]
 ) -> Season:
-    aquacrop = run_season(series, year, irrigation_mm=irrigation_mm)
-    window = season_window(series, date(year, 8, 1), len(aquacrop))
+    aquacrop = paddy_season(series, year, irrigation_mm=irrigation_mm)
+    window = season_window(series, date(year, 8, 1), len(aquacrop.daily))
     ours, standing = simulate(window, irrigation_mm)
-    assert ours["inflow"] == pytest.approx(aquacrop["IrrDay"].sum())  # the same water went in
+    assert ours["inflow"] == pytest.approx(aquacrop.irrigation_mm)  # the same water went in
     return Season(
         year=year,
-        aquacrop_et_mm=float((aquacrop["Es"] + aquacrop["Tr"]).sum()),
+        aquacrop_et_mm=aquacrop.et_mm,
         ours_et_mm=ours["et"],
-        aquacrop_percolation_mm=float(aquacrop["DeepPerc"].sum()),
+        aquacrop_percolation_mm=aquacrop.deep_percolation_mm,
         ours_percolation_mm=ours["percolation"],
-        aquacrop_overflow_mm=float(aquacrop["Runoff"].sum()),
+        aquacrop_overflow_mm=aquacrop.runoff_mm,
         ours_overflow_mm=ours["weir"] + ours["levee"],
         ours_levee_overflow_mm=ours["levee"],
-        aquacrop_standing_mm=aquacrop["surface_storage"].to_numpy(),
+        aquacrop_standing_mm=aquacrop.daily["surface_storage_mm"].to_numpy(),
         ours_standing_mm=np.array(standing),
     )
 
@@ -170,32 +167,10 @@ def test_our_loader_feeds_aquacrop_the_weather_its_own_reader_does(
     hyderabad: tuple[DailyWeather, ...],
 ) -> None:
     ours = weather_frame(hyderabad)
-    theirs = prepare_weather(get_filepath("hyderabad_climate.txt"))
+    theirs = shipped_weather("hyderabad")  # the package's prepare_weather on its own file
     for column in ("MinTemp", "MaxTemp", "Precipitation", "ReferenceET"):
         np.testing.assert_allclose(ours[column].to_numpy(), theirs[column].to_numpy())
     assert (ours["Date"].to_numpy() == theirs["Date"].to_numpy()).all()
-
-
-def test_aquacrop_through_our_loader_reproduces_its_shipped_paddy_rice_reference(
-    hyderabad: tuple[DailyWeather, ...],
-) -> None:
-    model = run_seasons(hyderabad, REFERENCE_YEARS)
-    flux = model.get_water_flux().groupby("season_counter").sum()
-    yields = model.get_simulation_results()["Dry yield (tonne/ha)"].to_numpy()
-    windows = windows_reference()
-    matlab = matlab_reference()
-    assert len(yields) == len(windows) == len(matlab) == len(REFERENCE_YEARS)
-    # Water: runoff over the bunds and drainage as AquaCrop 6.1 for Windows computed them.
-    np.testing.assert_allclose(flux["Runoff"].to_numpy(), windows["Runoff"], atol=5.0)
-    np.testing.assert_allclose(flux["DeepPerc"].to_numpy(), windows["Drain"], atol=30.0)
-    assert flux["DeepPerc"].sum() == pytest.approx(windows["Drain"].sum(), rel=0.02)
-    np.testing.assert_allclose(flux["Tr"].to_numpy(), windows["Tr"], rtol=0.12)  # 9 % at worst
-    # Yields: the package's notebook compares them by mean absolute error. aquacrop 3.1 is
-    # 0.18 t/ha from its MATLAB reference and 0.17 from Windows here (0.5 at worst, in 2004's
-    # drought), which is the closest any set-up we tried came; it reported 0.02 for wheat.
-    assert np.abs(yields - matlab["Yield"].to_numpy()).mean() < 0.25
-    assert np.abs(yields - windows["Yield"].to_numpy()).mean() < 0.25
-    np.testing.assert_allclose(yields, matlab["Yield"], rtol=0.12)
 
 
 def test_rainfed_seasonal_et_agrees_with_aquacrop(rainfed: list[Season]) -> None:

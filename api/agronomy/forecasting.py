@@ -1,0 +1,291 @@
+"""A field's season forecast set up from what Tanbo holds: weather, water, images, zones,
+a prescription and past yields.
+
+Weather: a daily CSV of the farm's own station (``irrigation.weather.load_csv``), or one
+of the series the ``aquacrop`` package ships (real daily weather of Hyderabad, 2000–2010;
+no package ships a Japanese one). A shipped series of another year is used as that year's
+season: the transplanting keeps its month and day, moved into the series' year, and image
+dates move with it, so each image keeps its days after transplanting. The note says so.
+
+Water: kept ponded (湛水) with mid-season drainage (中干し) 30–40 days after transplanting
+and the final drainage (落水) from 20 days before the end, as Japanese paddies are run; or
+rainfed.
+
+Past yields: a harvest CSV whose rows also carry the season's features (the columns of
+``fields.agronomy.yield_features.FEATURE_NAMES``), or the history generated from AquaCrop
+(labelled as generated everywhere). Fewer than 30 field-seasons over 3 seasons: the
+process model alone, and the forecast's basis says so.
+"""
+
+import csv
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from fields.agronomy.errors import AgronomyError
+from fields.agronomy.forecast import (
+    FieldForecast,
+    canopy_cover_from_ndvi,
+    forecast_zones,
+)
+from fields.agronomy.generated_history import generate_history, hyderabad_process_runs
+from fields.agronomy.harvests import HarvestRecord, join_history, read_harvest_records
+from fields.agronomy.model import ZoneMap
+from fields.agronomy.n_response import PrescriptionEffect, with_without_prescription
+from fields.agronomy.season import SeasonSetup, run_season
+from fields.agronomy.season_inputs import (
+    PondedWater,
+    WaterManagement,
+    shipped_weather,
+    weather_frame,
+)
+from fields.agronomy.season_reference import REFERENCE_YEARS
+from fields.agronomy.yield_features import FEATURE_NAMES, SeasonFeatures, season_features
+from fields.agronomy.yield_model import (
+    TrainedYieldModel,
+    YieldModel,
+    YieldPrediction,
+    train_yield_model,
+)
+from irrigation.weather import load_csv
+
+__all__ = [
+    "PADDY_WATER",
+    "FieldOutlook",
+    "SeasonWeather",
+    "forecast_field",
+    "load_history",
+    "read_ndvi_series",
+    "season_weather",
+]
+
+PADDY_WATER = PondedWater(depth_mm=50.0, refill_below_mm=20.0, dry_spells=((30, 40), (95, 200)))
+"""Ponded at 5 cm, topped up below 2 cm; 中干し on days 30–40, 落水 from day 95."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SeasonWeather:
+    """The weather a season runs on, and how the real calendar maps onto it."""
+
+    frame: pd.DataFrame
+    transplanting: date
+    """Transplanting in the weather's calendar."""
+    shift_days: int
+    """Days added to a real date to find it in the weather's calendar (0 for own weather)."""
+    note: str
+
+    def to_weather_day(self, day: date) -> date:
+        """A real date (an image's) in the weather's calendar."""
+        return day + timedelta(days=self.shift_days)
+
+    def to_real_day(self, day: date) -> date:
+        """A date of the weather's calendar (heading, harvest) in the real one."""
+        return day - timedelta(days=self.shift_days)
+
+
+def season_weather(
+    transplanted: date,
+    *,
+    weather_csv: Path | None = None,
+    latitude_deg: float | None = None,
+    year: int | None = None,
+) -> SeasonWeather:
+    """The season's weather: the farm's CSV, or aquacrop's Hyderabad series for ``year``.
+
+    Raises
+    ------
+    AgronomyError
+        The CSV cannot be read, or the year is not in the shipped series.
+    """
+    if weather_csv is not None:
+        try:
+            series = load_csv(weather_csv, latitude_deg=latitude_deg)
+        except ValueError as exc:
+            raise AgronomyError(f"{weather_csv.name}: {exc}") from exc
+        return SeasonWeather(
+            frame=weather_frame(series), transplanting=transplanted, shift_days=0,
+            note=f"weather: {weather_csv.name}",
+        )  # fmt: skip
+    chosen = year if year is not None else REFERENCE_YEARS[len(REFERENCE_YEARS) // 2]
+    if chosen not in REFERENCE_YEARS:
+        years = f"{REFERENCE_YEARS[0]}–{REFERENCE_YEARS[-1]}"
+        raise AgronomyError(f"the shipped weather covers {years}, not {chosen}")
+    moved = transplanted.replace(year=chosen)
+    return SeasonWeather(
+        frame=shipped_weather("hyderabad"),
+        transplanting=moved,
+        shift_days=(moved - transplanted).days,
+        note=(
+            f"weather: Hyderabad {chosen} (real daily series shipped with the aquacrop "
+            "package; no Japanese series is available in any package — give --weather "
+            "for your own station)"
+        ),
+    )
+
+
+def read_ndvi_series(paths: Sequence[Path]) -> dict[str, list[tuple[date, float]]]:
+    """Field id → (image date, mean NDVI) from ``stats.csv`` files of ``tanbo agronomy index``.
+
+    Raises
+    ------
+    AgronomyError
+        A file is not such a table (the file and line are named).
+    """
+    series: dict[str, list[tuple[date, float]]] = {}
+    for path in paths:
+        try:
+            with path.open(newline="", encoding="utf-8") as handle:
+                for line, row in enumerate(csv.DictReader(handle), start=2):
+                    if row.get("index", "").upper() != "NDVI" or not row.get("mean"):
+                        continue
+                    try:
+                        day, mean = date.fromisoformat(row["image_date"]), float(row["mean"])
+                    except (KeyError, ValueError) as exc:
+                        raise AgronomyError(f"{path.name} line {line}: {exc}") from exc
+                    series.setdefault(row["field_id"], []).append((day, mean))
+        except OSError as exc:
+            raise AgronomyError(f"{path.name}: {exc.strerror or exc}") from exc
+    return {fid: sorted(values) for fid, values in series.items()}
+
+
+def load_history(source: str | None) -> tuple[YieldModel | None, list[str]]:
+    """The yield model from past yields (``generated`` or a harvest CSV with feature columns),
+    and one line per record that could not be used; (None, []) without history."""
+    if source is None:
+        return None, []
+    if source == "generated":
+        runs = hyderabad_process_runs()
+        generated = generate_history(
+            [f"G{i:02d}" for i in range(10)], REFERENCE_YEARS,
+            rng=np.random.default_rng(7), process_runs=runs,
+        )  # fmt: skip
+        history, _ = join_history(generated.records, generated.features)
+        note = f"{len(history)} yields {generated.records[0].source}"
+        return train_yield_model(history, rng=np.random.default_rng(7)), [note]
+    path = Path(source)
+    records, problems = read_harvest_records(path)
+    lines = [str(p) for p in problems]
+    features = _features_in(path, records, lines)
+    history, unmatched = join_history(records, features)
+    lines += [f"{r.field_id} {r.season}: no season features in the file" for r in unmatched]
+    return train_yield_model(history, rng=np.random.default_rng(7)), lines
+
+
+def _features_in(
+    path: Path, records: Sequence[HarvestRecord], lines: list[str]
+) -> dict[tuple[str, int], SeasonFeatures]:
+    wanted = {(r.field_id, r.season) for r in records}
+    found: dict[tuple[str, int], SeasonFeatures] = {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            if any(not row.get(name) for name in FEATURE_NAMES if not name.startswith("ndvi")):
+                continue
+            try:
+                key = (str(row["field_id"]), int(row["season"]))
+                values = {n: float(row.get(n) or math.nan) for n in FEATURE_NAMES}
+                if key in wanted:
+                    found[key] = SeasonFeatures(**values)
+            except (KeyError, ValueError, AgronomyError) as exc:
+                lines.append(f"{path.name} line {line}: {exc}")
+    return found
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FieldOutlook:
+    """A field's forecast: per zone and field, the model's interval, the prescription's effect."""
+
+    field_id: str
+    forecast: FieldForecast
+    prediction: YieldPrediction | None
+    effect: PrescriptionEffect | None
+    weather_note: str
+    shift_days: int
+
+    @property
+    def heading(self) -> date:
+        """Expected heading, in the real calendar."""
+        return self.forecast.heading - timedelta(days=self.shift_days)
+
+    @property
+    def harvest(self) -> date:
+        """Expected harvest, in the real calendar."""
+        return self.forecast.harvest - timedelta(days=self.shift_days)
+
+
+def _single_zone(field_id: str, area_m2: float) -> ZoneMap:
+    from shapely import box
+
+    from fields.agronomy.model import IndexStats, ManagementZone
+
+    nan = math.nan
+    stats = IndexStats(
+        pixels=0.0, valid_fraction=0.0, mean=nan, median=nan, std=nan, min=nan, max=nan,
+        p10=nan, p25=nan, p75=nan, p90=nan,
+    )  # fmt: skip
+    zone = ManagementZone(zone=1, geometry=box(0, 0, 1, 1), area_m2=area_m2, stats=stats)
+    return ZoneMap(field_id=field_id, index="NDVI", zones=(zone,))
+
+
+def forecast_field(
+    field_id: str,
+    area_m2: float,
+    weather: SeasonWeather,
+    *,
+    water: WaterManagement = PADDY_WATER,
+    ndvi: Sequence[tuple[date, float]] = (),
+    zone_map: ZoneMap | None = None,
+    extra_n_kg_ha: Mapping[int, float] | None = None,
+    base_n_kg_ha: float = 60.0,
+    model: YieldModel | None = None,
+) -> FieldOutlook:
+    """The field's season forecast: AquaCrop corrected by its images (each zone by its own,
+    as its mean NDVI on the zone map's date), the yield model's interval when trained, and the
+    prescription's effect (extra kg N/ha by zone) when given.
+
+    Raises
+    ------
+    AgronomyError
+        The season cannot run on this weather (too short) or a value is out of range.
+    """
+    setup = SeasonSetup(weather=weather.frame, transplanting=weather.transplanting, water=water)
+    moved = [(weather.to_weather_day(d), v) for d, v in ndvi]
+    zones = zone_map or _single_zone(field_id, area_m2)
+    canopy: dict[int, list[tuple[date, float]]] = {}
+    for z in zones.zones:
+        own = list(moved)
+        if zone_map is not None and zone_map.image_date and not math.isnan(z.stats.mean):
+            own = [(d, v) for d, v in own if d != weather.to_weather_day(_day(zone_map))]
+            own.append((weather.to_weather_day(_day(zone_map)), z.stats.mean))
+        if own:
+            canopy[z.zone] = list(canopy_cover_from_ndvi(sorted(own)))
+    forecast = forecast_zones(setup, zones, canopy)
+    prediction, learned = None, None
+    if model is not None:
+        outcome = run_season(setup)
+        features = season_features(outcome, ndvi=moved, n_applied_kg_ha=base_n_kg_ha)
+        prediction = model.predict(features)
+        if isinstance(model, TrainedYieldModel):
+            learned = model.nitrogen_response(features)
+    effect = None
+    if extra_n_kg_ha:
+        effect = with_without_prescription(
+            forecast, extra_n_kg_ha, base_n_kg_ha=base_n_kg_ha, response=learned
+        )
+    return FieldOutlook(
+        field_id=field_id,
+        forecast=forecast,
+        prediction=prediction,
+        effect=effect,
+        weather_note=weather.note,
+        shift_days=weather.shift_days,
+    )
+
+
+def _day(zone_map: ZoneMap) -> date:
+    assert zone_map.image_date is not None
+    return date.fromisoformat(zone_map.image_date[:10])

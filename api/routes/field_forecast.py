@@ -1,0 +1,91 @@
+"""A field's yield forecast: AquaCrop's season for the field, corrected by the canopy its
+images show, with the basis of the figure always stated. A farmer asks only about their own
+fields; city staff about all."""
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from api.accounts import Principal, Role
+from api.agronomy import service, store
+from api.agronomy.access import sees_everything, visible_field
+from api.agronomy.forecasting import PADDY_WATER, forecast_field, season_weather
+from api.deps import ServicesDep, require
+from api.routes.common import ProblemResponses
+from fields import geodesic_area_m2
+from fields.agronomy.season_inputs import Rainfed
+
+__all__ = ["FieldForecastPublic", "router"]
+
+router = APIRouter(prefix="/fields", tags=["agronomy"], responses=ProblemResponses)
+
+Keepers = Annotated[Principal, Depends(require(Role.FARMER, Role.CITY_ADMIN))]
+
+
+class Water(StrEnum):
+    """How the paddy's water is run over the season."""
+
+    PONDED = "ponded"
+    RAINFED = "rainfed"
+
+
+class FieldForecastPublic(BaseModel):
+    """Expected yield of rough rice at 15 % moisture, and where the figure comes from."""
+
+    field_id: str
+    yield_t_ha: float
+    yield_kg_10a: float = Field(description="The unit Japanese farmers use: 100 × t/ha.")
+    production_t: float = Field(description="The whole field's expected grain, t.")
+    heading: date
+    harvest: date
+    images_used: int = Field(description="Dated NDVI images over the field that corrected it.")
+    basis: str
+    weather: str
+
+
+@router.get(
+    "/{field_id}/forecast", response_model=FieldForecastPublic, summary="A field's yield forecast"
+)
+def field_forecast(
+    field_id: str,
+    services: ServicesDep,
+    caller: Keepers,
+    transplanted: Annotated[date, Query(description="Transplanting date.")],
+    year: Annotated[
+        int | None,
+        Query(ge=1900, le=2100, description="Season of aquacrop's shipped weather to run on."),
+    ] = None,
+    water: Annotated[Water, Query(description="Ponded (中干し, 落水) or rainfed.")] = Water.PONDED,
+) -> FieldForecastPublic:
+    """The season's expected yield, heading and harvest, corrected by the NDVI of the
+    caller's dated images over the field (a farmer's own; all for staff)."""
+    record = visible_field(services.engine, caller, field_id)
+    owner = None if sees_everything(caller) else caller.account_id
+    over, _ = store.list_images(services.engine, owner=owner, overlapping=record.geometry.bounds)
+    points, _ = service.field_series(
+        services.settings.data_dir, over, service.field_shape(record), "NDVI"
+    )
+    ndvi = [(p.image_date, p.stats.mean) for p in points if p.stats.has_data]
+    weather = season_weather(transplanted, year=year)
+    outlook = forecast_field(
+        field_id,
+        geodesic_area_m2(record.geometry),
+        weather,
+        water=PADDY_WATER if water == Water.PONDED else Rainfed(),
+        ndvi=ndvi,
+    )
+    (zone,) = outlook.forecast.zones
+    return FieldForecastPublic(
+        field_id=field_id,
+        yield_t_ha=round(outlook.forecast.yield_t_ha, 3),
+        yield_kg_10a=round(outlook.forecast.yield_kg_10a, 1),
+        production_t=round(outlook.forecast.production_t, 3),
+        heading=outlook.heading,
+        harvest=outlook.harvest,
+        images_used=len(ndvi),
+        basis=zone.forecast.basis,
+        weather=outlook.weather_note,
+    )
