@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/sim.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/irrigation.py
+	$(BIN)/python bench/agronomy.py
 
 clean:
 	rm -rf $(VENV) .tanbo .pytest_cache .mypy_cache .ruff_cache

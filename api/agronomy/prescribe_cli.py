@@ -15,7 +15,7 @@ from fields.agronomy.prescription import NitrogenRule, Prescription, prescribe
 from fields.agronomy.products import Product
 from fields.agronomy.zones_io import read_zone_maps
 
-__all__ = ["prescription_table", "run_prescribe"]
+__all__ = ["prescription_map_file", "prescription_table", "run_prescribe"]
 
 
 def run_prescribe(
@@ -41,7 +41,7 @@ def run_prescribe(
             done = False
             continue
         if maps:
-            written.append(_prescription_map(p, out_dir))
+            written.append(prescription_map_file(p, out_dir))
         out.print(prescription_table(p))
         out.print("wrote " + ", ".join(escape(str(w)) for w in written))
     return done
@@ -80,7 +80,8 @@ def prescription_table(p: Prescription) -> Table:
     return table
 
 
-def _prescription_map(p: Prescription, out_dir: Path) -> Path:
+def prescription_map_file(p: Prescription, out_dir: Path) -> Path:
+    """``<field>_rx.png``: the rates over the field, coloured, with a legend."""
     from fields.agronomy.maps import prescription_map_png
 
     outline = shapely.union_all([z.geometry for z in p.zones])

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from api import registry
 from api.config import Settings
+from api.demo.agronomy import run_agronomy_demo
 from api.demo.flight import fly_demo
 from api.demo.service import run_service_demo
 from api.demo.water import run_water_demo
@@ -102,6 +103,7 @@ def run_demo(engine: Engine, settings: Settings, out: Console) -> None:
     fly_demo(engine, settings, out, plan)
     run_service_demo(engine, settings, out)
     run_water_demo(engine, settings, out)
+    run_agronomy_demo(engine, settings, out)
     out.print(
         "\nnext: [bold]tanbo serve[/bold] (the API; docs at /docs), "
         "[bold]tanbo fields show B000[/bold], "

@@ -45,9 +45,9 @@ Masked = np.ma.MaskedArray[tuple[int, ...], np.dtype[np.float32]]
 class ImageReader:
     """An image's files held open for many window reads; use as a context manager::
 
-        with ImageReader(image) as reader:
-            for window in windows(image, 1024):
-                bands = reader.read(("N", "R"), window=window)
+    with ImageReader(image) as reader:
+        for window in windows(image, 1024):
+            bands = reader.read(("N", "R"), window=window)
     """
 
     def __init__(self, image: Image) -> None:

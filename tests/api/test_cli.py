@@ -169,6 +169,10 @@ def test_demo_runs_twice_without_duplicating(tmp_path: Path) -> None:
     assert "rejected H-SWAP" in first.stdout
     assert "scheduled → dispatched → flying → completed" in first.stdout
     assert "billed: ¥4,400 succeeded" in first.stdout
+    assert "variable-rate plan: coverage 99.8" in first.stdout
+    assert "with the prescription" in first.stdout
+    for picture in ("B001_NDVI.png", "B001_zones.png", "B001_rx.png", "B001_rx.geojson"):
+        assert (tmp_path / "data" / "agronomy" / picture).exists()
     second = tanbo("demo", cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     assert "48 features, 0 new, 48 updated" in second.stdout
