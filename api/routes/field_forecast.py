@@ -2,21 +2,30 @@
 images show, with the basis of the figure always stated. A farmer asks only about their own
 fields; city staff about all."""
 
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
+from shapely.geometry.base import BaseGeometry
 
 from api.accounts import Principal, Role
 from api.agronomy import service, store
 from api.agronomy.access import sees_everything, visible_field
-from api.agronomy.forecasting import PADDY_WATER, forecast_field, season_weather
+from api.agronomy.forecasting import (
+    PADDY_WATER,
+    FieldOutlook,
+    SeasonWeather,
+    forecast_field,
+    season_weather,
+)
+from api.agronomy.paddy_water import paddy_water
 from api.deps import ServicesDep, require
 from api.routes.common import ProblemResponses
 from fields import geodesic_area_m2
-from fields.agronomy.season_inputs import Rainfed
+from fields.agronomy.errors import NotEnoughData
+from fields.agronomy.season_inputs import IrrigationSchedule, Rainfed, WaterManagement
 
 __all__ = ["FieldForecastPublic", "router"]
 
@@ -44,6 +53,7 @@ class FieldForecastPublic(BaseModel):
     images_used: int = Field(description="Dated NDVI images over the field that corrected it.")
     basis: str
     weather: str
+    water: str = Field(description="The water management the season ran with, and whence.")
 
 
 @router.get(
@@ -53,7 +63,9 @@ def field_forecast(
     field_id: str,
     services: ServicesDep,
     caller: Keepers,
-    transplanted: Annotated[date, Query(description="Transplanting date.")],
+    transplanted: Annotated[
+        date | None, Query(description="Transplanting date (default: the field's paddy's).")
+    ] = None,
     year: Annotated[
         int | None,
         Query(ge=1900, le=2100, description="Season of aquacrop's shipped weather to run on."),
@@ -61,7 +73,9 @@ def field_forecast(
     water: Annotated[Water, Query(description="Ponded (中干し, 落水) or rainfed.")] = Water.PONDED,
 ) -> FieldForecastPublic:
     """The season's expected yield, heading and harvest, corrected by the NDVI of the
-    caller's dated images over the field (a farmer's own; all for staff)."""
+    caller's dated images over the field (a farmer's own; all for staff). With a paddy under
+    Tanbo's water control on the field, its transplanting date and, over a whole season, the
+    water its inlet let in are used."""
     record = visible_field(services.engine, caller, field_id)
     owner = None if sees_everything(caller) else caller.account_id
     over, _ = store.list_images(services.engine, owner=owner, overlapping=record.geometry.bounds)
@@ -69,14 +83,28 @@ def field_forecast(
         services.settings.data_dir, over, service.field_shape(record), "NDVI"
     )
     ndvi = [(p.image_date, p.stats.mean) for p in points if p.stats.has_data]
-    weather = season_weather(transplanted, year=year)
-    outlook = forecast_field(
-        field_id,
-        geodesic_area_m2(record.geometry),
-        weather,
-        water=PADDY_WATER if water == Water.PONDED else Rainfed(),
-        ndvi=ndvi,
-    )
+    paddy = paddy_water(services.engine, field_id)
+    day = transplanted or (paddy.transplanted_on if paddy is not None else None)
+    if day is None:
+        raise NotEnoughData(
+            f"field {field_id}: give transplanted; no paddy on it has a transplanting date"
+        )
+    weather = season_weather(day, year=year)
+    management: WaterManagement = PADDY_WATER if water == Water.PONDED else Rainfed()
+    how = f"{water.value} (as asked)"
+    outlook = _outlook(field_id, record.geometry, weather, management, ndvi)
+    if paddy is not None and paddy.schedule is not None and paddy.last_day is not None:
+        if paddy.last_day >= outlook.harvest - timedelta(days=_DRAINED_BEFORE_HARVEST_DAYS):
+            shifted = IrrigationSchedule.from_mapping(
+                {weather.to_weather_day(d): mm for d, mm in paddy.schedule.mm_by_day}
+            )
+            outlook = _outlook(field_id, record.geometry, weather, shifted, ndvi)
+            how = (
+                f"recorded: {paddy.schedule.total_mm:.0f} mm let in by paddy "
+                f"{paddy.paddy_id}'s inlet"
+            )
+        else:
+            how += f"; paddy {paddy.paddy_id}'s inlet record ends {paddy.last_day}, mid-season"
     (zone,) = outlook.forecast.zones
     return FieldForecastPublic(
         field_id=field_id,
@@ -88,4 +116,19 @@ def field_forecast(
         images_used=len(ndvi),
         basis=zone.forecast.basis,
         weather=outlook.weather_note,
+        water=how,
     )
+
+
+_DRAINED_BEFORE_HARVEST_DAYS = 25
+"""A paddy is drained (落水) for its last weeks: a record reaching then covers the season."""
+
+
+def _outlook(
+    field_id: str,
+    geometry: BaseGeometry,
+    weather: SeasonWeather,
+    water: WaterManagement,
+    ndvi: list[tuple[date, float]],
+) -> FieldOutlook:
+    return forecast_field(field_id, geodesic_area_m2(geometry), weather, water=water, ndvi=ndvi)
