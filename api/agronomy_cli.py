@@ -113,6 +113,8 @@ def index_command(
             f"{', '.join(unknown)}: choose from {', '.join(INDEX_NAMES)}", param_hint="--index"
         )
     shapes = _field_shapes(ctx, fields, field_id)
+    if scale is not None and not scale > 0:
+        raise typer.BadParameter(f"{scale:g}: a scale is above 0", param_hint="--scale")
     image = open_image(
         raster[0] if len(raster) == 1 else raster,
         sensor=sensor,

@@ -203,7 +203,14 @@ def spray(
         pump_l_min=pump_l_min,
         pump_pwm=_numbers(pump_pwm, 2, "--pump-pwm"),
         one_mission=one_mission,
+        sprayer=sprayer,
     )
+    if rates is not None:
+        amount = "kg (granules: tank in kg, pump in kg/min)" if rates.unit == "kg/ha" else "L"
+        stdout.print(
+            escape(f"prescription {prescription}: {rates.unit} of {rates.product or 'product'}; ")
+            + escape(f"amounts below in {amount}")
+        )
     if sprayer is None:
         sprayer = SprayerControl.DO_SPRAYER if rates is None else SprayerControl.DO_SET_SERVO
     if rates is None and (tank_l is None) != (rate_l_ha is None):

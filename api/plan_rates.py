@@ -19,6 +19,7 @@ from fields.agronomy.rate_map import RateMap
 from mission_planner import (
     PumpCalibration,
     RateMode,
+    SprayerControl,
     VariableRateControl,
 )
 from mission_planner import RateMap as PlanRateMap
@@ -83,6 +84,7 @@ def variable_rate_options(
     pump_l_min: float | None,
     pump_pwm: Sequence[float],
     one_mission: bool,
+    sprayer: SprayerControl | None,
 ) -> tuple[RateMap | None, VariableRateControl | None]:
     """The rates and their control from ``tanbo plan spray``'s options, or None, None.
 
@@ -105,6 +107,11 @@ def variable_rate_options(
         raise typer.BadParameter(
             "variable-rate fields are planned one mission each", param_hint="--one-mission"
         )
+    if sprayer == SprayerControl.DO_SPRAYER:
+        raise typer.BadParameter(
+            "a variable rate drives the pump's servo (do_set_servo), not DO_SPRAYER",
+            param_hint="--sprayer",
+        )
     off, full = (int(v) for v in pump_pwm)
     try:
         control = control_for(
@@ -112,4 +119,16 @@ def variable_rate_options(
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--pump-pwm") from exc
-    return read_rates(prescription), control
+    rates = read_rates(prescription)
+    if rates.unit is None:
+        raise typer.BadParameter(
+            f"{prescription.name} does not say its unit (kg/ha or L/ha); a plan must not guess",
+            param_hint="--prescription",
+        )
+    if (rates.product or "").upper() == "N":
+        raise typer.BadParameter(
+            f"{prescription.name} gives kg of N, not of a product: prescribe a product first "
+            "(tanbo agronomy prescribe --product …)",
+            param_hint="--prescription",
+        )
+    return rates, control

@@ -2,6 +2,7 @@
 
 import csv
 import json
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -71,6 +72,14 @@ def run_forecast(
         ) from exc
     if water not in ("ponded", "rainfed"):
         raise typer.BadParameter("ponded or rainfed", param_hint="--water")
+    if weather is not None and year is not None:
+        raise typer.BadParameter(
+            "--year picks a shipped season; not with --weather", param_hint="--year"
+        )
+    if prescription is not None and zones is None:
+        raise typer.BadParameter(
+            "give the zones the prescription was made from", param_hint="--zones"
+        )
     centre = shapes[0].geometry.centroid
     season = season_weather(day, weather_csv=weather, latitude_deg=centre.y, year=year)
     err.print(escape(season.note))
@@ -85,6 +94,23 @@ def run_forecast(
                 "cannot correct the season; each zone gets the field's forecast"
             )
     extra = _extra_n(prescription) if prescription is not None else {}
+    ids = {shape.id for shape in shapes}
+    for name, given in (("--zones", zone_maps), ("--prescription", extra)):
+        strangers = sorted(set(given) - ids)
+        if strangers:
+            raise typer.BadParameter(
+                f"fields {', '.join(strangers)} are not among the fields forecast",
+                param_hint=name,
+            )
+    for zone_map in zone_maps.values():
+        if zone_map.index != "NDVI":
+            err.print(
+                f"{escape(zone_map.field_id)}: zones of {zone_map.index}, not NDVI: the season "
+                "is corrected by the field's NDVI series only"
+            )
+    for shape in shapes:
+        if shape.id not in series and ndvi:
+            err.print(f"{escape(shape.id)}: no NDVI row in the --ndvi files")
     model, history_lines = load_history(history)
     for line in history_lines:
         err.print(f"history: {escape(line)}")
@@ -103,16 +129,19 @@ def run_forecast(
                 base_n_kg_ha=base_n,
                 model=model,
             )
+            if history == "generated" and outlook.prediction is not None:
+                basis = f"{outlook.prediction.basis}; the history is generated, not harvests"
+                outlook = replace(outlook, prediction=replace(outlook.prediction, basis=basis))
             outlooks.append(outlook)
         except AgronomyError as exc:
             problems.append(f"{shape.id}: {exc}")
     _write(outlooks, out_dir / "forecast.csv")
     out.print(_table(outlooks))
-    for o in outlooks[:1]:
-        if o.prediction is not None:
-            out.print(escape(f"basis: {o.prediction.basis}"))
+    for o in outlooks:
+        basis = o.prediction.basis if o.prediction is not None else _field_basis(o)
+        out.print(escape(f"{o.field_id}: {basis}"))
         if o.effect is not None:
-            out.print(escape(f"prescription effect: {o.effect.basis}"))
+            out.print(escape(f"{o.field_id}: prescription effect: {o.effect.basis}"))
     out.print(f"wrote forecast.csv into {escape(str(out_dir))}")
     ctx.meta["forecast_problems"] = problems
 
@@ -132,7 +161,10 @@ def _rows(o: FieldOutlook) -> list[dict[str, object]]:
             }
         )  # fmt: skip
     field_yield = p.p50_t_ha if p is not None else o.forecast.yield_t_ha
-    with_rx = o.effect.with_t_ha if o.effect is not None else None
+    # The prescription's gain, added to whichever model gave the field's figure.
+    with_rx = (
+        field_yield + o.effect.with_t_ha - o.effect.without_t_ha if o.effect is not None else None
+    )
     rows.append(
         {
             "field_id": o.field_id, "zone": "", "area_ha": round(o.forecast.area_m2 / 1e4, 4),
@@ -142,10 +174,15 @@ def _rows(o: FieldOutlook) -> list[dict[str, object]]:
             "heading": o.heading.isoformat(), "harvest": o.harvest.isoformat(),
             "with_prescription_t_ha": "" if with_rx is None else round(with_rx, 2),
             "source": p.source if p is not None else "process model",
-            "basis": p.basis if p is not None else o.forecast.zones[0].forecast.basis,
+            "basis": p.basis if p is not None else _field_basis(o),
         }
     )  # fmt: skip
     return rows
+
+
+def _field_basis(o: FieldOutlook) -> str:
+    """The zones' bases, once each (the field's figure is their area-weighted mean)."""
+    return "; ".join(dict.fromkeys(z.forecast.basis for z in o.forecast.zones))
 
 
 def _write(outlooks: list[FieldOutlook], path: Path) -> None:

@@ -8,8 +8,8 @@ season: the transplanting keeps its month and day, moved into the series' year, 
 dates move with it, so each image keeps its days after transplanting. The note says so.
 
 Water: kept ponded (湛水) with mid-season drainage (中干し) 30–40 days after transplanting
-and the final drainage (落水) from 20 days before the end, as Japanese paddies are run; or
-rainfed.
+and the final drainage (落水) from day 95, as Japanese paddies are run (a season that
+matures sooner, as on Hyderabad's hot weather, is never drained); or rainfed.
 
 Past yields: a harvest CSV whose rows also carry the season's features (the columns of
 ``fields.agronomy.yield_features.FEATURE_NAMES``), or the history generated from AquaCrop
@@ -115,7 +115,10 @@ def season_weather(
     if chosen not in REFERENCE_YEARS:
         years = f"{REFERENCE_YEARS[0]}–{REFERENCE_YEARS[-1]}"
         raise AgronomyError(f"the shipped weather covers {years}, not {chosen}")
-    moved = transplanted.replace(year=chosen)
+    try:
+        moved = transplanted.replace(year=chosen)
+    except ValueError:  # 29 February into a year without one
+        moved = transplanted.replace(year=chosen, day=28)
     return SeasonWeather(
         frame=shipped_weather("hyderabad"),
         transplanting=moved,
@@ -140,7 +143,12 @@ def read_ndvi_series(paths: Sequence[Path]) -> dict[str, list[tuple[date, float]
     for path in paths:
         try:
             with path.open(newline="", encoding="utf-8") as handle:
-                for line, row in enumerate(csv.DictReader(handle), start=2):
+                reader = csv.DictReader(handle)
+                if not {"field_id", "index", "image_date", "mean"} <= set(reader.fieldnames or ()):
+                    raise AgronomyError(
+                        f"{path.name}: needs field_id, index, image_date and mean columns"
+                    )
+                for line, row in enumerate(reader, start=2):
                     if row.get("index", "").upper() != "NDVI" or not row.get("mean"):
                         continue
                     try:
@@ -148,8 +156,8 @@ def read_ndvi_series(paths: Sequence[Path]) -> dict[str, list[tuple[date, float]
                     except (KeyError, ValueError) as exc:
                         raise AgronomyError(f"{path.name} line {line}: {exc}") from exc
                     series.setdefault(row["field_id"], []).append((day, mean))
-        except OSError as exc:
-            raise AgronomyError(f"{path.name}: {exc.strerror or exc}") from exc
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise AgronomyError(f"{path.name}: not a stats.csv of tanbo agronomy index") from exc
     return {fid: sorted(values) for fid, values in series.items()}
 
 
@@ -244,7 +252,8 @@ def forecast_field(
     model: YieldModel | None = None,
 ) -> FieldOutlook:
     """The field's season forecast: AquaCrop corrected by its images (each zone by its own,
-    as its mean NDVI on the zone map's date), the yield model's interval when trained, and the
+    as its mean NDVI on the zone map's date; zones of another index take the field's series),
+    the yield model's interval when trained, and the
     prescription's effect (extra kg N/ha by zone) when given.
 
     Raises
@@ -258,7 +267,12 @@ def forecast_field(
     canopy: dict[int, list[tuple[date, float]]] = {}
     for z in zones.zones:
         own = list(moved)
-        if zone_map is not None and zone_map.image_date and not math.isnan(z.stats.mean):
+        if (
+            zone_map is not None
+            and zone_map.index == "NDVI"
+            and zone_map.image_date
+            and not math.isnan(z.stats.mean)
+        ):
             own = [(d, v) for d, v in own if d != weather.to_weather_day(_day(zone_map))]
             own.append((weather.to_weather_day(_day(zone_map)), z.stats.mean))
         if own:

@@ -23,6 +23,10 @@ from irrigation import GateAction, GateRole
 __all__ = ["PaddyWater", "paddy_water"]
 
 _JST = ZoneInfo("Asia/Tokyo")
+_SEASON_DAYS = 180
+"""Inlet water counted from transplanting on: a rice season, never the next year's."""
+_MAX_MM_DAY = 500.0
+"""A day's water is capped where the season model's schedule stops believing it."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -32,7 +36,8 @@ class PaddyWater:
     paddy_id: str
     transplanted_on: date | None
     schedule: IrrigationSchedule | None
-    """mm per day from the acknowledged inlet commands; None when there were none."""
+    """mm per day from the inlet commands the gate acknowledged as done, from transplanting
+    on; None when there were none."""
     last_day: date | None
     """The last day the schedule covers."""
 
@@ -48,10 +53,16 @@ def paddy_water(engine: Engine, field_id: str) -> PaddyWater | None:
             select(GateCommandRow)
             .where(GateCommandRow.paddy_id == stored.paddy.id)
             .where(GateCommandRow.role == GateRole.INLET.value)
-            .where(col(GateCommandRow.ack_ok).is_not(False))
+            .where(col(GateCommandRow.ack_ok).is_(True))
             .order_by(col(GateCommandRow.issued_at))
         ).all()
-    mm = _mm_by_day(stored, [(_stored(r.issued_at), r.action, r.opening_pct) for r in rows])
+    first = stored.paddy.transplanted_on
+    commands = [(_stored(r.issued_at), r.action, r.opening_pct) for r in rows]
+    mm = {
+        day: min(value, _MAX_MM_DAY)
+        for day, value in _mm_by_day(stored, commands).items()
+        if first is None or first <= day <= first + timedelta(days=_SEASON_DAYS)
+    }
     return PaddyWater(
         paddy_id=stored.paddy.id,
         transplanted_on=stored.paddy.transplanted_on,

@@ -70,7 +70,10 @@ def field_forecast(
         int | None,
         Query(ge=1900, le=2100, description="Season of aquacrop's shipped weather to run on."),
     ] = None,
-    water: Annotated[Water, Query(description="Ponded (中干し, 落水) or rainfed.")] = Water.PONDED,
+    water: Annotated[
+        Water,
+        Query(description="Ponded (中干し, 落水; the paddy's record when it has one) or rainfed."),
+    ] = Water.PONDED,
 ) -> FieldForecastPublic:
     """The season's expected yield, heading and harvest, corrected by the NDVI of the
     caller's dated images over the field (a farmer's own; all for staff). With a paddy under
@@ -93,8 +96,11 @@ def field_forecast(
     management: WaterManagement = PADDY_WATER if water == Water.PONDED else Rainfed()
     how = f"{water.value} (as asked)"
     outlook = _outlook(field_id, record.geometry, weather, management, ndvi)
-    if paddy is not None and paddy.schedule is not None and paddy.last_day is not None:
-        if paddy.last_day >= outlook.harvest - timedelta(days=_DRAINED_BEFORE_HARVEST_DAYS):
+    recorded = water == Water.PONDED and paddy is not None and paddy.schedule is not None
+    if recorded and paddy is not None and paddy.schedule and paddy.last_day is not None:
+        drained = outlook.harvest - timedelta(days=_DRAINED_BEFORE_HARVEST_DAYS)
+        harvested = services.clock.now().date() > outlook.harvest
+        if harvested and paddy.last_day >= drained:
             shifted = IrrigationSchedule.from_mapping(
                 {weather.to_weather_day(d): mm for d, mm in paddy.schedule.mm_by_day}
             )
@@ -104,7 +110,10 @@ def field_forecast(
                 f"{paddy.paddy_id}'s inlet"
             )
         else:
-            how += f"; paddy {paddy.paddy_id}'s inlet record ends {paddy.last_day}, mid-season"
+            how += (
+                f"; paddy {paddy.paddy_id}'s inlet record ends {paddy.last_day}, before the "
+                "season is over: the rest of the season follows the controller's ponded aim"
+            )
     (zone,) = outlook.forecast.zones
     return FieldForecastPublic(
         field_id=field_id,
@@ -113,7 +122,7 @@ def field_forecast(
         production_t=round(outlook.forecast.production_t, 3),
         heading=outlook.heading,
         harvest=outlook.harvest,
-        images_used=len(ndvi),
+        images_used=zone.forecast.correction.images_used if zone.forecast.correction else 0,
         basis=zone.forecast.basis,
         weather=outlook.weather_note,
         water=how,
@@ -121,7 +130,8 @@ def field_forecast(
 
 
 _DRAINED_BEFORE_HARVEST_DAYS = 25
-"""A paddy is drained (落水) for its last weeks: a record reaching then covers the season."""
+"""A paddy is drained (落水) for its last weeks: a record reaching then, of a season already
+harvested, covers the season."""
 
 
 def _outlook(

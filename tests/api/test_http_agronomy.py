@@ -350,34 +350,41 @@ def test_a_forecast_is_corrected_by_the_fields_images(api: Api, sample_data, ort
 def test_a_forecast_runs_on_the_water_the_paddys_inlet_let_in(api: Api, sample_data) -> None:  # type: ignore[no-untyped-def]
     from datetime import UTC, datetime, timedelta
 
-    from api.irrigation.audit import record_command
-    from irrigation import GateAction, GateCommand, GateRole
+    from api.irrigation.audit import record_ack, record_command
+    from irrigation import GateAck, GateAction, GateCommand, GateRole
 
     _, farmer = _farmer_with_fields(api, sample_data)
     assert farmer.get("/fields/B000/forecast").status_code == 422  # no date, no paddy
-    paddy = {"id": "P-B000", "field_id": "B000", "transplanted_on": "2026-05-10",
+    # Transplanted in February: on the test clock's 1 June that season is harvested.
+    paddy = {"id": "P-B000", "field_id": "B000", "transplanted_on": "2026-02-01",
              "inlet_flow_m3_h": 20.0}  # fmt: skip
     assert farmer.post("/paddies", json=paddy).status_code == 201
-    start = datetime(2026, 5, 10, 0, 0, tzinfo=UTC)
+    start = datetime(2026, 2, 1, 0, 0, tzinfo=UTC)
 
-    def inlet(day: int, action: GateAction, hour: int) -> None:
+    def inlet(day: int, action: GateAction, hour: int, *, done: bool = True) -> None:
         at = start + timedelta(days=day, hours=hour)
+        command_id = f"c{day}{action.value}"
         record_command(api.engine, GateCommand(
-            command_id=f"c{day}{action.value}", paddy_id="P-B000", role=GateRole.INLET,
+            command_id=command_id, paddy_id="P-B000", role=GateRole.INLET,
             action=action, issued_at=at, reason="test",
         ), device_id=None)  # fmt: skip
+        record_ack(api.engine, GateAck(command_id=command_id, ok=done, at=at))
 
     for day in range(0, 30, 2):  # 2 h at 20 m³/h every other day over 0.3 ha: 13.3 mm each
         inlet(day, GateAction.OPEN, 1)
         inlet(day, GateAction.CLOSE, 3)
     mid = farmer.get("/fields/B000/forecast", params={"year": 2005})
     assert mid.status_code == 200, mid.text
-    assert "ends 2026-06-07, mid-season" in mid.json()["water"]
+    assert "record ends 2026-03-01, before the season is over" in mid.json()["water"]
     for day in range(30, 120, 2):
         inlet(day, GateAction.OPEN, 1)
         inlet(day, GateAction.CLOSE, 3)
+    inlet(121, GateAction.OPEN, 1, done=False)  # refused by the gate: no water
     whole = farmer.get("/fields/B000/forecast", params={"year": 2005}).json()
-    assert whole["water"].endswith("mm let in by paddy P-B000's inlet")
+    assert whole["water"].endswith("mm let in by paddy P-B000's inlet"), whole
     # 60 openings of 2 h at 20 m³/h over the paddy's 0.3 ha: 800 mm
     assert float(whole["water"].split()[1]) == pytest.approx(800, abs=2)
-    assert whole["yield_t_ha"] != mid.json()["yield_t_ha"]
+    rain_only = farmer.get("/fields/B000/forecast", params={"year": 2005, "water": "rainfed"})
+    assert rain_only.json()["water"] == "rainfed (as asked)"
+    # Hyderabad's February to May is dry: the inlet's water is what grows the crop.
+    assert rain_only.json()["yield_t_ha"] < whole["yield_t_ha"] / 2
