@@ -22,7 +22,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	scripts/ensure-postgres
 	scripts/ensure-mosquitto
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2  # two workers: the suite mostly waits (simulated flights, servers)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
