@@ -169,13 +169,15 @@ def _story(out: Console, farmer: httpx.Client, crew: httpx.Client, clock: FakeCl
     for notice in reversed([n for n in notices if n["mission_id"] == done["id"]]):
         out.print(f"  通知: {escape(notice['text_ja'])}")
     reference = f"mission:{done['id']}"
-    bills = _until(
-        lambda: [
+
+    def settled() -> list[dict[str, Any]]:
+        # The charge is recorded pending, then settled by the platform: wait for the answer.
+        entries = [
             e for e in farmer.get("/billing/entries").json()["data"] if e["reference"] == reference
-        ],
-        15,
-        "the charge",
-    )
+        ]
+        return entries if entries and all(e["status"] != "pending" for e in entries) else []
+
+    bills = _until(settled, 30, "the charge")
     for entry in bills:
         out.print(
             f"  billed: ¥{entry['amount_yen']:,} {entry['status']} ({escape(entry['description'])})"
