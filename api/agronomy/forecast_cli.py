@@ -1,7 +1,6 @@
 """``tanbo agronomy forecast``: the work behind the command, kept apart from its options."""
 
 import csv
-import json
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -22,6 +21,7 @@ from api.console import err, out
 from fields import geodesic_area_m2
 from fields.agronomy.errors import AgronomyError
 from fields.agronomy.model import FieldShape, ZoneMap
+from fields.agronomy.prescription_io import read_prescription
 from fields.agronomy.season_inputs import Rainfed
 from fields.agronomy.zones_io import read_zone_maps
 
@@ -34,17 +34,13 @@ FORECAST_COLUMNS = (
 
 
 def _extra_n(path: Path) -> dict[str, dict[int, float]]:
-    """Field → zone → kg N/ha from a prescription GeoJSON Tanbo wrote."""
-    try:
-        features = json.loads(path.read_text(encoding="utf-8"))["features"]
-        found: dict[str, dict[int, float]] = {}
-        for f in features:
-            props = f["properties"]
-            found.setdefault(str(props["field_id"]), {})[int(props["zone"])] = float(
-                props["n_kg_ha"]
-            )
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise AgronomyError(f"{path.name}: not a Tanbo prescription GeoJSON ({exc})") from exc
+    """Field → zone → kg N/ha from a prescription Tanbo wrote (its ``n_kg_ha`` column)."""
+    rates = read_prescription(path, rate_column="n_kg_ha")
+    found: dict[str, dict[int, float]] = {}
+    for z in rates.zones:
+        if z.field_id is None or not z.label.isdigit():
+            raise AgronomyError(f"{path.name}: zone {z.label!r} is not a Tanbo prescription's")
+        found.setdefault(z.field_id, {})[int(z.label)] = z.rate
     return found
 
 

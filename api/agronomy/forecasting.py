@@ -30,7 +30,9 @@ import pandas as pd
 from fields.agronomy.errors import AgronomyError
 from fields.agronomy.forecast import (
     FieldForecast,
+    ZoneForecast,
     canopy_cover_from_ndvi,
+    forecast_yield,
     forecast_zones,
 )
 from fields.agronomy.generated_history import generate_history, hyderabad_process_runs
@@ -225,20 +227,6 @@ class FieldOutlook:
         return self.forecast.harvest - timedelta(days=self.shift_days)
 
 
-def _single_zone(field_id: str, area_m2: float) -> ZoneMap:
-    from shapely import box
-
-    from fields.agronomy.model import IndexStats, ManagementZone
-
-    nan = math.nan
-    stats = IndexStats(
-        pixels=0.0, valid_fraction=0.0, mean=nan, median=nan, std=nan, min=nan, max=nan,
-        p10=nan, p25=nan, p75=nan, p90=nan,
-    )  # fmt: skip
-    zone = ManagementZone(zone=1, geometry=box(0, 0, 1, 1), area_m2=area_m2, stats=stats)
-    return ZoneMap(field_id=field_id, index="NDVI", zones=(zone,))
-
-
 def forecast_field(
     field_id: str,
     area_m2: float,
@@ -253,8 +241,8 @@ def forecast_field(
 ) -> FieldOutlook:
     """The field's season forecast: AquaCrop corrected by its images (each zone by its own,
     as its mean NDVI on the zone map's date; zones of another index take the field's series),
-    the yield model's interval when trained, and the
-    prescription's effect (extra kg N/ha by zone) when given.
+    the yield model's interval when trained, and the prescription's effect (extra kg N/ha by
+    zone) when given.
 
     Raises
     ------
@@ -263,21 +251,14 @@ def forecast_field(
     """
     setup = SeasonSetup(weather=weather.frame, transplanting=weather.transplanting, water=water)
     moved = [(weather.to_weather_day(d), v) for d, v in ndvi]
-    zones = zone_map or _single_zone(field_id, area_m2)
-    canopy: dict[int, list[tuple[date, float]]] = {}
-    for z in zones.zones:
-        own = list(moved)
-        if (
-            zone_map is not None
-            and zone_map.index == "NDVI"
-            and zone_map.image_date
-            and not math.isnan(z.stats.mean)
-        ):
-            own = [(d, v) for d, v in own if d != weather.to_weather_day(_day(zone_map))]
-            own.append((weather.to_weather_day(_day(zone_map)), z.stats.mean))
-        if own:
-            canopy[z.zone] = list(canopy_cover_from_ndvi(sorted(own)))
-    forecast = forecast_zones(setup, zones, canopy)
+    if zone_map is None:  # the field as one zone, corrected by its own series
+        observed = canopy_cover_from_ndvi(sorted(moved)) if moved else ()
+        whole = forecast_yield(setup, observed_canopy=observed)
+        forecast = FieldForecast(
+            field_id=field_id, zones=(ZoneForecast(zone=1, area_m2=area_m2, forecast=whole),)
+        )
+    else:
+        forecast = _by_zone(setup, zone_map, moved, weather)
     prediction, learned = None, None
     if model is not None:
         outcome = run_season(setup)
@@ -298,6 +279,29 @@ def forecast_field(
         weather_note=weather.note,
         shift_days=weather.shift_days,
     )
+
+
+def _by_zone(
+    setup: SeasonSetup,
+    zone_map: ZoneMap,
+    moved: Sequence[tuple[date, float]],
+    weather: SeasonWeather,
+) -> FieldForecast:
+    """Each zone corrected by the field's series with, on the zone map's date, the zone's
+    own mean NDVI (zones of another index keep the field's series)."""
+    own_date = (
+        weather.to_weather_day(_day(zone_map))
+        if zone_map.index == "NDVI" and zone_map.image_date
+        else None
+    )
+    canopy: dict[int, list[tuple[date, float]]] = {}
+    for z in zone_map.zones:
+        own = list(moved)
+        if own_date is not None and not math.isnan(z.stats.mean):
+            own = [(d, v) for d, v in own if d != own_date] + [(own_date, z.stats.mean)]
+        if own:
+            canopy[z.zone] = list(canopy_cover_from_ndvi(sorted(own)))
+    return forecast_zones(setup, zone_map, canopy)
 
 
 def _day(zone_map: ZoneMap) -> date:

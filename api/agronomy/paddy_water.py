@@ -9,12 +9,13 @@ management of ``PADDY_WATER``: a schedule that simply stops would starve the cro
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from api.db import aware
 from api.irrigation.paddies import StoredPaddy, list_paddies
 from api.irrigation.tables import GateCommandRow
 from fields.agronomy.season_inputs import IrrigationSchedule
@@ -57,7 +58,7 @@ def paddy_water(engine: Engine, field_id: str) -> PaddyWater | None:
             .order_by(col(GateCommandRow.issued_at))
         ).all()
     first = stored.paddy.transplanted_on
-    commands = [(_stored(r.issued_at), r.action, r.opening_pct) for r in rows]
+    commands = [(aware(r.issued_at), r.action, r.opening_pct) for r in rows]
     mm = {
         day: min(value, _MAX_MM_DAY)
         for day, value in _mm_by_day(stored, commands).items()
@@ -69,11 +70,6 @@ def paddy_water(engine: Engine, field_id: str) -> PaddyWater | None:
         schedule=IrrigationSchedule.from_mapping(mm) if mm else None,
         last_day=max(mm) if mm else None,
     )
-
-
-def _stored(moment: datetime) -> datetime:
-    """A stored time as aware UTC (SQLite hands back the naive UTC digits)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _mm_by_day(
