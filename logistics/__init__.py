@@ -1,4 +1,105 @@
-"""Drone delivery of medicine: requests, dispatch, the delivery lifecycle.
+"""Drone delivery of medicine and food: requests, drop points, dispatch, the lifecycle.
 
-Not built yet: see the project's issue "Drone delivery".
+Pure: values in, values out. Dispatch assigns requests to vehicles with OR-tools
+(:mod:`logistics.dispatch`; the greedy baseline it is measured against is in
+:mod:`logistics.greedy`); every flight is the planner's delivery route. api/ stores
+deliveries and wires them to fleet/.
 """
+
+from logistics.dispatch import Changes, dispatch, redispatch
+from logistics.drop_points import (
+    APPROACH_LENGTH_M,
+    RELEASE_CLEARANCE_M,
+    RELEASE_OPEN_RADIUS_M,
+    DropPointCheck,
+    Reach,
+    check_drop_point,
+    local_point,
+)
+from logistics.errors import BadRequest, DropPointRefused, IllegalTransition, LogisticsError
+from logistics.feasibility import Option, Places, flight_plan, options_for
+from logistics.lifecycle import (
+    ALLOWED,
+    TERMINAL,
+    Delivery,
+    DeliveryState,
+    Event,
+    record_landing,
+    step,
+)
+from logistics.model import (
+    DeliveryRequest,
+    DeliveryVehicle,
+    Depot,
+    DropPoint,
+    DropPointKind,
+    Item,
+    Payer,
+    Recipient,
+    TemperatureClass,
+    TimeWindow,
+    fits_in,
+)
+from logistics.schedule import (
+    DEFAULT_MAX_AIR_S,
+    NOT_IN_TIME,
+    DispatchPlan,
+    DispatchRules,
+    Hold,
+    Trip,
+    Unassigned,
+    VehicleState,
+    clear_of_holds,
+)
+from logistics.timing import Timing, earliest_timing, make_trip
+
+__all__ = [
+    "ALLOWED",
+    "APPROACH_LENGTH_M",
+    "DEFAULT_MAX_AIR_S",
+    "NOT_IN_TIME",
+    "RELEASE_CLEARANCE_M",
+    "RELEASE_OPEN_RADIUS_M",
+    "TERMINAL",
+    "BadRequest",
+    "Changes",
+    "Delivery",
+    "DeliveryRequest",
+    "DeliveryState",
+    "DeliveryVehicle",
+    "Depot",
+    "DispatchPlan",
+    "DispatchRules",
+    "DropPoint",
+    "DropPointCheck",
+    "DropPointKind",
+    "DropPointRefused",
+    "Event",
+    "Hold",
+    "IllegalTransition",
+    "Item",
+    "LogisticsError",
+    "Option",
+    "Payer",
+    "Places",
+    "Reach",
+    "Recipient",
+    "TemperatureClass",
+    "TimeWindow",
+    "Timing",
+    "Trip",
+    "Unassigned",
+    "VehicleState",
+    "check_drop_point",
+    "clear_of_holds",
+    "dispatch",
+    "earliest_timing",
+    "fits_in",
+    "flight_plan",
+    "local_point",
+    "make_trip",
+    "options_for",
+    "record_landing",
+    "redispatch",
+    "step",
+]

@@ -44,6 +44,8 @@ __all__ = [
     "CLIMB_RATE_M_S",
     "DROPPING_OBJECTS",
     "DROP_HOVER_S",
+    "energy_used_fraction",
+    "flight_halves_s",
     "loaded_endurance_min",
     "plan_delivery",
 ]
@@ -78,6 +80,44 @@ def loaded_endurance_min(endurance_min: float, vehicle_empty_kg: float, payload_
     """
     share = vehicle_empty_kg / (vehicle_empty_kg + payload_kg)
     return float(endurance_min * share**1.5)
+
+
+def flight_halves_s(
+    outbound_m: float, cruise_altitude_m: float, speed_m_s: float
+) -> tuple[float, float]:
+    """The time out (climb, cruise, descent, the hover at the drop) and back, seconds.
+
+    >>> flight_halves_s(5000.0, 60.0, 10.0)
+    (578.0, 548.0)
+    """
+    vertical_s = 2 * cruise_altitude_m / CLIMB_RATE_M_S
+    return (
+        outbound_m / speed_m_s + vertical_s + DROP_HOVER_S,
+        outbound_m / speed_m_s + vertical_s,
+    )
+
+
+def energy_used_fraction(
+    outbound_m: float,
+    *,
+    cruise_altitude_m: float,
+    speed_m_s: float,
+    payload_kg: float,
+    vehicle_empty_kg: float,
+    endurance_min: float,
+) -> float:
+    """The share of a full battery a delivery flight uses: out loaded, back empty.
+
+    The same model :func:`plan_delivery` checks against the reserve, for callers that
+    already know the route's length (dispatch, weighing payloads against range).
+
+    >>> round(energy_used_fraction(5000.0, cruise_altitude_m=60.0, speed_m_s=10.0,
+    ...     payload_kg=2.0, vehicle_empty_kg=8.0, endurance_min=35.0), 3)
+    0.646
+    """
+    out_s, back_s = flight_halves_s(outbound_m, cruise_altitude_m, speed_m_s)
+    loaded_min = loaded_endurance_min(endurance_min, vehicle_empty_kg, payload_kg)
+    return out_s / (loaded_min * 60.0) + back_s / (endurance_min * 60.0)
 
 
 def plan_delivery(
@@ -165,9 +205,7 @@ def plan_delivery(
         )
 
     outbound_m = float(LineString(path).length)
-    vertical_s = 2 * cruise_altitude_m / CLIMB_RATE_M_S
-    out_s = outbound_m / speed_m_s + vertical_s + DROP_HOVER_S
-    back_s = outbound_m / speed_m_s + vertical_s
+    out_s, back_s = flight_halves_s(outbound_m, cruise_altitude_m, speed_m_s)
     loaded_min = loaded_endurance_min(endurance_min, vehicle_empty_kg, payload_kg)
     used = out_s / (loaded_min * 60.0) + back_s / (endurance_min * 60.0)
     if used > 1.0 - reserve_fraction:
