@@ -51,12 +51,21 @@ from logistics.schedule import (
     VehicleState,
     clear_of_holds,
 )
+from logistics.telemetry import (
+    DROP_POSITION_M,
+    DeliveryMarks,
+    Signal,
+    SignalKind,
+    delivery_marks,
+    next_state,
+)
 from logistics.timing import Timing, earliest_timing, make_trip
 
 __all__ = [
     "ALLOWED",
     "APPROACH_LENGTH_M",
     "DEFAULT_MAX_AIR_S",
+    "DROP_POSITION_M",
     "NOT_IN_TIME",
     "RELEASE_CLEARANCE_M",
     "RELEASE_OPEN_RADIUS_M",
@@ -64,6 +73,7 @@ __all__ = [
     "BadRequest",
     "Changes",
     "Delivery",
+    "DeliveryMarks",
     "DeliveryRequest",
     "DeliveryState",
     "DeliveryVehicle",
@@ -84,6 +94,8 @@ __all__ = [
     "Places",
     "Reach",
     "Recipient",
+    "Signal",
+    "SignalKind",
     "TemperatureClass",
     "TimeWindow",
     "Timing",
@@ -92,12 +104,14 @@ __all__ = [
     "VehicleState",
     "check_drop_point",
     "clear_of_holds",
+    "delivery_marks",
     "dispatch",
     "earliest_timing",
     "fits_in",
     "flight_plan",
     "local_point",
     "make_trip",
+    "next_state",
     "options_for",
     "record_landing",
     "redispatch",

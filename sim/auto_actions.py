@@ -31,6 +31,11 @@ __all__ = ["AutoActions"]
 
 ACCEPTED = int(mavlink.MAV_RESULT_ACCEPTED)
 FAILED = int(mavlink.MAV_RESULT_FAILED)
+_GRIPPER_WORDS = {
+    int(mavlink.GRIPPER_ACTION_RELEASE): "Gripper Released",
+    int(mavlink.GRIPPER_ACTION_GRAB): "Gripper Grabbed",
+}
+"""What ArduPilot tells the ground station when a mission's DO_GRIPPER runs."""
 
 
 class AutoActions:
@@ -96,6 +101,9 @@ class AutoActions:
         else:  # the payload's; anything else is accepted with nothing behind it
             params = (item.param1, item.param2, item.param3, item.param4)
             self._flight.payload.run(item.command, params, item.seq)
+            if item.command == mavlink.MAV_CMD_DO_GRIPPER and int(item.param2) in _GRIPPER_WORDS:
+                # AP_Mission::start_command_do_gripper says so to the ground station.
+                self.text(mavlink.MAV_SEVERITY_INFO, _GRIPPER_WORDS[int(item.param2)])
 
     # -- home and the landing sequence ---------------------------------------------------
 

@@ -292,3 +292,15 @@ def test_a_vehicle_disarmed_in_the_air_falls() -> None:
     assert bench.autopilot.disarm(force=True) == ACCEPTED
     bench.run(3.0)
     assert bench.state.alt_m == 0.0
+
+
+def test_a_missions_gripper_release_is_told_as_ardupilot_tells_it() -> None:
+    bench = Bench()
+    bench.state.payload_kg = 1.5
+    release = do(3, mavlink.MAV_CMD_DO_GRIPPER, 1.0, 0.0)
+    bench.load([takeoff(1, 5.0), waypoint(2, 20.0, 0.0, 5.0), release, waypoint(4, 0.0, 0.0, 5.0)])
+    bench.arm_and_auto()
+    bench.run_until(lambda: bench.state.payload_kg == 0.0, limit_s=60.0)
+    assert "Gripper Released" in bench.texts()
+    reached = [m.seq for m in bench.of_type("MISSION_ITEM_REACHED")]
+    assert 2 in reached  # the release follows the waypoint it was planned at
