@@ -303,7 +303,18 @@ def forecast_command(
     ] = 60.0,
     history: Annotated[
         str | None,
-        typer.Option(help="Past yields: a harvest CSV with feature columns, or 'generated'."),
+        typer.Option(
+            help="Past yields: a harvest CSV (field_id,season,yield…; features computed on"
+            " --weather when it has none), or 'generated'."
+        ),
+    ] = None,
+    yield_points: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--yield-points",
+            help="Yield-monitor points (CSV or GeoJSON, with a season or time): past yields"
+            " per field forecast and season.",
+        ),
     ] = None,
 ) -> None:
     """Expected yield per field and zone (t/ha, kg/10a), heading and harvest dates."""
@@ -313,5 +324,6 @@ def forecast_command(
         ctx, _field_shapes(ctx, fields, field_id), transplanted=transplanted, out_dir=out_dir,
         weather=weather, year=year, water=water, ndvi=ndvi or [], zones=zones,
         prescription=prescription, base_n=base_n, history=history,
+        yield_points=yield_points or [],
     )  # fmt: skip
     _exit_if(ctx, ctx.meta.get("forecast_problems", []))

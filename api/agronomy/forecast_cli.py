@@ -13,10 +13,10 @@ from api.agronomy.forecasting import (
     PADDY_WATER,
     FieldOutlook,
     forecast_field,
-    load_history,
     read_ndvi_series,
     season_weather,
 )
+from api.agronomy.history import HistoryInputs, load_history, write_history_csv
 from api.console import err, out
 from fields import geodesic_area_m2
 from fields.agronomy.errors import AgronomyError
@@ -58,8 +58,9 @@ def run_forecast(
     prescription: Path | None,
     base_n: float,
     history: str | None,
+    yield_points: list[Path],
 ) -> None:
-    """Forecast each field, write ``forecast.csv`` and print the table."""
+    """Forecast each field, write ``forecast.csv`` (and ``history.csv``) and print the table."""
     try:
         day = date.fromisoformat(transplanted)
     except ValueError as exc:
@@ -71,6 +72,11 @@ def run_forecast(
     if weather is not None and year is not None:
         raise typer.BadParameter(
             "--year picks a shipped season; not with --weather", param_hint="--year"
+        )
+    if history == "generated" and yield_points:
+        raise typer.BadParameter(
+            "yield-monitor points are real yields; not with --history generated",
+            param_hint="--yield-points",
         )
     if prescription is not None and zones is None:
         raise typer.BadParameter(
@@ -107,9 +113,23 @@ def run_forecast(
     for shape in shapes:
         if shape.id not in series and ndvi:
             err.print(f"{escape(shape.id)}: no NDVI row in the --ndvi files")
-    model, history_lines = load_history(history)
-    for line in history_lines:
+    water_management = PADDY_WATER if water == "ponded" else Rainfed()
+    past = load_history(
+        history,
+        inputs=HistoryInputs(
+            weather=season.frame if weather is not None else None,
+            weather_name=weather.name if weather is not None else "",
+            transplanted=day, water=water_management, water_name=water, ndvi=series,
+            base_n_kg_ha=base_n,
+        ),
+        yield_points=yield_points,
+        shapes=shapes,
+    )  # fmt: skip
+    for line in past.lines:
         err.print(f"history: {escape(line)}")
+    if past.entries:
+        write_history_csv(past.entries, out_dir / "history.csv")
+    model = past.model
     problems: list[str] = []
     outlooks: list[FieldOutlook] = []
     for shape in shapes:
@@ -118,7 +138,7 @@ def run_forecast(
                 shape.id,
                 geodesic_area_m2(shape.geometry),
                 season,
-                water=PADDY_WATER if water == "ponded" else Rainfed(),
+                water=water_management,
                 ndvi=series.get(shape.id, ()),
                 zone_map=zone_maps.get(shape.id),
                 extra_n_kg_ha=extra.get(shape.id),

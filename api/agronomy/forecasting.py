@@ -11,10 +11,10 @@ Water: kept ponded (湛水) with mid-season drainage (中干し) 30–40 days af
 and the final drainage (落水) from day 95, as Japanese paddies are run (a season that
 matures sooner, as on Hyderabad's hot weather, is never drained); or rainfed.
 
-Past yields: a harvest CSV whose rows also carry the season's features (the columns of
-``fields.agronomy.yield_features.FEATURE_NAMES``), or the history generated from AquaCrop
-(labelled as generated everywhere). Fewer than 30 field-seasons over 3 seasons: the
-process model alone, and the forecast's basis says so.
+Past yields (``api.agronomy.history``): a harvest CSV, yield-monitor points, or the history
+generated from AquaCrop (labelled as generated everywhere); a record's season features are
+its own columns or computed as this module computes the coming season's. Fewer than 30
+field-seasons over 3 seasons: the process model alone, and the forecast's basis says so.
 """
 
 import csv
@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from fields.agronomy.errors import AgronomyError
@@ -35,8 +34,6 @@ from fields.agronomy.forecast import (
     forecast_yield,
     forecast_zones,
 )
-from fields.agronomy.generated_history import generate_history, hyderabad_process_runs
-from fields.agronomy.harvests import HarvestRecord, join_history, read_harvest_records
 from fields.agronomy.model import ZoneMap
 from fields.agronomy.n_response import PrescriptionEffect, with_without_prescription
 from fields.agronomy.season import SeasonSetup, run_season
@@ -47,13 +44,8 @@ from fields.agronomy.season_inputs import (
     weather_frame,
 )
 from fields.agronomy.season_reference import REFERENCE_YEARS
-from fields.agronomy.yield_features import FEATURE_NAMES, SeasonFeatures, season_features
-from fields.agronomy.yield_model import (
-    TrainedYieldModel,
-    YieldModel,
-    YieldPrediction,
-    train_yield_model,
-)
+from fields.agronomy.yield_features import season_features
+from fields.agronomy.yield_model import TrainedYieldModel, YieldModel, YieldPrediction
 from irrigation.weather import load_csv
 
 __all__ = [
@@ -61,7 +53,6 @@ __all__ = [
     "FieldOutlook",
     "SeasonWeather",
     "forecast_field",
-    "load_history",
     "read_ndvi_series",
     "season_weather",
 ]
@@ -161,48 +152,6 @@ def read_ndvi_series(paths: Sequence[Path]) -> dict[str, list[tuple[date, float]
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
             raise AgronomyError(f"{path.name}: not a stats.csv of tanbo agronomy index") from exc
     return {fid: sorted(values) for fid, values in series.items()}
-
-
-def load_history(source: str | None) -> tuple[YieldModel | None, list[str]]:
-    """The yield model from past yields (``generated`` or a harvest CSV with feature columns),
-    and one line per record that could not be used; (None, []) without history."""
-    if source is None:
-        return None, []
-    if source == "generated":
-        runs = hyderabad_process_runs()
-        generated = generate_history(
-            [f"G{i:02d}" for i in range(10)], REFERENCE_YEARS,
-            rng=np.random.default_rng(7), process_runs=runs,
-        )  # fmt: skip
-        history, _ = join_history(generated.records, generated.features)
-        note = f"{len(history)} yields {generated.records[0].source}"
-        return train_yield_model(history, rng=np.random.default_rng(7)), [note]
-    path = Path(source)
-    records, problems = read_harvest_records(path)
-    lines = [str(p) for p in problems]
-    features = _features_in(path, records, lines)
-    history, unmatched = join_history(records, features)
-    lines += [f"{r.field_id} {r.season}: no season features in the file" for r in unmatched]
-    return train_yield_model(history, rng=np.random.default_rng(7)), lines
-
-
-def _features_in(
-    path: Path, records: Sequence[HarvestRecord], lines: list[str]
-) -> dict[tuple[str, int], SeasonFeatures]:
-    wanted = {(r.field_id, r.season) for r in records}
-    found: dict[tuple[str, int], SeasonFeatures] = {}
-    with path.open(newline="", encoding="utf-8") as handle:
-        for line, row in enumerate(csv.DictReader(handle), start=2):
-            if any(not row.get(name) for name in FEATURE_NAMES if not name.startswith("ndvi")):
-                continue
-            try:
-                key = (str(row["field_id"]), int(row["season"]))
-                values = {n: float(row.get(n) or math.nan) for n in FEATURE_NAMES}
-                if key in wanted:
-                    found[key] = SeasonFeatures(**values)
-            except (KeyError, ValueError, AgronomyError) as exc:
-                lines.append(f"{path.name} line {line}: {exc}")
-    return found
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

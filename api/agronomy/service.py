@@ -9,6 +9,7 @@ written in a private folder and renamed into place, so a reader never sees half 
 
 import dataclasses
 import hashlib
+import math
 import os
 import tempfile
 from collections.abc import Sequence
@@ -24,7 +25,7 @@ from fields import FieldRecord
 from fields.agronomy.errors import AgronomyError
 from fields.agronomy.indices import write_index_rasters
 from fields.agronomy.mgmt_zones import management_zones
-from fields.agronomy.model import FieldShape, IndexStats, ZoneMap
+from fields.agronomy.model import FieldShape, IndexStats, ManagementZone, ZoneMap
 from fields.agronomy.prescription import NitrogenRule, Prescription, prescribe
 from fields.agronomy.products import Product
 from fields.agronomy.rasters import Image
@@ -38,6 +39,7 @@ __all__ = [
     "field_zones",
     "index_rasters",
     "prescription_for",
+    "prescription_zones",
 ]
 
 
@@ -200,3 +202,31 @@ def prescription_for(
     if own_target and rule.index.casefold() != zone_map.index.casefold():
         rule = dataclasses.replace(rule, index=zone_map.index)
     return prescribe(zone_map, rule, product, rate_step=rate_step)
+
+
+def prescription_zones(prescription: Prescription) -> ZoneMap:
+    """The zone map a prescription was made on, rebuilt from what it keeps: each zone's
+    outline, area and index mean, the index and the image date. A prescription keeps no
+    other statistic, so those are NaN (``pixels`` too), and ``valid_fraction`` is 1 where
+    the mean is known."""
+    unknown = dict.fromkeys(("median", "std", "min", "max", "p10", "p25", "p75", "p90"), math.nan)
+    zones = tuple(
+        ManagementZone(
+            zone=z.zone,
+            geometry=z.geometry,
+            area_m2=z.area_m2,
+            stats=IndexStats(
+                pixels=math.nan,
+                valid_fraction=0.0 if math.isnan(z.index_mean) else 1.0,
+                mean=z.index_mean,
+                **unknown,
+            ),
+        )
+        for z in prescription.zones
+    )
+    return ZoneMap(
+        field_id=prescription.field_id,
+        index=prescription.index,
+        zones=zones,
+        image_date=prescription.image_date,
+    )

@@ -12,6 +12,11 @@ row with ``moisture_pct`` is converted, ``yield × (100 − moisture) / 85``; a 
 taken to be at 15 % already. Which grain — rough rice or brown rice (玄米, about 80 % of rough
 by weight) — is the farm's to keep consistent; AquaCrop's yield is rough rice.
 
+A row may also give what its season's features are computed from — ``transplanted`` (ISO
+date, in the season's year) and ``n_applied_kg_ha`` — or carry the features themselves (every
+column of ``fields.agronomy.yield_features.FEATURE_NAMES``; the NDVI ones may be blank). A row
+with some feature columns filled but not all is a bad row: which one is meant is not guessed.
+
 A bad row is reported by its line number and the good rows are kept, so one typo does not
 cost a farm its history. Where no real history exists, ``fields.agronomy.generated_history``
 generates one from AquaCrop and marks every record as generated; both go through
@@ -27,7 +32,7 @@ from pathlib import Path
 
 from fields.agronomy.errors import AgronomyError
 from fields.agronomy.season_outcome import STANDARD_MOISTURE_PCT
-from fields.agronomy.yield_features import FieldSeason, SeasonFeatures
+from fields.agronomy.yield_features import FEATURE_NAMES, FieldSeason, SeasonFeatures
 
 __all__ = [
     "YIELD_UNITS",
@@ -46,6 +51,10 @@ _YIELD_COLUMNS = {"yield_t_ha": "t/ha", "yield_kg_10a": "kg/10a", "yield_kg_ha":
 _MIN_YIELD_T_HA, _MAX_YIELD_T_HA = 0.3, 20.0
 """Plausible rice yields, t/ha: below 30 kg/10a and above any yield on record (about 15 t/ha)
 lie unit mix-ups (t/ha in a kg/10a column) and a yield monitor's start-of-pass zeros."""
+_MAX_N_KG_HA = 400.0
+"""More nitrogen than any rice field is given (Japanese paddies get 40–120 kg N/ha)."""
+_CARRIED = tuple(n for n in FEATURE_NAMES if not n.startswith("ndvi"))
+"""The feature columns a row must fill to carry its features (the NDVI ones may be blank)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -58,14 +67,25 @@ class HarvestRecord:
     moisture_pct: float | None = None
     """The moisture the yield was recorded at, when the record gave it."""
     harvested: date | None = None
+    transplanted: date | None = None
+    """Transplanting day, when the record gave it (its season's run starts there)."""
+    n_applied_kg_ha: float | None = None
+    """Nitrogen applied in the season, kg N/ha, when the record gave it."""
+    features: SeasonFeatures | None = None
+    """The season's features, when the record carried them."""
     source: str
-    """The file and line, or "generated: …" for a generated record."""
+    """The file and line, "yield monitor: …", or "generated: …" for a generated record."""
 
     def __post_init__(self) -> None:
         if not self.field_id:
             raise AgronomyError("a harvest record needs a field id")
         if not (math.isfinite(self.yield_t_ha) and 0.0 < self.yield_t_ha <= _MAX_YIELD_T_HA):
             raise AgronomyError(f"yield {self.yield_t_ha:g} t/ha is outside 0…{_MAX_YIELD_T_HA:g}")
+        n = self.n_applied_kg_ha
+        if n is not None and not (math.isfinite(n) and 0.0 <= n <= _MAX_N_KG_HA):
+            raise AgronomyError(f"n_applied_kg_ha {n:g} is outside 0…{_MAX_N_KG_HA:g}")
+        if self.transplanted is not None and self.transplanted.year != self.season:
+            raise AgronomyError(f"transplanted {self.transplanted} is not in season {self.season}")
 
     @property
     def yield_kg_10a(self) -> float:
@@ -160,13 +180,37 @@ def _record(cells: Mapping[str, str], column: str, where: str, line: int) -> Har
     harvested = date.fromisoformat(date_text) if date_text else None
     if harvested is not None and harvested.year not in (season, season + 1):
         raise ValueError(f"harvest date {harvested} is not in season {season}")
+    transplanted_text = (cells.get("transplanted") or "").strip()
+    n_text = (cells.get("n_applied_kg_ha") or "").strip()
     return HarvestRecord(
         field_id=field_id,
         season=season,
         yield_t_ha=t_ha,
         moisture_pct=moisture,
         harvested=harvested,
+        transplanted=date.fromisoformat(transplanted_text) if transplanted_text else None,
+        n_applied_kg_ha=float(n_text) if n_text else None,
+        features=_carried_features(cells),
         source=f"{where}:{line}",
+    )
+
+
+def _carried_features(cells: Mapping[str, str]) -> SeasonFeatures | None:
+    """The row's own features when it fills every feature column; None when it fills none.
+
+    ``n_applied_kg_ha`` alone is not a feature set: it is what a computed season is given.
+    """
+    filled = {n for n in FEATURE_NAMES if (cells.get(n) or "").strip()}
+    if not filled - {"n_applied_kg_ha"}:
+        return None
+    missing = [n for n in _CARRIED if n not in filled]
+    if missing:
+        raise ValueError(
+            f"has {', '.join(sorted(filled))} but not {', '.join(missing)}:"
+            " give every feature column or none (then they are computed)"
+        )
+    return SeasonFeatures(
+        **{n: float(cells[n]) if n in filled else math.nan for n in FEATURE_NAMES}
     )
 
 
@@ -179,7 +223,8 @@ def read_harvest_records(
     ----------
     path
         A CSV with a header: ``field_id``, ``season`` (or ``year``), one yield column,
-        optionally ``moisture_pct`` and ``harvest_date`` (ISO).
+        optionally ``moisture_pct``, ``harvest_date`` and ``transplanted`` (ISO),
+        ``n_applied_kg_ha``, and the feature columns (``FEATURE_NAMES``).
 
     Returns
     -------

@@ -115,6 +115,13 @@ MATRIX: list[tuple[str, str, object, set[Role]]] = [
     ("GET", "/fields/{field}/indices/series", None, KEEPERS),
     ("GET", "/fields/{field}/zones", None, KEEPERS),
     ("GET", "/fields/{field}/forecast?transplanted=2026-05-10", None, KEEPERS),
+    ("GET", "/fields/{field}/forecast?transplanted=2026-05-10&zones=2", None, KEEPERS),
+    (
+        "GET",
+        "/fields/{field}/forecast?transplanted=2026-05-10&prescription={prescription}",
+        None,
+        KEEPERS,
+    ),
     ("POST", "/prescriptions", {"field_id": "B000", "image_id": "none"}, KEEPERS),
     ("GET", "/prescriptions", None, INVOLVED),
     ("GET", "/prescriptions/{prescription}", None, INVOLVED),
