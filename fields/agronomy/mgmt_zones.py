@@ -5,9 +5,23 @@ index image are grouped into a chosen number of classes (k-means on the index va
 in one dimension amounts to natural breaks), the class map is smoothed by a majority filter,
 and every patch smaller than a workable area is merged into the neighbour it shares the
 longest border with. The patches are merged on the pixel grid first, where a noisy image of a
-million pixels takes a second, then vectorised, clipped to the field outline and checked
-again as polygons, as clipping can cut a patch in two. Each zone gets the statistics of the
-index over it, each pixel weighted by the share of it inside the zone (exactextract).
+million pixels takes a second, then vectorised, simplified, clipped to the field outline and
+checked again as polygons, as clipping can cut a patch in two. Each zone gets the statistics
+of the index over the final polygons, each pixel weighted by the share of it inside the zone
+(exactextract).
+
+Vectorised, the borders between zones are staircases of pixel edges (0.5 m steps on a drone
+image, 10 m on Sentinel-2) that no drone or spreader follows and that bloat prescription
+files. They are simplified as a coverage (``shapely.coverage_simplify``, Visvalingam–Whyatt):
+each shared border once, so the zones still tile without gaps or overlaps, before clipping,
+with the outer boundary of the pixels left alone, so the field outline comes out exact. The
+tolerance is two pixels: the method drops a vertex whose triangle with its neighbours is
+smaller than tolerance², and a staircase corner's triangle is half its run times one step,
+so one pixel would only flatten 45° staircases while two flattens every run of up to seven
+pixels. The border then moves by about a quarter of a pixel on average (about a pixel at
+most on smooth borders), well within the pixel the class boundary is known to, and what is
+dropped is slivers a pixel or two wide. Simplification can cut or shrink a piece, so
+the minimum area is enforced after it.
 
 Pixels are classified only when at least half of them lies in the field, so a road or a ditch
 along the edge does not make a zone of its own; the rim pixels the outline cuts, and pixels
@@ -20,6 +34,7 @@ field's local metric CRS (``fields.crs``), and the zones are returned in WGS84.
 """
 
 import heapq
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -70,6 +85,7 @@ def management_zones(
     smoothing_px: int = 1,
     seed: int = 0,
     index: str = "NDVI",
+    simplify_px: float = 2.0,
 ) -> ZoneMap:
     """Split a field into management zones of like index value.
 
@@ -92,6 +108,11 @@ def management_zones(
         Seed of k-means; the same seed and image give the same zones.
     index
         Name of the index in the raster, recorded in the result.
+    simplify_px
+        Tolerance, in pixels, of the simplification of the borders between zones: vertices
+        whose triangle with their neighbours is under ``simplify_px``² pixels go (the module
+        docstring says why 2); 0 keeps the pixel staircase. The field outline is never
+        simplified.
 
     Returns
     -------
@@ -109,12 +130,12 @@ def management_zones(
     NotEnoughData
         Fewer than ``MIN_PIXELS_PER_ZONE * n_zones`` valid pixels lie in the field.
     ValueError
-        ``n_zones``, ``min_zone_area_m2`` or ``smoothing_px`` out of range.
+        ``n_zones``, ``min_zone_area_m2``, ``smoothing_px`` or ``simplify_px`` out of range.
     """
-    if n_zones < 1 or min_zone_area_m2 < 0 or smoothing_px < 0:
+    if n_zones < 1 or min_zone_area_m2 < 0 or smoothing_px < 0 or not simplify_px >= 0:
         raise ValueError(
             f"n_zones {n_zones} (≥ 1), min_zone_area_m2 {min_zone_area_m2} (≥ 0), "
-            f"smoothing_px {smoothing_px} (≥ 0)"
+            f"smoothing_px {smoothing_px} (≥ 0), simplify_px {simplify_px} (≥ 0)"
         )
     window = read_field_window(index_raster, field)
     known = window.inside & np.isfinite(window.values)
@@ -129,7 +150,7 @@ def management_zones(
     m2_per_unit = area_m2(field.geometry, local) / window.field_geometry.area
     min_area = min_zone_area_m2 / m2_per_unit  # in raster CRS units²
     classes = _merge_regions(classes, window, min_area)
-    pieces = _merge_pieces(_clipped_pieces(classes, window), min_area)
+    pieces = _merge_pieces(_clipped_pieces(classes, window, simplify_px), min_area)
     zones = _numbered_zones(pieces, window, local)
     return ZoneMap(field_id=field.id, index=index, image_date=window.image_date, zones=zones)
 
@@ -261,16 +282,33 @@ def _borders(
     return borders
 
 
-def _clipped_pieces(classes: _ClassGrid, window: FieldWindow) -> _Pieces:
-    """Connected areas of one class, in the raster CRS, cut to the field outline."""
-    shapes = rasterio.features.shapes(
-        classes, mask=classes > 0, connectivity=4, transform=window.transform
+def _clipped_pieces(classes: _ClassGrid, window: FieldWindow, simplify_px: float) -> _Pieces:
+    """Connected areas of one class, in the raster CRS, their shared borders simplified, cut
+    to the field outline."""
+    shapes = list(
+        rasterio.features.shapes(
+            classes, mask=classes > 0, connectivity=4, transform=window.transform
+        )
     )
-    pieces = []
-    for geojson, value in shapes:
-        clipped = shapely.intersection(shapely.geometry.shape(geojson), window.field_geometry)
-        pieces += [(int(value), part) for part in _parts(clipped) if part.area > 0]
-    return pieces
+    values = [int(value) for _, value in shapes]
+    geoms = [shapely.geometry.shape(geojson) for geojson, _ in shapes]
+    pixel = math.sqrt(abs(window.transform.a * window.transform.e))  # side of a square pixel
+    if simplify_px > 0 and len(geoms) > 1:
+        # The pixel polygons are an exact coverage (shared edges have the same vertices), as
+        # coverage_simplify needs. Their outer boundary, the touched pixels' rim, holds the
+        # field, so it is kept and the clip below gives the outline.
+        geoms = list(shapely.coverage_simplify(geoms, simplify_px * pixel, simplify_boundary=False))
+    # Each piece is clipped on its own. On a grid of a millionth of a pixel the point where a
+    # border crosses the outline comes out the same in the pieces on both sides, which must
+    # share that border to be merged; unsnapped, they could miss each other by a rounding
+    # error, and slivers that thin (an outline a rounding error off the pixel edges) remained.
+    clipped = shapely.intersection(geoms, window.field_geometry, grid_size=pixel * 1e-6)
+    return [
+        (value, part)
+        for value, geom in zip(values, clipped, strict=True)
+        for part in _parts(geom)
+        if part.area > 0
+    ]
 
 
 def _merge_pieces(pieces: Sequence[tuple[int, BaseGeometry]], min_area: float) -> _Pieces:
@@ -310,7 +348,8 @@ def _merge_pieces(pieces: Sequence[tuple[int, BaseGeometry]], min_area: float) -
 
 
 def _parts(geom: BaseGeometry) -> list[Polygon]:
-    if geom.is_empty:
+    """The polygons of a clip; none when it collapsed to a point or a line on the grid."""
+    if geom.is_empty or geom.area == 0:
         return []
     whole = polygonal(geom)
     return list(whole.geoms) if isinstance(whole, MultiPolygon) else [whole]

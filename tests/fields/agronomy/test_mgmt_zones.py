@@ -307,7 +307,8 @@ def test_a_file_that_is_not_a_raster_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"n_zones": 0}, {"min_zone_area_m2": -1.0}, {"smoothing_px": -1}]
+    "kwargs",
+    [{"n_zones": 0}, {"min_zone_area_m2": -1.0}, {"smoothing_px": -1}, {"simplify_px": -1.0}],
 )
 def test_out_of_range_settings_are_refused(tmp_path: Path, kwargs: dict[str, float]) -> None:
     raster = write_utm(tmp_path / "ndvi.tif", halves())
