@@ -4,6 +4,7 @@ import api.accounts
 import api.agronomy.tables
 import api.currency
 import api.irrigation.tables
+import api.logistics.tables
 import api.models
 import api.scheduling.tables
 
@@ -16,5 +17,6 @@ MODULES = (
     api.currency,
     api.irrigation.tables,
     api.agronomy.tables,
+    api.logistics.tables,
 )
 """The modules that define tables."""

@@ -10,8 +10,9 @@ import pytest
 import core
 import fields
 import irrigation
+import logistics
 
-PACKAGES = ["core", "fields", "mission_planner", "fleet", "sim", "irrigation", "api"]
+PACKAGES = ["core", "fields", "mission_planner", "fleet", "sim", "irrigation", "logistics", "api"]
 
 
 def _modules() -> list[str]:
@@ -30,7 +31,7 @@ def test_every_public_name_exists(name: str) -> None:
     module = importlib.import_module(name)
     exported = getattr(module, "__all__", None)
     if exported is None:
-        declared = ("core", "fields", "fleet", "sim", "irrigation")
+        declared = ("core", "fields", "fleet", "sim", "irrigation", "logistics")
         assert name in ("api", "api.demo.data") or not name.startswith(declared), (
             f"{name} declares no __all__"
         )
@@ -117,3 +118,21 @@ def test_agronomy_reexports_its_light_modules_and_names_the_rest() -> None:
         for name in module.__all__:
             assert getattr(agronomy, name) is getattr(module, name), f"agronomy.{name} clashes"
     assert set(agronomy.__all__) == surfaces
+
+
+LOGISTICS_MODULES = (
+    "dispatch", "drop_points", "errors", "feasibility", "lifecycle", "model", "schedule",
+    "telemetry", "timing",
+)  # fmt: skip
+"""Every logistics module but the greedy baseline, which is kept only for comparison."""
+
+
+def test_logistics_reexports_its_submodules_surface() -> None:
+    for sub in LOGISTICS_MODULES:
+        module = importlib.import_module(f"logistics.{sub}")
+        for name in module.__all__:
+            assert getattr(logistics, name) is getattr(module, name), f"logistics.{name}"
+    surfaces = set().union(
+        *(importlib.import_module(f"logistics.{sub}").__all__ for sub in LOGISTICS_MODULES)
+    )
+    assert set(logistics.__all__) == surfaces

@@ -1,0 +1,1 @@
+"""Deliveries in the service: storage, the request and dispatch services, flying, the demo."""

@@ -1,0 +1,320 @@
+"""The delivery service: requests in, dispatch, confirmation, cancellation and the fee.
+
+Pure decisions come from :mod:`logistics` (feasibility, dispatch, the lifecycle); this
+module reads and writes them through :mod:`api.logistics.store`, charges through the
+city-currency ledger, and tells people through a notifier. What the vehicle reports
+moves a delivery on in :mod:`api.logistics.progress`.
+
+The fee. A delivery is charged when it is accepted (base + per km of the planned route,
+:func:`api.currency.quote_delivery`), to the pharmacy or the resident as the request
+says, with the idempotency key ``tanbo-delivery-<id>-fee``: a retried request, a restart
+or a repeated call never charges twice. A delivery that ends cancelled, failed or back
+at the pharmacy is refunded in full, once (key ``…-refund``). A platform that does not
+answer leaves the charge pending in the ledger, which finishes it later; the delivery
+goes on.
+"""
+
+import hashlib
+import hmac
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from functools import partial
+
+from sqlalchemy import Engine
+
+from api import fleet_store
+from api.currency import CurrencyError, Ledger, PricingConfig, quote_delivery
+from api.currency.errors import PlatformRefused
+from api.currency.port import TransactionStatus
+from api.errors import Forbidden
+from api.logistics import store
+from api.logistics.records import StoredDelivery, trip_record
+from api.registry import list_zones
+from core.clock import Clock
+from fields import local_crs_for
+from logistics.dispatch import dispatch
+from logistics.errors import BadRequest
+from logistics.feasibility import Places, options_for
+from logistics.lifecycle import TERMINAL, Delivery, DeliveryState, step
+from logistics.model import DeliveryRequest, DeliveryVehicle, Payer
+from logistics.schedule import DispatchPlan, DispatchRules, Trip, VehicleState
+
+__all__ = [
+    "CODE_DIGITS",
+    "DeliveryService",
+    "Dispatched",
+    "Unserviceable",
+    "code_hash",
+    "fee_key",
+    "refund_key",
+]
+
+_log = logging.getLogger("tanbo.logistics")
+S = DeliveryState
+CODE_DIGITS = 6
+"""Digits of the one-time code a recipient confirms with."""
+_BUSY = frozenset({S.LOADING, S.IN_FLIGHT, S.ARRIVED, S.RELEASED, S.CONFIRMED})
+"""States whose trip still holds its vehicle (until it has landed and turned round)."""
+
+
+class Unserviceable(BadRequest):
+    """No vehicle can carry the request: its reason says why, per vehicle."""
+
+
+def fee_key(delivery_id: str) -> str:
+    """The idempotency key of a delivery's fee: one charge per delivery, ever."""
+    return f"tanbo-delivery-{delivery_id}-fee"
+
+
+def refund_key(delivery_id: str) -> str:
+    """The idempotency key of a delivery's refund."""
+    return f"tanbo-delivery-{delivery_id}-refund"
+
+
+def code_hash(code: str) -> str:
+    """What is kept of a one-time code."""
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Dispatched:
+    """What a dispatch run did: the plan, and the one-time codes of newly scheduled
+    deliveries (delivery id → code), for the recipients' notices only; never stored."""
+
+    plan: DispatchPlan
+    codes: dict[str, str]
+
+
+@dataclass(kw_only=True)
+class DeliveryService:
+    """Deliveries over one database, one clock, one ledger."""
+
+    engine: Engine
+    clock: Clock
+    ledger: Ledger | None = None
+    pricing: PricingConfig = field(default_factory=PricingConfig)
+    rules: DispatchRules = field(default_factory=DispatchRules)
+    confirm_within: timedelta = timedelta(minutes=30)
+    """After the release, how long the recipient has to confirm before it is escalated."""
+
+    # -- what dispatch sees ---------------------------------------------------------
+
+    def places(self) -> Places:
+        """Depots, drop points and the zone register, in the metric CRS of the first depot."""
+        depots = store.list_depots(self.engine)
+        drops = store.list_drop_points(self.engine)
+        if not depots:
+            raise BadRequest("no depot is registered: deliveries need one")
+        anchor = depots[0].location
+        return Places(
+            depots={d.id: d for d in depots},
+            drop_points={d.drop.id: d.drop for d in drops},
+            zones=list_zones(self.engine),
+            crs=local_crs_for(anchor.lon_deg, anchor.lat_deg),
+        )
+
+    def vehicles(self) -> list[DeliveryVehicle]:
+        """The stationed vehicles that are not retired, payload from the register."""
+        registered = {v.registration: v for v in fleet_store.list_vehicles(self.engine)}
+        payloads = {k: v.max_payload_kg for k, v in registered.items()}
+        stationed = store.list_delivery_vehicles(self.engine, payloads_kg=payloads)
+        return [v for v in stationed if v.id in registered]
+
+    # -- a request comes in ---------------------------------------------------------
+
+    def request(
+        self, request: DeliveryRequest, *, idempotency_key: str | None
+    ) -> tuple[StoredDelivery, bool]:
+        """Take a request: stored as requested, accepted at once when some vehicle can carry
+        it, and its fee charged. The same pharmacy and key again return the same delivery.
+
+        Raises
+        ------
+        Unserviceable
+            No vehicle can carry it (nothing is stored).
+        NotFound
+            The drop point is not registered.
+        Conflict
+            The key was used for a different request.
+        """
+        store.get_drop_point(self.engine, request.drop_point_id)
+        options, reasons = options_for([request], self.vehicles(), self.places(), self.rules)
+        if request.id in reasons:
+            raise Unserviceable(f"delivery to {request.drop_point_id}: {reasons[request.id]}")
+        now = self.clock.now()
+        lifecycle = Delivery.new(request.id, at=now, by=f"pharmacy:{request.pharmacy_id}")
+        stored, created = store.create_delivery(
+            self.engine, request, lifecycle, idempotency_key=idempotency_key
+        )
+        if not created:
+            return stored, False
+        route_m = min(o.route_m for o in options[request.id])
+        fee = quote_delivery(route_m, self.pricing).amount_yen
+        carriers = ", ".join(o.vehicle_id for o in options[request.id])
+
+        def accept(d: StoredDelivery) -> StoredDelivery:
+            moved = step(d.lifecycle, S.ACCEPTED, at=now, by="dispatcher",
+                         note=f"can be carried by {carriers}")  # fmt: skip
+            return replace(d, lifecycle=moved, fee_yen=fee, charge_key=fee_key(d.id))
+
+        accepted = store.change(self.engine, request.id, accept)
+        return self._charge(accepted), True
+
+    def payer_account(self, delivery: StoredDelivery) -> str:
+        """Who the fee is charged to."""
+        r = delivery.request
+        if r.payer is Payer.RESIDENT and r.recipient.resident_id is not None:
+            return r.recipient.resident_id
+        return r.pharmacy_id
+
+    def _charge(self, delivery: StoredDelivery) -> StoredDelivery:
+        if self.ledger is None or not delivery.fee_yen:
+            return delivery
+        try:
+            entry = self.ledger.charge(
+                account=self.payer_account(delivery), amount_yen=delivery.fee_yen,
+                idempotency_key=fee_key(delivery.id), reference=f"delivery:{delivery.id}",
+                description=f"drone delivery to {delivery.request.drop_point_id}",
+            )  # fmt: skip
+            status = entry.status.value
+        except PlatformRefused as exc:
+            now, why = self.clock.now(), f"the fee was refused: {exc}"
+
+            def refused(d: StoredDelivery) -> StoredDelivery:
+                moved = step(d.lifecycle, S.CANCELLED, at=now, by="currency", note=why)
+                return replace(d, lifecycle=moved, charge_status="refused")
+
+            return store.change(self.engine, delivery.id, refused)
+        except CurrencyError as exc:  # no answer: the ledger keeps it pending
+            _log.warning("delivery %s: fee pending: %s", delivery.id, exc)
+            status = "pending"
+        return store.change(self.engine, delivery.id, lambda d: replace(d, charge_status=status))
+
+    def _refund(self, delivery: StoredDelivery) -> StoredDelivery:
+        if self.ledger is None or delivery.charge_key is None:
+            return delivery
+        charged = self.ledger.by_key(delivery.charge_key)
+        if charged is None or charged.status is not TransactionStatus.SUCCEEDED:
+            return delivery
+        try:
+            self.ledger.refund(charged.id, idempotency_key=refund_key(delivery.id),
+                               reference=f"delivery:{delivery.id}",
+                               description=f"delivery {delivery.state.value}")  # fmt: skip
+            status = "refunded"
+        except CurrencyError as exc:
+            _log.warning("delivery %s: refund pending: %s", delivery.id, exc)
+            status = "refund pending"
+        return store.change(self.engine, delivery.id, lambda d: replace(d, charge_status=status))
+
+    # -- dispatch --------------------------------------------------------------------
+
+    def dispatch(self, *, search_s: float | None = None) -> Dispatched:
+        """Plan the accepted and scheduled deliveries over the stationed vehicles.
+
+        Deliveries already loading or flying keep their trips; their vehicles are free
+        once those trips are over. A delivery scheduled before but left out now goes back
+        to accepted, saying why.
+        """
+        now = self.clock.now()
+        waiting, _ = store.list_deliveries(
+            self.engine, states=[S.ACCEPTED, S.SCHEDULED], limit=10_000
+        )
+        busy, _ = store.list_deliveries(self.engine, states=sorted(_BUSY), limit=10_000)
+        ready = {v.id: now for v in self.vehicles()}
+        for d in busy:
+            if d.trip is not None and d.trip.vehicle_id in ready and d.lifecycle.landed_at is None:
+                ready[d.trip.vehicle_id] = max(ready[d.trip.vehicle_id], d.trip.ready_at)
+        fleet = [VehicleState(vehicle=v, ready_at=ready[v.id]) for v in self.vehicles()]
+        plan = dispatch([d.request for d in waiting], fleet, self.places(), now=now,
+                        rules=self.rules, search_s=search_s)  # fmt: skip
+        codes: dict[str, str] = {}
+        for trip in plan.trips:
+            code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+            before = next(d for d in waiting if d.id == trip.request_id)
+            store.change(self.engine, trip.request_id, partial(_schedule, trip, code, now))
+            if before.state is S.ACCEPTED:
+                codes[trip.request_id] = code
+        for left in plan.unassigned:
+            before = next(d for d in waiting if d.id == left.request_id)
+            if before.state is S.SCHEDULED:
+
+                def unschedule(d: StoredDelivery, why: str = left.reason) -> StoredDelivery:
+                    moved = step(d.lifecycle, S.ACCEPTED, at=now, by="dispatcher", note=why)
+                    return replace(d, lifecycle=moved, trip=None)
+
+                store.change(self.engine, left.request_id, unschedule)
+        return Dispatched(plan=plan, codes=codes)
+
+    # -- people act ------------------------------------------------------------------
+
+    def confirm(
+        self, delivery_id: str, *, code: str | None = None, resident_id: str | None = None
+    ) -> StoredDelivery:
+        """The recipient confirms receipt, by the one-time code or as the resident the
+        delivery is for (signed in through the city identity).
+
+        Raises
+        ------
+        Forbidden
+            A wrong code, or a resident who is not the recipient.
+        IllegalTransition
+            The parcel is not released yet (or is confirmed already).
+        """
+        now = self.clock.now()
+
+        def confirmed(d: StoredDelivery) -> StoredDelivery:
+            if resident_id is not None and resident_id == d.request.recipient.resident_id:
+                by = f"resident:{resident_id}"
+            elif (
+                code is not None
+                and d.code_hash is not None
+                and hmac.compare_digest(code_hash(code), d.code_hash)
+            ):
+                by = "recipient:code"
+            else:
+                raise Forbidden(f"delivery {d.id}: not the recipient's code or account")
+            return replace(d, lifecycle=step(d.lifecycle, S.CONFIRMED, at=now, by=by))
+
+        return store.change(self.engine, delivery_id, confirmed)
+
+    def cancel(self, delivery_id: str, *, by: str, reason: str = "") -> StoredDelivery:
+        """Cancel before the parcel leaves the ground; the fee is refunded.
+
+        Raises
+        ------
+        IllegalTransition
+            It is in the air or done.
+        """
+        now = self.clock.now()
+        done = store.change(
+            self.engine,
+            delivery_id,
+            lambda d: replace(
+                d, lifecycle=step(d.lifecycle, S.CANCELLED, at=now, by=by, note=reason)
+            ),
+        )
+        return self._refund(done)
+
+    def settle_if_over(self, delivery: StoredDelivery) -> StoredDelivery:
+        """Refund a delivery that ended without reaching its recipient."""
+        unreached = {S.CANCELLED, S.FAILED, S.RETURNED_TO_PHARMACY}
+        if delivery.state in unreached and delivery.state in TERMINAL:
+            return self._refund(delivery)
+        return delivery
+
+    def new_id(self) -> str:
+        """An id for a new delivery."""
+        return str(uuid.uuid4())
+
+
+def _schedule(trip: Trip, code: str, now: datetime, d: StoredDelivery) -> StoredDelivery:
+    """A delivery with its (new) trip; scheduled, with its code, the first time."""
+    record = trip_record(trip)
+    if d.state is S.SCHEDULED:
+        return replace(d, trip=record)
+    note = f"{trip.vehicle_id}, take-off {trip.takeoff_at.isoformat()}"
+    moved = step(d.lifecycle, S.SCHEDULED, at=now, by="dispatcher", note=note)
+    return replace(d, lifecycle=moved, trip=record, code_hash=code_hash(code))
