@@ -13,14 +13,18 @@ from sqlalchemy import Engine
 
 from api.background import Background, ledger_for, webhook_verifier_for
 from api.config import Settings, load_settings
+from api.currency import PricingConfig
 from api.db import connect, migrate
 from api.deps import Services
 from api.errors import ConfigError
 from api.identity import OidcClient
+from api.logistics.service import DeliveryService
 from api.problems import install_problem_handlers
 from api.routes import (
     auth,
     billing,
+    deliveries,
+    delivery_places,
     field_agronomy,
     field_forecast,
     fields,
@@ -36,6 +40,7 @@ from api.routes import (
     water_warnings,
     zones,
 )
+from api.scheduling.notify import StoredNotifier
 from core.clock import Clock, SystemClock
 
 __all__ = ["app_from_environment", "create_app", "session_secret"]
@@ -107,6 +112,17 @@ def create_app(
     )
     services.extras["ledger"] = ledger_for(services)
     services.extras["webhooks"] = webhook_verifier_for(services)
+    services.extras["deliveries"] = DeliveryService(
+        engine=engine,
+        clock=services.clock,
+        ledger=services.extras["ledger"],
+        pricing=PricingConfig(
+            spraying_yen_per_ha=settings.spraying_yen_per_ha,
+            delivery_base_yen=settings.delivery_base_yen,
+            delivery_yen_per_km=settings.delivery_yen_per_km,
+        ),
+        notifier=StoredNotifier(engine, clock=services.clock),
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -153,6 +169,10 @@ def create_app(
         field_agronomy.router,
         field_forecast.router,
         prescriptions.router,
+        deliveries.router,
+        delivery_places.depots_router,
+        delivery_places.drop_points_router,
+        delivery_places.vehicles_router,
     ):
         app.include_router(router)
     return app

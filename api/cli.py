@@ -264,6 +264,7 @@ def _add_command_groups() -> None:
     from api.currency.cli import currency_sandbox
     from api.fly_cli import fly
     from api.irrigation_cli import irrigation_app
+    from api.logistics_cli import logistics_app
     from api.plan_cli import plan_app
     from api.serve_cli import accounts_app, serve
     from api.sim_cli import sim_app
@@ -281,6 +282,7 @@ def _add_command_groups() -> None:
     app.command("currency-sandbox")(currency_sandbox)
     app.add_typer(irrigation_app, name="irrigation")
     app.add_typer(agronomy_app, name="agronomy")
+    app.add_typer(logistics_app, name="logistics")
 
 
 _add_command_groups()

@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     currency_reconcile_s: float = Field(default=3600.0, gt=0)
     """How often pending charges are finished and the ledger reconciled, s."""
     spraying_yen_per_ha: int = Field(default=20_000, ge=0)
+    delivery_base_yen: int = Field(default=500, ge=0)
+    """A drone delivery's fee: this, plus ``delivery_yen_per_km`` of the planned route."""
+    delivery_yen_per_km: int = Field(default=100, ge=0)
     pesticide_baseline_l_ha: float | None = Field(default=None, gt=0)
     """The usual dose a lower one earns points against; None: no points."""
     mqtt_url: str | None = None

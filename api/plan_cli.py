@@ -410,7 +410,10 @@ def delivery(
     altitude: Annotated[float, typer.Option(min=5, help="Cruise altitude above home, m.")] = 60.0,
     payload_kg: Annotated[float, typer.Option("--payload-kg", min=0, help="Parcel mass.")] = 1.0,
     vehicle_kg: Annotated[float, typer.Option("--vehicle-kg", min=0.25)] = 6.0,
-    endurance_min: Annotated[float, typer.Option("--endurance-min", min=1)] = 25.0,
+    endurance_min: Annotated[
+        float,
+        typer.Option("--endurance-min", min=1, help="Hover, empty, to the low-battery failsafe."),
+    ] = 40.0,
     release: Annotated[
         PayloadRelease, typer.Option(help="How the parcel is handed over.")
     ] = PayloadRelease.WINCH,

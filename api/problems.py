@@ -3,7 +3,8 @@
 Every error the API answers with is a problem document: ``type`` (a URI naming the
 kind of problem, relative to the API), ``title``, ``status``, ``detail`` (this
 occurrence, in words) and ``instance`` (the request path); validation problems add
-``errors``, one per bad item, each naming where it is.
+``errors``, one per bad item, each naming where it is; a refused drop point adds
+``problems``, every check it failed in words.
 """
 
 import logging
@@ -32,6 +33,7 @@ from api.errors import (
     TooLarge,
 )
 from api.identity import LoginRejected, ProviderMismatch, ProviderUnavailable
+from api.logistics.service import Unserviceable
 from core.errors import TanboError
 from fields.agronomy import (
     BadPrescription,
@@ -41,6 +43,7 @@ from fields.agronomy import (
     NotEnoughData,
 )
 from fleet import UnknownVehicle
+from logistics import BadRequest, DropPointRefused, IllegalTransition
 
 __all__ = ["PROBLEM_JSON", "Problem", "install_problem_handlers", "problem_response"]
 
@@ -70,6 +73,10 @@ _KINDS: Sequence[tuple[type[Exception], int, str, str]] = (
     (FieldOutsideImage, 422, "field-outside-image", "The field is not on the image"),
     (BadPrescription, 422, "bad-prescription", "No usable prescription"),
     (NotEnoughData, 422, "not-enough-data", "Not enough data"),
+    (Unserviceable, 422, "unserviceable", "No vehicle can carry it"),
+    (DropPointRefused, 422, "drop-point-refused", "The drop point fails its checks"),
+    (IllegalTransition, 409, "illegal-transition", "Not allowed in the delivery's state"),
+    (BadRequest, 422, "bad-logistics-request", "Not a delivery, place or vehicle Tanbo takes"),
 )
 
 
@@ -131,7 +138,8 @@ async def _tanbo_error(request: Request, exc: Exception) -> JSONResponse:
             detail = "the database cannot be reached; try again shortly"
     else:
         detail = str(exc)
-    return problem_response(request, status, kind, title, detail, headers=headers)
+    extra = {"problems": list(exc.problems)} if isinstance(exc, DropPointRefused) else {}
+    return problem_response(request, status, kind, title, detail, headers=headers, **extra)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -4,7 +4,7 @@ Units and MAVLink e7 helpers, geographic points, typed ids, the clock and the
 root of the error tree. Nothing here does I/O.
 """
 
-from core.clock import Clock, FakeClock, SystemClock
+from core.clock import Clock, FakeClock, ScaledClock, SystemClock
 from core.errors import TanboError
 from core.geo import GeoPoint, LocalPoint
 from core.ids import FieldId, OwnerName, ZoneId
@@ -17,6 +17,7 @@ __all__ = [
     "GeoPoint",
     "LocalPoint",
     "OwnerName",
+    "ScaledClock",
     "SystemClock",
     "TanboError",
     "ZoneId",

@@ -6,6 +6,16 @@ Pure: values in, values out. Dispatch assigns requests to vehicles with OR-tools
 deliveries and wires them to fleet/.
 """
 
+from logistics.cold_chain import (
+    DEFAULT_TOLERANCE_S,
+    ColdChainSummary,
+    ColdChainVerdict,
+    Excursion,
+    TemperatureReading,
+    clean_log,
+    excursions,
+    summary,
+)
 from logistics.dispatch import Changes, dispatch, redispatch
 from logistics.drop_points import (
     APPROACH_LENGTH_M,
@@ -65,6 +75,7 @@ __all__ = [
     "ALLOWED",
     "APPROACH_LENGTH_M",
     "DEFAULT_MAX_AIR_S",
+    "DEFAULT_TOLERANCE_S",
     "DROP_POSITION_M",
     "NOT_IN_TIME",
     "RELEASE_CLEARANCE_M",
@@ -72,6 +83,8 @@ __all__ = [
     "TERMINAL",
     "BadRequest",
     "Changes",
+    "ColdChainSummary",
+    "ColdChainVerdict",
     "Delivery",
     "DeliveryMarks",
     "DeliveryRequest",
@@ -85,6 +98,7 @@ __all__ = [
     "DropPointKind",
     "DropPointRefused",
     "Event",
+    "Excursion",
     "Hold",
     "IllegalTransition",
     "Item",
@@ -97,16 +111,19 @@ __all__ = [
     "Signal",
     "SignalKind",
     "TemperatureClass",
+    "TemperatureReading",
     "TimeWindow",
     "Timing",
     "Trip",
     "Unassigned",
     "VehicleState",
     "check_drop_point",
+    "clean_log",
     "clear_of_holds",
     "delivery_marks",
     "dispatch",
     "earliest_timing",
+    "excursions",
     "fits_in",
     "flight_plan",
     "local_point",
@@ -116,4 +133,5 @@ __all__ = [
     "record_landing",
     "redispatch",
     "step",
+    "summary",
 ]

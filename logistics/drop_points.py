@@ -230,20 +230,22 @@ def _reach(
                 depot_id=depot.id,
                 vehicle_id=vehicle.id,
                 route_m=route_m,
-                max_payload_kg=_max_payload_kg(vehicle, route_m, reserve_fraction),
+                max_payload_kg=_max_payload_kg(vehicle, route_m, reserve_fraction, releases[0]),
             )
         )
     return found
 
 
-def _max_payload_kg(vehicle: DeliveryVehicle, route_m: float, reserve_fraction: float) -> float:
+def _max_payload_kg(
+    vehicle: DeliveryVehicle, route_m: float, reserve_fraction: float, release: PayloadRelease
+) -> float:
     """The heaviest parcel (to 10 g, at most the vehicle's payload) that keeps the reserve."""
 
     def fits(kg: float) -> bool:
         used = energy_used_fraction(
             route_m, cruise_altitude_m=vehicle.cruise_altitude_m, speed_m_s=vehicle.speed_m_s,
             payload_kg=kg, vehicle_empty_kg=vehicle.empty_kg,
-            endurance_min=vehicle.endurance_min,
+            endurance_min=vehicle.endurance_min, release=release,
         )  # fmt: skip
         return used <= 1.0 - reserve_fraction
 

@@ -148,11 +148,11 @@ def _option(
     used = energy_used_fraction(
         route_m, cruise_altitude_m=vehicle.cruise_altitude_m, speed_m_s=vehicle.speed_m_s,
         payload_kg=request.weight_kg, vehicle_empty_kg=vehicle.empty_kg,
-        endurance_min=vehicle.endurance_min,
+        endurance_min=vehicle.endurance_min, release=release,
     )  # fmt: skip
     if used > 1.0 - rules.reserve_fraction:
         return f"the flight uses {used:.0%} of the battery, leaving less than the reserve"
-    out_s, back_s = flight_halves_s(route_m, vehicle.cruise_altitude_m, vehicle.speed_m_s)
+    out_s, back_s = flight_halves_s(route_m, vehicle.cruise_altitude_m, vehicle.speed_m_s, release)
     limit = rules.max_air_s.get(request.temperature)
     if limit is not None and out_s > limit:
         return (

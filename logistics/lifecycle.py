@@ -144,7 +144,7 @@ def step(
     return moved
 
 
-def record_landing(delivery: Delivery, *, at: datetime, by: str) -> Delivery:
+def record_landing(delivery: Delivery, *, at: datetime, by: str, note: str = "") -> Delivery:
     """The vehicle that carried the delivery has landed back at its depot.
 
     After confirmation it completes the delivery; before, it is kept until the resident
@@ -153,7 +153,8 @@ def record_landing(delivery: Delivery, *, at: datetime, by: str) -> Delivery:
     """
     _aware(at)
     if delivery.state is S.CONFIRMED:
-        return replace(step(delivery, S.VEHICLE_RETURNED, at=at, by=by), landed_at=at)
+        returned = step(delivery, S.VEHICLE_RETURNED, at=at, by=by, note=note)
+        return replace(returned, landed_at=at)
     if delivery.state is S.RELEASED:
         return replace(delivery, landed_at=at)
     raise IllegalTransition(delivery.id, delivery.state.value, "landed back")

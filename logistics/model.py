@@ -167,6 +167,11 @@ class DeliveryRequest:
             raise BadRequest(f"request {self.id}: no items")
         if self.requested_at.tzinfo is None:
             raise BadRequest(f"request {self.id}: requested_at needs a time zone")
+        if self.payer is Payer.RESIDENT and self.recipient.resident_id is None:
+            raise BadRequest(
+                f"request {self.id}: a resident pays only as a resident known to the city "
+                "identity (give recipient.resident_id), by confirming receipt"
+            )
         classes = {i.temperature for i in self.items}
         if len(classes) > 1:
             names = ", ".join(sorted(c.value for c in classes))

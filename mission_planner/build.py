@@ -44,6 +44,7 @@ __all__ = [
     "WINCH_RATE_M_S",
     "build_mission",
     "mission_items_int",  # from mission_planner.wire, where it lives; fleet imports it from here
+    "release_hover_s",
 ]
 
 SAME_PLACE_M = 1e-3
@@ -239,11 +240,28 @@ class _Builder:
         # Pay the line out by the drop height (the hook lets go when the parcel is down), then
         # wind it back in, hovering while the winch works.
         line_m, rate = leg.altitude_m, WINCH_RATE_M_S
-        winch_s = line_m / rate + RELEASE_SETTLE_S
+        winch_s = _winch_hover_s(line_m)
         self.do(where, Command.DO_WINCH, 1.0, _WINCH_RELATIVE_LENGTH, line_m, rate)
         self.loiter(winch_s, where)
         self.do(where, Command.DO_WINCH, 1.0, _WINCH_RELATIVE_LENGTH, -line_m, -rate)
         self.loiter(winch_s, where)
+
+
+def _winch_hover_s(line_m: float) -> float:
+    return line_m / WINCH_RATE_M_S + RELEASE_SETTLE_S
+
+
+def release_hover_s(release: PayloadRelease, altitude_m: float) -> float:
+    """How long the mission holds at the drop point for ``release`` from ``altitude_m``:
+    the settle, and for a winch the line paid out and wound in, s (a landing's descent and
+    climb are the flight's own).
+
+    >>> release_hover_s(PayloadRelease.WINCH, 60.0), release_hover_s(PayloadRelease.GRIPPER, 60.0)
+    (246.0, 2.0)
+    """
+    if release is PayloadRelease.WINCH:
+        return RELEASE_SETTLE_S + 2 * _winch_hover_s(altitude_m)
+    return RELEASE_SETTLE_S
 
 
 def _same(a: _Here, b: _Here) -> bool:

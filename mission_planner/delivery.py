@@ -5,27 +5,34 @@ shortest_path_around`, a visibility graph), flown out with the payload as a
 ``deliver`` leg that ends at the drop — exporters put the release (gripper, winch or
 landing) there — and back along the same path as a ``transit`` leg.
 
+Time. Each half is its length at cruise speed, plus a climb and a descent at
+:data:`CLIMB_RATE_M_S` (the drone climbs at the pickup, descends at the drop, climbs
+again and descends at the pickup: four, whichever the release, to stay on the safe
+side), plus the hover at the drop: the release as the mission flies it
+(:func:`~mission_planner.build.release_hover_s`: a winch pays the line out and winds it
+in, two minutes and more from 60 m), at least :data:`DROP_HOVER_S`. The line goes out
+with the parcel on (the way out), and comes in empty (the way back).
+
 Energy model. A multicopter's hover power follows momentum theory, P = T^1.5 / √(2ρA)
 with thrust T = m·g: power grows as mass^1.5, so with a fixed battery the endurance
 falls as (m_empty / (m_empty + m_payload))^1.5. ``endurance_min`` is the empty
-vehicle's hover endurance (battery included in its mass); forward flight at a moderate
-speed needs no more than hovering, so the check is conservative. The flight time of
-each half is its length at cruise speed, plus a climb and a descent at
-:data:`CLIMB_RATE_M_S` (the drone climbs at the pickup, descends at the drop, climbs
-again and descends at the pickup: four, whichever the release, to stay on the safe
-side), plus :data:`DROP_HOVER_S` at the drop with the payload still on. The fraction
-of the battery used is each half's time over its endurance; a plan that leaves less
-than ``reserve_fraction`` is refused.
+vehicle's hover endurance down to its low-battery failsafe (what it can use; the
+autopilot turns home there). Cruising is counted at :data:`CRUISE_POWER_FACTOR` times
+the hover power and climbing at :data:`CLIMB_POWER_FACTOR`: near hover power at a
+moderate speed in still air, more into a headwind and at 12–15 m/s, and the check must
+not come out short on a windy day. The fraction of the battery used is each half's
+hover-equivalent time over its endurance (loaded out, empty back); a plan that leaves
+less than ``reserve_fraction`` is refused.
 
 >>> from fields import local_crs_for
 >>> from mission_planner.plan import PayloadRelease
 >>> plan = plan_delivery((0.0, 0.0), (3000.0, 4000.0), crs=local_crs_for(134.84, 34.93),
-...                      payload_kg=2.0, vehicle_empty_kg=8.0, endurance_min=35.0,
+...                      payload_kg=2.0, vehicle_empty_kg=8.0, endurance_min=50.0,
 ...                      release=PayloadRelease.WINCH)
 >>> plan.stats["distance_m"], plan.stats["flight_time_s"], plan.permissions
-(10000.0, 1126.0, ('dropping objects (物件投下)',))
+(10000.0, 1342.0, ('dropping objects (物件投下)',))
 >>> round(plan.stats["energy_used_fraction"], 3)
-0.646
+0.664
 """
 
 from collections.abc import Sequence
@@ -35,13 +42,16 @@ from shapely import LineString
 from shapely.geometry.base import BaseGeometry
 
 from fields import LocalCrs
+from mission_planner.build import release_hover_s
 from mission_planner.detour import DEFAULT_CLEARANCE_M, shortest_path_around
 from mission_planner.fence import DEFAULT_FENCE_MARGIN_M, fence_around, rally_point
 from mission_planner.plan import Action, FlightPlan, Leg, PayloadRelease, Point
 from mission_planner.refusals import PlanningError, PlanRefused, check_altitude
 
 __all__ = [
+    "CLIMB_POWER_FACTOR",
     "CLIMB_RATE_M_S",
+    "CRUISE_POWER_FACTOR",
     "DROPPING_OBJECTS",
     "DROP_HOVER_S",
     "energy_used_fraction",
@@ -53,7 +63,11 @@ __all__ = [
 CLIMB_RATE_M_S = 2.5
 """Vertical speed of every climb and descent, m/s."""
 DROP_HOVER_S = 30.0
-"""Time spent at the drop point handing the payload over, s."""
+"""The least time counted at the drop point, whatever the release, s."""
+CRUISE_POWER_FACTOR = 1.3
+"""Power cruising, as a multiple of the hover power (headroom for wind and speed)."""
+CLIMB_POWER_FACTOR = 1.4
+"""Power climbing at :data:`CLIMB_RATE_M_S`, as a multiple of the hover power."""
 DROPPING_OBJECTS = "dropping objects (物件投下)"
 """The permission a gripper or winch release needs, worded as :mod:`mission_planner.safety` does."""
 
@@ -83,18 +97,29 @@ def loaded_endurance_min(endurance_min: float, vehicle_empty_kg: float, payload_
 
 
 def flight_halves_s(
-    outbound_m: float, cruise_altitude_m: float, speed_m_s: float
+    outbound_m: float,
+    cruise_altitude_m: float,
+    speed_m_s: float,
+    release: PayloadRelease = PayloadRelease.WINCH,
 ) -> tuple[float, float]:
-    """The time out (climb, cruise, descent, the hover at the drop) and back, seconds.
+    """The time out (climb, cruise, descent, the hover at the drop with the parcel on) and
+    back (the rest of the release, climb, cruise, descent), seconds.
 
     >>> flight_halves_s(5000.0, 60.0, 10.0)
-    (578.0, 548.0)
+    (671.0, 671.0)
     """
+    out_hover_s, back_hover_s = _release_halves_s(release, cruise_altitude_m)
     vertical_s = 2 * cruise_altitude_m / CLIMB_RATE_M_S
-    return (
-        outbound_m / speed_m_s + vertical_s + DROP_HOVER_S,
-        outbound_m / speed_m_s + vertical_s,
-    )
+    cruise_s = outbound_m / speed_m_s
+    return (cruise_s + vertical_s + out_hover_s, cruise_s + vertical_s + back_hover_s)
+
+
+def _release_halves_s(release: PayloadRelease, altitude_m: float) -> tuple[float, float]:
+    """The hover at the drop before and after the parcel is let go, s."""
+    total = max(DROP_HOVER_S, release_hover_s(release, altitude_m))
+    if release is PayloadRelease.WINCH:
+        return total / 2, total / 2  # out with the parcel, in without
+    return total, 0.0
 
 
 def energy_used_fraction(
@@ -105,19 +130,25 @@ def energy_used_fraction(
     payload_kg: float,
     vehicle_empty_kg: float,
     endurance_min: float,
+    release: PayloadRelease = PayloadRelease.WINCH,
 ) -> float:
-    """The share of a full battery a delivery flight uses: out loaded, back empty.
+    """The share of a usable battery a delivery flight uses: out loaded, back empty.
 
     The same model :func:`plan_delivery` checks against the reserve, for callers that
     already know the route's length (dispatch, weighing payloads against range).
 
     >>> round(energy_used_fraction(5000.0, cruise_altitude_m=60.0, speed_m_s=10.0,
     ...     payload_kg=2.0, vehicle_empty_kg=8.0, endurance_min=35.0), 3)
-    0.646
+    0.948
     """
-    out_s, back_s = flight_halves_s(outbound_m, cruise_altitude_m, speed_m_s)
+    out_hover_s, back_hover_s = _release_halves_s(release, cruise_altitude_m)
+    climb_s = cruise_altitude_m / CLIMB_RATE_M_S  # one climb and one descent each way
+    cruise_s = outbound_m / speed_m_s
+    half_s = cruise_s * CRUISE_POWER_FACTOR + climb_s * CLIMB_POWER_FACTOR + climb_s
     loaded_min = loaded_endurance_min(endurance_min, vehicle_empty_kg, payload_kg)
-    return out_s / (loaded_min * 60.0) + back_s / (endurance_min * 60.0)
+    return (half_s + out_hover_s) / (loaded_min * 60.0) + (half_s + back_hover_s) / (
+        endurance_min * 60.0
+    )
 
 
 def plan_delivery(
@@ -205,9 +236,13 @@ def plan_delivery(
         )
 
     outbound_m = float(LineString(path).length)
-    out_s, back_s = flight_halves_s(outbound_m, cruise_altitude_m, speed_m_s)
+    out_s, back_s = flight_halves_s(outbound_m, cruise_altitude_m, speed_m_s, release)
     loaded_min = loaded_endurance_min(endurance_min, vehicle_empty_kg, payload_kg)
-    used = out_s / (loaded_min * 60.0) + back_s / (endurance_min * 60.0)
+    used = energy_used_fraction(
+        outbound_m, cruise_altitude_m=cruise_altitude_m, speed_m_s=speed_m_s,
+        payload_kg=payload_kg, vehicle_empty_kg=vehicle_empty_kg, endurance_min=endurance_min,
+        release=release,
+    )  # fmt: skip
     if used > 1.0 - reserve_fraction:
         raise PlanRefused(
             f"the flight uses {used:.0%} of the battery ({out_s + back_s:.0f} s; "

@@ -1,6 +1,7 @@
 """``tanbo demo``: register the shipped sample fields and zones, plan a spray mission over
 two of them, fly it on a simulated copter, then run the city service over HTTP: a
-farmer's request scheduled, flown and billed.
+farmer's request scheduled, flown and billed; paddy water, agronomy, and drone deliveries
+for a pharmacy.
 
 Runs on whatever database the settings name (by default a SQLite file in the data
 directory); running it again updates the same fields instead of adding copies.
@@ -18,6 +19,7 @@ from sqlalchemy import Engine
 from api import registry
 from api.config import Settings
 from api.demo.agronomy import run_agronomy_demo
+from api.demo.deliveries import run_delivery_demo
 from api.demo.flight import fly_demo
 from api.demo.service import run_service_demo
 from api.demo.water import run_water_demo
@@ -104,6 +106,7 @@ def run_demo(engine: Engine, settings: Settings, out: Console) -> None:
     run_service_demo(engine, settings, out)
     run_water_demo(engine, settings, out)
     run_agronomy_demo(engine, settings, out)
+    run_delivery_demo(engine, settings, out)
     out.print(
         "\nnext: [bold]tanbo serve[/bold] (the API; docs at /docs), "
         "[bold]tanbo fields show B000[/bold], "

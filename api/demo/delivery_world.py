@@ -8,6 +8,7 @@ from importlib.resources import as_file, files
 from sqlalchemy import Engine
 
 from api import fleet_store
+from api.logistics import store
 from api.logistics.places import register_depot, register_drop_point, station_vehicle
 from api.logistics.service import DeliveryService
 from api.registry import import_zones
@@ -37,10 +38,10 @@ DROP_POINTS = (
 )  # fmt: skip
 VEHICLES = (
     DeliveryVehicle(id="SIM-DELIVERY-1", depot_id=DEPOT.id, payload_kg=2.5, box_cm=(40, 30, 25),
-                    empty_kg=9.0, endurance_min=30.0, speed_m_s=12.0, cruise_altitude_m=60.0,
+                    empty_kg=9.0, endurance_min=32.0, speed_m_s=12.0, cruise_altitude_m=40.0,
                     releases=(PayloadRelease.WINCH,), insulated=True),
     DeliveryVehicle(id="SIM-DELIVERY-2", depot_id=DEPOT.id, payload_kg=2.5, box_cm=(40, 30, 25),
-                    empty_kg=9.0, endurance_min=30.0, speed_m_s=12.0, cruise_altitude_m=60.0,
+                    empty_kg=9.0, endurance_min=32.0, speed_m_s=12.0, cruise_altitude_m=40.0,
                     releases=(PayloadRelease.WINCH,), insulated=False),
 )  # fmt: skip
 
@@ -60,16 +61,25 @@ def build_world(
     engine: Engine, service: DeliveryService, *, clock: Clock, ports: tuple[int, ...] = ()
 ) -> None:
     """Register the zones, the depot, the two drones (on simulators at ``ports`` when
-    given) and the three drop points (each checked)."""
+    given) and the three drop points (each checked). Run again, it keeps what is there and
+    points the drones at the new ports."""
     resource = files("api.demo").joinpath("data/kasai_delivery_zones.geojson")
     with as_file(resource) as path:
         import_zones(engine, path, kind=None, buffers_m=dict(DEFAULT_BUFFERS_M), clock=clock)
-    register_depot(service, DEPOT)
+    if not any(d.id == DEPOT.id for d in store.list_depots(engine)):
+        register_depot(service, DEPOT)
+    registered = {v.registration for v in fleet_store.list_vehicles(engine, include_retired=True)}
+    stationed = {v.id for v in store.list_delivery_vehicles(engine)}
     for number, vehicle in enumerate(VEHICLES, start=1):
         port = ports[number - 1] if len(ports) >= number else None
-        fleet_store.add_vehicle(
-            engine, vehicle_record(vehicle, system_id=number, port=port), clock=clock
-        )
-        station_vehicle(service, vehicle)
+        record = vehicle_record(vehicle, system_id=number, port=port)
+        if vehicle.id in registered:
+            fleet_store.update_vehicle(engine, vehicle.id, {"connection": record.connection})
+        else:
+            fleet_store.add_vehicle(engine, record, clock=clock)
+        if vehicle.id not in stationed:
+            station_vehicle(service, vehicle)
+    known = {d.drop.id for d in store.list_drop_points(engine)}
     for drop in DROP_POINTS:
-        register_drop_point(service, drop)
+        if drop.id not in known:
+            register_drop_point(service, drop)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from api.logistics import store
 from api.logistics.records import StoredDelivery
 from api.logistics.service import DeliveryService
+from core.geo import GeoPoint
 from logistics.errors import BadRequest
 from logistics.feasibility import Option, flight_plan
 from logistics.telemetry import DeliveryMarks, delivery_marks
@@ -22,6 +23,8 @@ class DeliveryFlight:
 
     delivery_id: str
     vehicle_id: str
+    drop: GeoPoint
+    """Where the parcel is handed over."""
     plan: FlightPlan
     mission: Mission
     marks: DeliveryMarks
@@ -54,6 +57,7 @@ def delivery_flight(service: DeliveryService, delivery: StoredDelivery) -> Deliv
     mission = build_mission(plan)
     drop = store.get_drop_point(service.engine, delivery.request.drop_point_id).drop
     return DeliveryFlight(
-        delivery_id=delivery.id, vehicle_id=vehicle.id, plan=plan, mission=mission,
+        delivery_id=delivery.id, vehicle_id=vehicle.id, drop=drop.location, plan=plan,
+        mission=mission,
         marks=delivery_marks(mission, drop.location),
     )  # fmt: skip

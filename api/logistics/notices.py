@@ -2,9 +2,10 @@
 
 Notices go through the notifier port of :mod:`api.scheduling.notify` (the stored
 notifications a person lists through the API; a city-app or SMS notifier implements the
-same port). The recipient hears when the drone leaves (with the one-time code), when it is
-near, when the parcel is down, and if it comes back undelivered; the pharmacy hears when a
-delivery is confirmed, and when a released parcel is not confirmed in time (escalated).
+same port). The recipient hears when the delivery is booked (with the one-time code: only
+its hash is kept, so this notice is the code's only copy), when the drone leaves, when it
+is near, when the parcel is down, and if it comes back undelivered; the pharmacy hears when
+a delivery is confirmed, and when a released parcel is not confirmed in time (escalated).
 """
 
 from api.logistics.records import StoredDelivery
@@ -13,9 +14,10 @@ from api.scheduling import JST, Notice
 __all__ = ["delivery_notice", "recipient_of"]
 
 _JA = {
-    "departed": "お薬を載せたドローンが出発しました。到着予定 {eta}。受取コード {code}",
+    "scheduled": "ドローン配送を手配しました。到着予定 {eta}（{drop}）。受取コード {code}",
+    "departed": "お薬を載せたドローンが出発しました。到着予定 {eta}。",
     "near": "ドローンがまもなく到着します（{drop}）。",
-    "released": "お荷物を{drop}に届けました。受け取ったらコード {code} で確認してください。",
+    "released": "お荷物を{drop}に届けました。受け取ったら受取コードで確認してください。",
     "confirmed": "{drop}への配送が受け取られました。",
     "escalated": "{drop}への配送が{minutes}分たっても受取確認されていません。",
     "returned": "ドローンはお荷物を届けられず、薬局へ戻りました。",
@@ -23,9 +25,10 @@ _JA = {
     "cancelled": "配送は取り消されました。",
 }
 _EN = {
-    "departed": "The drone with your medicine has left; due at {eta}. Your code is {code}.",
+    "scheduled": "A drone delivery is booked, due at {eta} at {drop}. Your code is {code}.",
+    "departed": "The drone with your medicine has left; due at {eta}.",
     "near": "The drone is nearly there ({drop}).",
-    "released": "Your parcel is down at {drop}. Please confirm with code {code}.",
+    "released": "Your parcel is down at {drop}. Please confirm receipt with your code.",
     "confirmed": "The delivery to {drop} has been received.",
     "escalated": "The delivery to {drop} is not confirmed after {minutes} minutes.",
     "returned": "The drone could not hand the parcel over and has flown it back to the pharmacy.",

@@ -52,7 +52,8 @@ def on_signal(
 
     def moved(d: StoredDelivery) -> StoredDelivery:
         if signal.kind is SignalKind.LANDED and d.state in (S.RELEASED, S.CONFIRMED):
-            return replace(d, lifecycle=record_landing(d.lifecycle, at=now, by=by))
+            where = "" if signal.at_depot else "landed away from the depot"
+            return replace(d, lifecycle=record_landing(d.lifecycle, at=now, by=by, note=where))
         target = next_state(d.state, signal, marks)
         if target is None:
             return d

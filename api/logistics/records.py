@@ -61,6 +61,8 @@ class StoredDelivery:
     version: int
     trip: TripRecord | None = None
     code_hash: str | None = None
+    code_attempts: int = 0
+    """Wrong codes tried so far (the code is refused after too many)."""
     confirm_by: datetime | None = None
     escalated_at: datetime | None = None
     released_at: datetime | None = None
@@ -183,7 +185,8 @@ def delivery_of(row: DeliveryRow, events: list[DeliveryEventRow]) -> StoredDeliv
         release_at = GeoPoint(lat_deg=row.release_lat_deg, lon_deg=row.release_lon_deg)
     return StoredDelivery(
         request=request_of(row), lifecycle=lifecycle, version=row.version, trip=_trip(row.trip),
-        code_hash=row.code_hash, confirm_by=_maybe(row.confirm_by),
+        code_hash=row.code_hash, code_attempts=row.code_attempts,
+        confirm_by=_maybe(row.confirm_by),
         escalated_at=_maybe(row.escalated_at), released_at=_maybe(row.released_at),
         release_at=release_at, fee_yen=row.fee_yen, charge_key=row.charge_key,
         charge_status=row.charge_status, created_at=aware(row.created_at),

@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import threading
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -31,8 +32,13 @@ from api.currency.errors import PlatformRefused
 from api.currency.port import TransactionStatus
 from api.errors import Forbidden
 from api.logistics import store
+from api.logistics.notices import delivery_notice
 from api.logistics.records import StoredDelivery, trip_record
+from api.logistics.weather import DELIVERY_WEATHER, weather_holds
 from api.registry import list_zones
+from api.scheduling import JST
+from api.scheduling.notify import Notifier, send
+from api.scheduling.weather import WeatherLimits, WeatherProvider
 from core.clock import Clock
 from fields import local_crs_for
 from logistics.dispatch import dispatch
@@ -40,10 +46,11 @@ from logistics.errors import BadRequest
 from logistics.feasibility import Places, options_for
 from logistics.lifecycle import TERMINAL, Delivery, DeliveryState, step
 from logistics.model import DeliveryRequest, DeliveryVehicle, Payer
-from logistics.schedule import DispatchPlan, DispatchRules, Trip, VehicleState
+from logistics.schedule import DispatchPlan, DispatchRules, Hold, Trip, VehicleState
 
 __all__ = [
     "CODE_DIGITS",
+    "MAX_CODE_ATTEMPTS",
     "DeliveryService",
     "Dispatched",
     "Unserviceable",
@@ -56,7 +63,12 @@ _log = logging.getLogger("tanbo.logistics")
 S = DeliveryState
 CODE_DIGITS = 6
 """Digits of the one-time code a recipient confirms with."""
+MAX_CODE_ATTEMPTS = 5
+"""Wrong codes a delivery takes before its code is refused (10⁶ codes: a guesser's odds
+stay at 5 in a million)."""
 _BUSY = frozenset({S.LOADING, S.IN_FLIGHT, S.ARRIVED, S.RELEASED, S.CONFIRMED})
+_TURNAROUND_HORIZON = timedelta(hours=6)
+"""A vehicle that landed longer ago than this has long been turned round."""
 """States whose trip still holds its vehicle (until it has landed and turned round)."""
 
 
@@ -99,6 +111,15 @@ class DeliveryService:
     rules: DispatchRules = field(default_factory=DispatchRules)
     confirm_within: timedelta = timedelta(minutes=30)
     """After the release, how long the recipient has to confirm before it is escalated."""
+    notifier: Notifier | None = None
+    """Where recipients' and pharmacies' notices go (the one-time codes among them)."""
+    weather: WeatherProvider | None = None
+    """Forecasts at the depots: an hour over :attr:`weather_limits` is a hold dispatch flies
+    round; None: no holds (a demo, a test)."""
+    weather_limits: WeatherLimits = field(default_factory=lambda: DELIVERY_WEATHER)
+    _dispatching: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    """One dispatch at a time in this process (vehicles landing together re-plan in turn; a
+    dispatch in another process meets the version check and is refused, not merged)."""
 
     # -- what dispatch sees ---------------------------------------------------------
 
@@ -140,6 +161,10 @@ class DeliveryService:
         Conflict
             The key was used for a different request.
         """
+        if idempotency_key is not None:  # a retry answers what it made, whatever changed since
+            found = store.delivery_by_key(self.engine, request.pharmacy_id, idempotency_key)
+            if found is not None:
+                return store.same_or_conflict(found, request, idempotency_key), False
         store.get_drop_point(self.engine, request.drop_point_id)
         options, reasons = options_for([request], self.vehicles(), self.places(), self.rules)
         if request.id in reasons:
@@ -161,10 +186,14 @@ class DeliveryService:
             return replace(d, lifecycle=moved, fee_yen=fee, charge_key=fee_key(d.id))
 
         accepted = store.change(self.engine, request.id, accept)
+        if request.payer is Payer.RESIDENT:
+            return accepted, True  # charged when the resident confirms, signed in
         return self._charge(accepted), True
 
     def payer_account(self, delivery: StoredDelivery) -> str:
-        """Who the fee is charged to."""
+        """Who the fee is charged to: the pharmacy, or the resident (a request says so only
+        for a resident known to the city identity, and the resident pays by confirming
+        receipt signed in as themself: a pharmacy cannot charge a resident on its own)."""
         r = delivery.request
         if r.payer is Payer.RESIDENT and r.recipient.resident_id is not None:
             return r.recipient.resident_id
@@ -212,6 +241,12 @@ class DeliveryService:
     # -- dispatch --------------------------------------------------------------------
 
     def dispatch(self, *, search_s: float | None = None) -> Dispatched:
+        """Plan the accepted and scheduled deliveries (see :meth:`_dispatch`), one run at a
+        time."""
+        with self._dispatching:
+            return self._dispatch(search_s=search_s)
+
+    def _dispatch(self, *, search_s: float | None) -> Dispatched:
         """Plan the accepted and scheduled deliveries over the stationed vehicles.
 
         Deliveries already loading or flying keep their trips; their vehicles are free
@@ -222,21 +257,34 @@ class DeliveryService:
         waiting, _ = store.list_deliveries(
             self.engine, states=[S.ACCEPTED, S.SCHEDULED], limit=10_000
         )
-        busy, _ = store.list_deliveries(self.engine, states=sorted(_BUSY), limit=10_000)
+        busy, _ = store.list_deliveries(
+            self.engine, states=sorted(_BUSY | {S.VEHICLE_RETURNED}), limit=10_000
+        )
         ready = {v.id: now for v in self.vehicles()}
         for d in busy:
-            if d.trip is not None and d.trip.vehicle_id in ready and d.lifecycle.landed_at is None:
-                ready[d.trip.vehicle_id] = max(ready[d.trip.vehicle_id], d.trip.ready_at)
+            if d.trip is None or d.trip.vehicle_id not in ready:
+                continue
+            landed = d.lifecycle.landed_at
+            if landed is not None and not now - _TURNAROUND_HORIZON <= landed <= now:
+                continue  # long turned round (or a clock that was reset: a demo run again)
+            # In the air: free once back and turned round, as planned; landed: the battery
+            # swap or charge runs from the real landing, however late it was.
+            turnaround = d.trip.ready_at - d.trip.landed_at
+            free = d.trip.ready_at if landed is None else landed + turnaround
+            ready[d.trip.vehicle_id] = max(ready[d.trip.vehicle_id], free)
         fleet = [VehicleState(vehicle=v, ready_at=ready[v.id]) for v in self.vehicles()]
-        plan = dispatch([d.request for d in waiting], fleet, self.places(), now=now,
+        places = self.places()
+        holds = self.holds(places, now)
+        plan = dispatch([d.request for d in waiting], fleet, places, now=now, holds=holds,
                         rules=self.rules, search_s=search_s)  # fmt: skip
         codes: dict[str, str] = {}
         for trip in plan.trips:
             code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
             before = next(d for d in waiting if d.id == trip.request_id)
-            store.change(self.engine, trip.request_id, partial(_schedule, trip, code, now))
+            after = store.change(self.engine, trip.request_id, partial(_schedule, trip, code, now))
             if before.state is S.ACCEPTED:
                 codes[trip.request_id] = code
+                self.tell(after, "scheduled", code=code)
         for left in plan.unassigned:
             before = next(d for d in waiting if d.id == left.request_id)
             if before.state is S.SCHEDULED:
@@ -248,37 +296,69 @@ class DeliveryService:
                 store.change(self.engine, left.request_id, unschedule)
         return Dispatched(plan=plan, codes=codes)
 
+    def holds(self, places: Places, now: datetime) -> list[Hold]:
+        """The weather holds at the depots within the planning horizon."""
+        if self.weather is None:
+            return []
+        end = now + timedelta(seconds=self.rules.horizon_s)
+        return weather_holds(self.weather, self.weather_limits, places, now, end)
+
     # -- people act ------------------------------------------------------------------
 
     def confirm(
         self, delivery_id: str, *, code: str | None = None, resident_id: str | None = None
     ) -> StoredDelivery:
         """The recipient confirms receipt, by the one-time code or as the resident the
-        delivery is for (signed in through the city identity).
+        delivery is for (signed in through the city identity). A resident-paid delivery is
+        confirmed only by the resident, signed in, and charged then.
 
         Raises
         ------
         Forbidden
-            A wrong code, or a resident who is not the recipient.
+            A wrong code (counted: after :data:`MAX_CODE_ATTEMPTS` the code is refused),
+            or a resident who is not the recipient.
         IllegalTransition
             The parcel is not released yet (or is confirmed already).
         """
         now = self.clock.now()
+        delivery = store.get_delivery(self.engine, delivery_id)
+        request = delivery.request
+        if resident_id is not None and resident_id == request.recipient.resident_id:
+            by = f"resident:{resident_id}"
+        elif request.payer is Payer.RESIDENT:
+            raise Forbidden(
+                f"delivery {delivery_id} is paid by its resident: confirm signed in as them"
+            )
+        elif code is None or delivery.code_hash is None:
+            raise Forbidden(f"delivery {delivery_id}: not the recipient's code or account")
+        elif delivery.code_attempts >= MAX_CODE_ATTEMPTS:
+            raise Forbidden(
+                f"delivery {delivery_id}: too many wrong codes; the resident confirms signed "
+                "in, or the pharmacy settles it"
+            )
+        elif not hmac.compare_digest(code_hash(code), delivery.code_hash):
+            store.change(
+                self.engine, delivery_id, lambda d: replace(d, code_attempts=d.code_attempts + 1)
+            )
+            raise Forbidden(f"delivery {delivery_id}: not the recipient's code")
+        else:
+            by = "recipient:code"
+        done = store.change(
+            self.engine,
+            delivery_id,
+            lambda d: replace(d, lifecycle=step(d.lifecycle, S.CONFIRMED, at=now, by=by)),
+        )
+        if request.payer is Payer.RESIDENT:
+            done = self._charge(done)
+        self.tell(done, "confirmed")
+        return done
 
-        def confirmed(d: StoredDelivery) -> StoredDelivery:
-            if resident_id is not None and resident_id == d.request.recipient.resident_id:
-                by = f"resident:{resident_id}"
-            elif (
-                code is not None
-                and d.code_hash is not None
-                and hmac.compare_digest(code_hash(code), d.code_hash)
-            ):
-                by = "recipient:code"
-            else:
-                raise Forbidden(f"delivery {d.id}: not the recipient's code or account")
-            return replace(d, lifecycle=step(d.lifecycle, S.CONFIRMED, at=now, by=by))
-
-        return store.change(self.engine, delivery_id, confirmed)
+    def tell(self, delivery: StoredDelivery, kind: str, *, code: str = "") -> None:
+        """Send the notice of ``kind`` about a delivery (a failing notifier is logged)."""
+        if self.notifier is None:
+            return
+        drop = store.get_drop_point(self.engine, delivery.request.drop_point_id).drop
+        send(self.notifier, delivery_notice(delivery, kind, drop_name=drop.name, code=code))
 
     def cancel(self, delivery_id: str, *, by: str, reason: str = "") -> StoredDelivery:
         """Cancel before the parcel leaves the ground; the fee is refunded.
@@ -296,6 +376,7 @@ class DeliveryService:
                 d, lifecycle=step(d.lifecycle, S.CANCELLED, at=now, by=by, note=reason)
             ),
         )
+        self.tell(done, "cancelled")
         return self._refund(done)
 
     def settle_if_over(self, delivery: StoredDelivery) -> StoredDelivery:
@@ -315,6 +396,7 @@ def _schedule(trip: Trip, code: str, now: datetime, d: StoredDelivery) -> Stored
     record = trip_record(trip)
     if d.state is S.SCHEDULED:
         return replace(d, trip=record)
-    note = f"{trip.vehicle_id}, take-off {trip.takeoff_at.isoformat()}"
+    takeoff = trip.takeoff_at.astimezone(JST).isoformat(timespec="minutes")
+    note = f"{trip.vehicle_id}, take-off {takeoff}"
     moved = step(d.lifecycle, S.SCHEDULED, at=now, by="dispatcher", note=note)
     return replace(d, lifecycle=moved, trip=record, code_hash=code_hash(code))

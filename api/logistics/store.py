@@ -46,6 +46,7 @@ __all__ = [
     "add_drop_point",
     "change",
     "create_delivery",
+    "delivery_by_key",
     "get_delivery",
     "get_drop_point",
     "list_deliveries",
@@ -53,6 +54,7 @@ __all__ = [
     "list_depots",
     "list_drop_points",
     "request_fingerprint",
+    "same_or_conflict",
 ]
 
 
@@ -209,9 +211,9 @@ def create_delivery(
         The key was used before for a different request.
     """
     if idempotency_key is not None:
-        found = _by_key(engine, request.pharmacy_id, idempotency_key)
+        found = delivery_by_key(engine, request.pharmacy_id, idempotency_key)
         if found is not None:
-            return _same_or_conflict(found, request, idempotency_key), False
+            return same_or_conflict(found, request, idempotency_key), False
     window = request.window
     row = DeliveryRow(
         id=request.id, pharmacy_id=request.pharmacy_id, idempotency_key=idempotency_key,
@@ -224,22 +226,26 @@ def create_delivery(
         updated_at=lifecycle.events[-1].at,
     )  # fmt: skip
     events = [_event_row(request.id, e) for e in lifecycle.events]
-    try:
-        with storage_errors(), Session(engine) as session:
-            session.add(row)
+    raced: IntegrityError | None = None
+    with storage_errors(), Session(engine) as session:
+        session.add(row)
+        try:
             session.flush()
             session.add_all(events)
             session.commit()
-    except IntegrityError as exc:
+        except IntegrityError as exc:  # inside storage_errors, which would make it a 503
+            session.rollback()
+            raced = exc
+    if raced is not None:
         if idempotency_key is not None:  # a concurrent retry won the race
-            found = _by_key(engine, request.pharmacy_id, idempotency_key)
+            found = delivery_by_key(engine, request.pharmacy_id, idempotency_key)
             if found is not None:
-                return _same_or_conflict(found, request, idempotency_key), False
-        raise Conflict(f"delivery {request.id}: {exc.orig}") from exc
+                return same_or_conflict(found, request, idempotency_key), False
+        raise Conflict(f"delivery {request.id} exists") from raced
     return get_delivery(engine, request.id), True
 
 
-def _same_or_conflict(found: StoredDelivery, request: DeliveryRequest, key: str) -> StoredDelivery:
+def same_or_conflict(found: StoredDelivery, request: DeliveryRequest, key: str) -> StoredDelivery:
     if request_fingerprint(found.request) != request_fingerprint(request):
         raise Conflict(
             f"Idempotency-Key {key!r} was used for delivery {found.id}, a different request"
@@ -247,7 +253,8 @@ def _same_or_conflict(found: StoredDelivery, request: DeliveryRequest, key: str)
     return found
 
 
-def _by_key(engine: Engine, pharmacy_id: str, key: str) -> StoredDelivery | None:
+def delivery_by_key(engine: Engine, pharmacy_id: str, key: str) -> StoredDelivery | None:
+    """The delivery a pharmacy made with an idempotency key, if any."""
     with storage_errors(), Session(engine) as session:
         row = session.exec(
             select(DeliveryRow).where(
@@ -339,6 +346,7 @@ def change(
         "release_lon_deg": None if release is None else release.lon_deg,
         "landed_at": after.lifecycle.landed_at, "fee_yen": after.fee_yen,
         "charge_key": after.charge_key, "charge_status": after.charge_status,
+        "code_attempts": after.code_attempts,
         "updated_at": (new_events[-1].at if new_events else before.lifecycle.events[-1].at),
     }  # fmt: skip
     with storage_errors(), Session(engine) as session:
@@ -365,9 +373,10 @@ def _event_row(delivery_id: str, event: Event) -> DeliveryEventRow:
 
 
 def _insert(engine: Engine, row: object, taken: str) -> None:
-    try:
-        with storage_errors(), Session(engine) as session:
-            session.add(row)
+    # IntegrityError is a DBAPIError: caught inside storage_errors, or it becomes a 503.
+    with storage_errors(), Session(engine) as session:
+        session.add(row)
+        try:
             session.commit()
-    except IntegrityError as exc:
-        raise Conflict(taken) from exc
+        except IntegrityError as exc:
+            raise Conflict(taken) from exc

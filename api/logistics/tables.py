@@ -123,7 +123,9 @@ class DeliveryRow(SQLModel, table=True):
         CheckConstraint(_in("state", DeliveryState), name="delivery_state"),
         CheckConstraint(_in("payer", Payer), name="delivery_payer"),
         CheckConstraint(_in("temperature", TemperatureClass), name="delivery_temperature_class"),
-        CheckConstraint("weight_kg > 0 AND version >= 1", name="delivery_figures"),
+        CheckConstraint(
+            "weight_kg > 0 AND version >= 1 AND code_attempts >= 0", name="delivery_figures"
+        ),
         CheckConstraint("fee_yen IS NULL OR fee_yen >= 0", name="delivery_fee"),
     )
 
@@ -149,6 +151,8 @@ class DeliveryRow(SQLModel, table=True):
     """The dispatched trip: vehicle, depot, release, times, energy."""
     code_hash: str | None = Field(default=None, max_length=64)
     """SHA-256 of the one-time code the recipient confirms with."""
+    code_attempts: int = 0
+    """Wrong codes tried; after too many the code is refused."""
     confirm_by: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     """Unconfirmed by then, the delivery is escalated."""
     escalated_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
@@ -180,9 +184,12 @@ class DeliveryEventRow(SQLModel, table=True):
 
 
 class TemperatureRow(SQLModel, table=True):
-    """One reading of a payload's temperature."""
+    """One reading of a payload's temperature; a reading sent again is kept once."""
 
     __tablename__ = "delivery_temperature"
+    __table_args__ = (
+        UniqueConstraint("delivery_id", "source", "at", name="delivery_temperature_once"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     delivery_id: str = Field(

@@ -173,11 +173,16 @@ def test_demo_runs_twice_without_duplicating(tmp_path: Path) -> None:
     assert "with the prescription" in first.stdout
     for picture in ("B001_NDVI.png", "B001_zones.png", "B001_rx.png", "B001_rx.geojson"):
         assert (tmp_path / "data" / "agronomy" / picture).exists()
+    # Three deliveries flown on two simulated drones, confirmed by code, paid once each.
+    assert first.stdout.count(": vehicle_returned") == 3
+    assert first.stdout.count("confirmed         recipient:code") == 3
+    assert "wallet: ¥7,500 left" in first.stdout
     second = tanbo("demo", cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     assert "48 features, 0 new, 48 updated" in second.stdout
     # The same farmer again (linked by the identity), a second mission, billed once more.
     assert "mission 2: scheduled → dispatched → flying → completed" in second.stdout
     assert second.stdout.count("billed: ¥") == 1
+    assert second.stdout.count(": vehicle_returned") == 3  # a new day's three deliveries
     listed = tanbo("fields", "list", cwd=tmp_path).stdout
     assert "153 fields" in listed  # the samples, the hostile file's 2, the farmer's own

@@ -92,7 +92,7 @@ PLACES = Places(depots={DEPOT.id: DEPOT}, drop_points=DROPS, zones=ZONES, crs=CR
 def vehicle(vehicle_id: str, *, insulated: bool = True, payload_kg: float = 2.5) -> DeliveryVehicle:
     return DeliveryVehicle(
         id=vehicle_id, depot_id=DEPOT.id, payload_kg=payload_kg, box_cm=(40, 30, 25),
-        empty_kg=9.0, endurance_min=30.0, speed_m_s=12.0, cruise_altitude_m=60.0,
+        empty_kg=9.0, endurance_min=40.0, speed_m_s=12.0, cruise_altitude_m=40.0,
         releases=(PayloadRelease.WINCH, PayloadRelease.LAND), insulated=insulated,
     )  # fmt: skip
 

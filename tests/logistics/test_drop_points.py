@@ -70,8 +70,9 @@ def test_the_heaviest_parcel_is_the_one_the_reserve_allows() -> None:
 
     def used(kg: float) -> float:
         return energy_used_fraction(
-            reach.route_m, cruise_altitude_m=60.0, speed_m_s=12.0, payload_kg=kg,
-            vehicle_empty_kg=9.0, endurance_min=30.0,
+            reach.route_m, cruise_altitude_m=small.cruise_altitude_m,
+            speed_m_s=small.speed_m_s, payload_kg=kg, vehicle_empty_kg=small.empty_kg,
+            endurance_min=small.endurance_min,
         )  # fmt: skip
 
     assert used(reach.max_payload_kg) <= 0.75 < used(reach.max_payload_kg + 0.02)

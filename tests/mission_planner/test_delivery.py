@@ -10,8 +10,11 @@ from hypothesis import strategies as st
 from shapely import LineString, Polygon
 
 from fields import local_crs_for, to_local
+from mission_planner.build import release_hover_s
 from mission_planner.delivery import (
+    CLIMB_POWER_FACTOR,
     CLIMB_RATE_M_S,
+    CRUISE_POWER_FACTOR,
     DROP_HOVER_S,
     DROPPING_OBJECTS,
     loaded_endurance_min,
@@ -133,26 +136,30 @@ def test_energy_follows_the_mass_to_the_1_5_model() -> None:
     pickup, drop = _point(0, 0), _point(2000, 0)
     plan = _plan(pickup, drop, [], payload_kg=2.0, vehicle_empty_kg=8.0, endurance_min=40.0)
     d = math.dist(pickup, drop)
-    climbs = 2 * 60.0 / CLIMB_RATE_M_S
-    out_s, back_s = d / 10.0 + climbs + DROP_HOVER_S, d / 10.0 + climbs
+    climb_s = 60.0 / CLIMB_RATE_M_S
+    hover_s = release_hover_s(plan.payload_release, 60.0) / 2  # the line out, then in
+    assert hover_s > DROP_HOVER_S / 2
+    cruise_s = d / 10.0
+    assert plan.stats["flight_time_s"] == pytest.approx(2 * (cruise_s + 2 * climb_s + hover_s))
+    # Hover-equivalent seconds: cruising and climbing cost more than hovering.
+    half_s = cruise_s * CRUISE_POWER_FACTOR + climb_s * CLIMB_POWER_FACTOR + climb_s + hover_s
     loaded_s = 40.0 * 60 * (8.0 / 10.0) ** 1.5
-    assert plan.stats["flight_time_s"] == pytest.approx(out_s + back_s)
-    assert plan.stats["energy_used_fraction"] == pytest.approx(out_s / loaded_s + back_s / 2400.0)
+    assert plan.stats["energy_used_fraction"] == pytest.approx(half_s / loaded_s + half_s / 2400.0)
     assert loaded_endurance_min(40.0, 8.0, 0.0) == 40.0
 
 
 def test_a_flight_that_eats_into_the_reserve_is_refused() -> None:
     pickup, drop = _point(0, 0), _point(4000, 0)
-    light = _plan(pickup, drop, [], payload_kg=0.5, endurance_min=25.0)
+    light = _plan(pickup, drop, [], payload_kg=0.5, endurance_min=40.0)
     assert light.stats["energy_used_fraction"] <= 0.75
     with pytest.raises(PlanRefused, match="reserve") as info:
-        _plan(pickup, drop, [], payload_kg=5.0, endurance_min=25.0)
+        _plan(pickup, drop, [], payload_kg=5.0, endurance_min=40.0)
     assert info.value.rule == "energy"
 
 
 def test_a_detour_can_exhaust_the_battery_the_straight_line_would_not() -> None:
     pickup, drop = _point(0, 0), _point(3000, 0)
-    options = {"payload_kg": 3.0, "endurance_min": 25.0}
+    options = {"payload_kg": 3.0, "endurance_min": 40.0}
     assert _plan(pickup, drop, [], **options).stats["energy_used_fraction"] <= 0.75
     wall = _zone(1400, -3000, 200, 5000)
     with pytest.raises(PlanRefused) as info:

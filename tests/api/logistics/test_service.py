@@ -1,27 +1,33 @@
 """The delivery service end to end on a real database and the currency sandbox: requests,
 idempotency, dispatch, the vehicle's reports, confirmation, cancellation, the fee."""
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
 
+from api import fleet_store
 from api.demo.delivery_world import DROP_POINTS
 from api.errors import Conflict, Forbidden
 from api.logistics import store
 from api.logistics.flights import delivery_flight
 from api.logistics.progress import escalate_overdue, on_signal, start_loading
 from api.logistics.service import Unserviceable, fee_key
+from api.scheduling.notify import RecordingNotifier
+from api.scheduling.weather import RecordedWeather, WeatherHour
 from logistics import (
+    BadRequest,
     DeliveryRequest,
     DeliveryState,
     IllegalTransition,
     Item,
+    Payer,
     Recipient,
     Signal,
     SignalKind,
     TemperatureClass,
 )
-from tests.api.logistics.conftest import World
+from tests.api.logistics.conftest import START, World
 
 S = DeliveryState
 
@@ -180,3 +186,83 @@ def test_an_unconfirmed_release_is_escalated_once(world: World) -> None:
     assert escalated.escalated_at == world.clock.now()
     world.clock.advance(timedelta(minutes=5).total_seconds())
     assert escalate_overdue(world.service) == []
+
+
+def test_wrong_codes_are_counted_and_the_code_is_refused_after_five(world: World) -> None:
+    delivery, _ = world.service.request(_request(world, "CENTRE-W"), idempotency_key=None)
+    code = world.service.dispatch().codes[delivery.id]
+    _fly_to_release(world, delivery.id)
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(5):
+        with pytest.raises(Forbidden, match="not the recipient's code"):
+            world.service.confirm(delivery.id, code=wrong)
+    assert store.get_delivery(world.service.engine, delivery.id).code_attempts == 5
+    with pytest.raises(Forbidden, match="too many wrong codes"):
+        world.service.confirm(delivery.id, code=code)  # even the right one, now
+    done = world.service.confirm(delivery.id, resident_id="resident-CENTRE-W")
+    assert done.state is S.CONFIRMED
+
+
+def test_a_resident_pays_only_by_confirming_signed_in(world: World) -> None:
+    resident = world.sandbox.funded_account(5_000)
+    request = dataclasses.replace(
+        _request(world, "CENTRE-W"), payer=Payer.RESIDENT,
+        recipient=Recipient(resident_id=resident),
+    )  # fmt: skip
+    delivery, _ = world.service.request(request, idempotency_key=None)
+    assert delivery.charge_status is None  # nothing charged on the pharmacy's word
+    assert world.sandbox.client.wallet(resident).balance_yen == 5_000
+    code = world.service.dispatch().codes[delivery.id]
+    _fly_to_release(world, delivery.id)
+    with pytest.raises(Forbidden, match="paid by its resident"):
+        world.service.confirm(delivery.id, code=code)
+    done = world.service.confirm(delivery.id, resident_id=resident)
+    assert done.charge_status == "succeeded"
+    assert done.fee_yen is not None
+    assert world.sandbox.client.wallet(resident).balance_yen == 5_000 - done.fee_yen
+    assert _balance(world) == 20_000  # the pharmacy paid nothing
+
+
+def test_a_resident_payer_must_be_known_to_the_city_identity() -> None:
+    with pytest.raises(BadRequest, match="a resident pays only as a resident known"):
+        DeliveryRequest(
+            id="X", pharmacy_id="P", items=(Item(name="a", weight_kg=0.1, size_cm=(1, 1, 1)),),
+            recipient=Recipient(name="佐藤", phone="090-0000-0000"), drop_point_id="CENTRE-W",
+            requested_at=START, payer=Payer.RESIDENT,
+        )  # fmt: skip
+
+
+def test_recipients_get_their_code_when_booked_and_a_retry_needs_no_vehicle(
+    world: World,
+) -> None:
+    notices = RecordingNotifier()
+    world.service.notifier = notices
+    request = _request(world, "GARDEN-E")
+    delivery, _ = world.service.request(request, idempotency_key="rx-9")
+    code = world.service.dispatch().codes[delivery.id]
+    (booked,) = [n for n in notices.notices if n.kind == "delivery_scheduled"]
+    assert booked.recipient == "resident-GARDEN-E"
+    assert code in booked.text_ja
+    assert code in booked.text_en
+    for vehicle in ("SIM-DELIVERY-1", "SIM-DELIVERY-2"):  # no vehicle left to carry it
+        fleet_store.retire_vehicle(world.service.engine, vehicle)
+    again, created = world.service.request(request, idempotency_key="rx-9")
+    assert (again.id, created) == (delivery.id, False)
+    with pytest.raises(Unserviceable):
+        world.service.request(dataclasses.replace(request, id="new"), idempotency_key="rx-10")
+
+
+def test_dispatch_flies_round_the_hours_the_forecast_is_too_windy(world: World) -> None:
+    hours = [
+        WeatherHour(start=START + timedelta(hours=h), wind_m_s=12.0 if h == 0 else 4.0,
+                    gust_m_s=15.0 if h == 0 else 6.0, precipitation_mm=0.0)
+        for h in range(14)
+    ]  # fmt: skip
+    world.service.weather = RecordedWeather(hours, station="test")
+    delivery, _ = world.service.request(_request(world, "CENTRE-W"), idempotency_key=None)
+    world.service.dispatch()
+    trip = store.get_delivery(world.service.engine, delivery.id).trip
+    assert trip is not None
+    assert trip.takeoff_at >= START + timedelta(hours=1)  # not into the 12 m/s hour
+    (hold,) = world.service.holds(world.service.places(), START)
+    assert hold.reason == "wind 12 m/s at KASAI-HALL"

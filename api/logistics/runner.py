@@ -1,0 +1,229 @@
+"""Flying scheduled deliveries: each vehicle takes its trips in take-off order, and every
+delivery moves on with what its vehicle reports.
+
+One thread per vehicle (:meth:`DeliveryRunner.fly_vehicle`). At the trip's loading time
+the parcel goes in (scheduled → loading), at its take-off time the planner's mission goes
+up and is read back, the pre-flight checks run and the vehicle flies it, exactly as
+``tanbo fly`` flies any plan (:class:`fleet.flight.Flight`). The link's events become
+:class:`logistics.Signal` values — armed (took off), mission item reached, the
+autopilot's words, disarmed (landed, at the depot or not) — and
+:func:`api.logistics.progress.on_signal` moves the delivery on. A watcher tells the
+recipient once the vehicle is within :data:`NEAR_M` of the drop point. Every flight that
+takes off gets its 飛行日誌 entry in the database (and the CSV when one is given).
+"""
+
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from api import fleet_store
+from api.flying import FlightFile, flight_log
+from api.logistics import store
+from api.logistics.flights import DeliveryFlight, delivery_flight
+from api.logistics.progress import on_signal, start_loading
+from api.logistics.records import StoredDelivery
+from api.logistics.service import DeliveryService
+from core.errors import TanboError
+from core.geo import GeoPoint
+from fleet.events import EventKind, VehicleEvent
+from fleet.flight import Flight, FlightOptions, PlanInfo
+from fleet.flightlog import append_csv
+from fleet.link import Link
+from logistics.lifecycle import DeliveryState, step
+from logistics.telemetry import Signal, SignalKind
+from mission_planner.delivery import loaded_endurance_min
+from mission_planner.export.qgc_plan import to_qgc_plan
+
+__all__ = ["AT_DEPOT_M", "NEAR_M", "DeliveryRunner", "VehicleLink"]
+
+_log = logging.getLogger("tanbo.logistics.runner")
+S = DeliveryState
+NEAR_M = 500.0
+"""The recipient is told the drone is near when it comes this close to the drop point, m."""
+AT_DEPOT_M = 30.0
+"""A landing this close to the depot is a landing at the depot, m."""
+_TOLD = {S.IN_FLIGHT: "departed", S.RELEASED: "released", S.RETURNED_TO_PHARMACY: "returned",
+         S.FAILED: "failed"}  # fmt: skip
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class VehicleLink:
+    """A stationed vehicle's link and MAVLink system id."""
+
+    registration: str
+    link: Link
+    system_id: int
+
+
+@dataclass(kw_only=True)
+class DeliveryRunner:
+    """Flies the scheduled deliveries of some vehicles."""
+
+    service: DeliveryService
+    links: Mapping[str, VehicleLink]
+    pilot: str
+    csv_path: Path | None = None
+    on_change: Callable[[StoredDelivery], None] = lambda delivery: None
+    """Told of each delivery after each change the runner makes (a display)."""
+    poll_s: float = 0.05
+    flight_timeout_s: float = 1800.0
+
+    def fly_vehicle(self, registration: str, stop: threading.Event) -> None:
+        """Fly this vehicle's scheduled trips, in take-off order, until none is left."""
+        while not stop.is_set():
+            waiting, _ = store.list_deliveries(
+                self.service.engine, states=[S.SCHEDULED], limit=10_000
+            )
+            mine = sorted(
+                (d for d in waiting if d.trip is not None and d.trip.vehicle_id == registration),
+                key=lambda d: d.trip.takeoff_at if d.trip else datetime.max,
+            )
+            if not mine:
+                return
+            self.fly_delivery(mine[0], stop)
+
+    def fly_delivery(self, delivery: StoredDelivery, stop: threading.Event) -> StoredDelivery:
+        """Load, fly and follow one scheduled delivery; the delivery as it ended."""
+        assert delivery.trip is not None
+        trip = delivery.trip
+        loading = timedelta(seconds=self.service.rules.loading_s)
+        if not self._wait_until(trip.takeoff_at - loading, stop):
+            return delivery
+        self._changed(start_loading(self.service, delivery.id, by=f"depot:{trip.depot_id}"))
+        if not self._wait_until(trip.takeoff_at, stop):
+            return store.get_delivery(self.service.engine, delivery.id)
+        spec = delivery_flight(self.service, delivery)
+        vehicle = self.links[trip.vehicle_id]
+        flight = self._flight(spec, vehicle, delivery)
+        watching = threading.Event()
+        watcher = threading.Thread(target=self._watch_near, args=(spec, flight, watching),
+                                   daemon=True)  # fmt: skip
+        watcher.start()
+        try:
+            flight.prepare()
+            flight.fly(timeout_s=self.flight_timeout_s, stop=stop)
+        except TanboError as exc:
+            _log.warning("delivery %s: %s", delivery.id, exc)
+        finally:
+            watching.set()
+            watcher.join()
+        self._save_log(spec, flight, delivery)
+        ended = store.get_delivery(self.service.engine, delivery.id)
+        if flight.record.takeoff_at is None and ended.state is S.LOADING:
+            # Refused on the ground: back to dispatch, the parcel unloaded.
+            ended = self._back_to_dispatch(ended, flight)
+        # The flight took what it took: the rest is planned again from where things stand.
+        self.service.dispatch()
+        return ended
+
+    def _flight(self, spec: DeliveryFlight, vehicle: VehicleLink, d: StoredDelivery) -> Flight:
+        stationed = {v.id: v for v in self.service.vehicles()}[spec.vehicle_id]
+        endurance_min = loaded_endurance_min(
+            stationed.endurance_min, stationed.empty_kg, d.request.weight_kg
+        )
+        options = FlightOptions(
+            endurance_s=endurance_min * 60.0, speed_m_s=stationed.speed_m_s,
+            reserve_pct=self.service.rules.reserve_fraction * 100.0,
+            registration=spec.vehicle_id,
+        )  # fmt: skip
+        info = PlanInfo(kind="delivery", permissions=spec.plan.permissions,
+                        source=f"delivery {d.id}")  # fmt: skip
+
+        def on_event(event: VehicleEvent) -> None:
+            self._on_event(spec, event, flight)
+
+        flight = Flight(vehicle.link, vehicle.system_id, spec.mission, info, options,
+                        on_event=on_event)  # fmt: skip
+        return flight
+
+    def _on_event(self, spec: DeliveryFlight, event: VehicleEvent, flight: Flight) -> None:
+        signal = _signal(event, flight.position(), spec.mission.home)
+        if signal is None:
+            return
+        try:
+            before = store.get_delivery(self.service.engine, spec.delivery_id)
+            after = on_signal(self.service, spec.delivery_id, signal, marks=spec.marks,
+                              vehicle_id=spec.vehicle_id, position=flight.position())  # fmt: skip
+        except TanboError:  # a report the delivery cannot take is logged, never fatal
+            _log.exception("delivery %s: %s not applied", spec.delivery_id, signal)
+            return
+        if after.state is not before.state:
+            kind = _TOLD.get(after.state)
+            if kind is not None:
+                self._tell(after, kind)
+        self._changed(after)
+
+    def _watch_near(self, spec: DeliveryFlight, flight: Flight, done: threading.Event) -> None:
+        while not done.wait(self.poll_s * 4):
+            here = flight.position()
+            airborne = here is not None and flight.record.takeoff_at is not None
+            if airborne and here is not None and here.distance_m(spec.drop) <= NEAR_M:
+                self._tell(store.get_delivery(self.service.engine, spec.delivery_id), "near")
+                return
+
+    def _tell(self, delivery: StoredDelivery, kind: str) -> None:
+        self.service.tell(delivery, kind)
+
+    def _back_to_dispatch(self, delivery: StoredDelivery, flight: Flight) -> StoredDelivery:
+        failed = [c for c in flight.record.checks if not c.ok]
+        why = "; ".join(f"{c.name}: {c.detail}" for c in failed) or "not flown"
+        now, by = (
+            self.service.clock.now(),
+            f"vehicle:{delivery.trip.vehicle_id if delivery.trip else '?'}",
+        )
+
+        def unload(d: StoredDelivery) -> StoredDelivery:
+            note = f"refused on the ground: {why}"
+            return replace(d, lifecycle=step(d.lifecycle, S.ACCEPTED, at=now, by=by, note=note),
+                           trip=None)  # fmt: skip
+
+        back = store.change(self.service.engine, delivery.id, unload)
+        self._changed(back)
+        return back
+
+    def _save_log(self, spec: DeliveryFlight, flight: Flight, d: StoredDelivery) -> None:
+        if flight.record.takeoff_at is None:
+            return
+        exported = json.dumps(to_qgc_plan(spec.mission), sort_keys=True).encode()
+        source = FlightFile(
+            path=Path(f"delivery-{d.id}.plan"), mission=spec.mission,
+            info=PlanInfo(kind="delivery", permissions=spec.plan.permissions),
+            sha256=hashlib.sha256(exported).hexdigest(),
+        )  # fmt: skip
+        log = flight_log(flight.record, source, pilot=self.pilot, registration=spec.vehicle_id)
+        try:
+            fleet_store.save_flight_log(self.service.engine, log)
+            if self.csv_path is not None:
+                append_csv(log, self.csv_path)
+        except (TanboError, OSError):
+            _log.exception("delivery %s: flight log not saved", d.id)
+
+    def _changed(self, delivery: StoredDelivery) -> None:
+        try:
+            self.on_change(delivery)
+        except Exception:  # a display's failure must not stop a flight
+            _log.exception("on_change failed")
+
+    def _wait_until(self, at: datetime, stop: threading.Event) -> bool:
+        while self.service.clock.now() < at:
+            if stop.wait(self.poll_s):
+                return False
+        return True
+
+
+def _signal(event: VehicleEvent, here: GeoPoint | None, depot: GeoPoint) -> Signal | None:
+    if event.kind is EventKind.ARMED:
+        return Signal(kind=SignalKind.TOOK_OFF)
+    if event.kind is EventKind.ITEM_REACHED and event.value is not None:
+        return Signal(kind=SignalKind.ITEM_REACHED, seq=int(event.value))
+    if event.kind is EventKind.STATUS_TEXT:
+        return Signal(kind=SignalKind.STATUS_TEXT, text=event.detail)
+    if event.kind is EventKind.DISARMED:
+        at_depot = here is not None and here.distance_m(depot) <= AT_DEPOT_M
+        return Signal(kind=SignalKind.LANDED, at_depot=at_depot)
+    return None
