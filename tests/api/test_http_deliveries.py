@@ -152,6 +152,30 @@ def test_a_retry_with_the_same_key_answers_the_same_delivery(people: People) -> 
     assert people.pharmacy.get("/deliveries").json()["count"] == 1
 
 
+def test_a_pharmacy_system_requests_with_client_credentials_and_retries_safely(
+    people: People,
+) -> None:
+    created = people.pharmacy.post(f"/accounts/{people.pharmacy_id}/clients",
+                                   json={"name": "薬局システム"})  # fmt: skip
+    assert created.status_code == 201, created.text
+    token = people.api.client().post(
+        "/auth/token", data={"grant_type": "client_credentials", **created.json()}
+    )
+    assert token.status_code == 200, token.text
+    system = people.api.client(token.json()["access_token"])
+    key = {"Idempotency-Key": "pos-000123"}
+    first = _created(system, _parcel(), **key)
+    assert first["pharmacy_id"] == people.pharmacy_id  # the system acts for its pharmacy
+    for _ in range(3):  # the POS retries after a timeout: still one delivery
+        retry = system.post("/deliveries", json=_parcel(), headers=key)
+        assert retry.status_code == 200
+        assert retry.json()["id"] == first["id"]
+    # The person and the system are one pharmacy: the same key is the same delivery.
+    by_person = people.pharmacy.post("/deliveries", json=_parcel(), headers=key)
+    assert by_person.json()["id"] == first["id"]
+    assert people.pharmacy.get("/deliveries").json()["count"] == 1
+
+
 def test_what_no_vehicle_can_carry_is_refused_and_nothing_is_stored(people: People) -> None:
     heavy = people.pharmacy.post("/deliveries", json=_parcel(weight_kg=3.0))
     assert "2.5 kg payload" in _problem(heavy, 422, "unserviceable")["detail"]
