@@ -41,6 +41,7 @@ from api.routes import (
     zones,
 )
 from api.scheduling.notify import StoredNotifier
+from api.scheduling.weather import RecordedWeather
 from core.clock import Clock, SystemClock
 
 __all__ = ["app_from_environment", "create_app", "session_secret"]
@@ -122,6 +123,9 @@ def create_app(
             delivery_yen_per_km=settings.delivery_yen_per_km,
         ),
         notifier=StoredNotifier(engine, clock=services.clock),
+        # Deliveries are held by the configured weather record only: the generated sample
+        # covers the demo's days, and outside them it would hold every hour.
+        weather=RecordedWeather.read(settings.weather_file) if settings.weather_file else None,
     )
 
     @asynccontextmanager
