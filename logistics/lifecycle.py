@@ -9,7 +9,9 @@ with branches: ``cancelled`` (before the parcel leaves the ground), ``failed`` (
 vehicle or the release failed; the parcel's fate is then the pharmacy's to settle),
 ``returned_to_pharmacy`` (the drone flew the parcel back: nobody to receive it, the spot
 blocked, a weather hold in the air). A vehicle that fails before take-off sends its
-delivery from ``scheduled`` or ``loading`` back to ``accepted`` for re-dispatch.
+delivery from ``scheduled`` or ``loading`` back to ``accepted`` for re-dispatch, and so
+does one that brings the parcel back after a fault in the air (``in_flight`` or
+``arrived`` → ``accepted``): the parcel is at the depot, to be flown again.
 
 Every step is an :class:`Event` — when, from which state to which, who or what caused it
 (``pharmacy:P1``, ``vehicle:DRONE-2``, ``resident:R7``, ``dispatcher``) — appended to the
@@ -61,8 +63,8 @@ ALLOWED: dict[DeliveryState, frozenset[DeliveryState]] = {
     S.ACCEPTED: frozenset({S.SCHEDULED, S.CANCELLED, S.FAILED}),
     S.SCHEDULED: frozenset({S.LOADING, S.ACCEPTED, S.CANCELLED, S.FAILED}),
     S.LOADING: frozenset({S.IN_FLIGHT, S.ACCEPTED, S.CANCELLED, S.FAILED}),
-    S.IN_FLIGHT: frozenset({S.ARRIVED, S.RETURNED_TO_PHARMACY, S.FAILED}),
-    S.ARRIVED: frozenset({S.RELEASED, S.RETURNED_TO_PHARMACY, S.FAILED}),
+    S.IN_FLIGHT: frozenset({S.ARRIVED, S.ACCEPTED, S.RETURNED_TO_PHARMACY, S.FAILED}),
+    S.ARRIVED: frozenset({S.RELEASED, S.ACCEPTED, S.RETURNED_TO_PHARMACY, S.FAILED}),
     S.RELEASED: frozenset({S.CONFIRMED, S.FAILED}),
     S.CONFIRMED: frozenset({S.VEHICLE_RETURNED}),
     S.VEHICLE_RETURNED: frozenset(),

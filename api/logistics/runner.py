@@ -17,7 +17,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -31,7 +31,7 @@ from api.logistics.service import DeliveryService
 from core.errors import TanboError
 from core.geo import GeoPoint
 from fleet.events import EventKind, VehicleEvent
-from fleet.flight import Flight, FlightOptions, PlanInfo
+from fleet.flight import Flight, FlightOptions, Outcome, PlanInfo
 from fleet.flightlog import append_csv
 from fleet.link import Link
 from logistics.lifecycle import DeliveryState, step
@@ -72,6 +72,17 @@ class DeliveryRunner:
     """Told of each delivery after each change the runner makes (a display)."""
     poll_s: float = 0.05
     flight_timeout_s: float = 1800.0
+    _flying: dict[str, Flight] = field(default_factory=dict, repr=False)
+    """Delivery id → the flight carrying it now."""
+
+    def recall(self, delivery_id: str) -> bool:
+        """Bring a delivery's drone home with the parcel (nobody to receive it, the spot
+        blocked): RTL, as an operator would order it; whether it was in the air."""
+        flight = self._flying.get(delivery_id)
+        if flight is None:
+            return False
+        flight.abort()
+        return True
 
     def fly_vehicle(self, registration: str, stop: threading.Event) -> None:
         """Fly this vehicle's scheduled trips, in take-off order, until none is left."""
@@ -104,12 +115,14 @@ class DeliveryRunner:
         watcher = threading.Thread(target=self._watch_near, args=(spec, flight, watching),
                                    daemon=True)  # fmt: skip
         watcher.start()
+        self._flying[delivery.id] = flight
         try:
             flight.prepare()
             flight.fly(timeout_s=self.flight_timeout_s, stop=stop)
         except TanboError as exc:
             _log.warning("delivery %s: %s", delivery.id, exc)
         finally:
+            self._flying.pop(delivery.id, None)
             watching.set()
             watcher.join()
         self._save_log(spec, flight, delivery)
@@ -117,6 +130,8 @@ class DeliveryRunner:
         if flight.record.takeoff_at is None and ended.state is S.LOADING:
             # Refused on the ground: back to dispatch, the parcel unloaded.
             ended = self._back_to_dispatch(ended, flight)
+        elif ended.state in (S.IN_FLIGHT, S.ARRIVED):
+            ended = self._came_back(ended, spec, flight)
         # The flight took what it took: the rest is planned again from where things stand.
         self.service.dispatch()
         return ended
@@ -147,6 +162,8 @@ class DeliveryRunner:
             return
         try:
             before = store.get_delivery(self.service.engine, spec.delivery_id)
+            if signal.kind is SignalKind.LANDED and before.state in (S.IN_FLIGHT, S.ARRIVED):
+                return  # with the parcel aboard: why it came back is judged once it is over
             after = on_signal(self.service, spec.delivery_id, signal, marks=spec.marks,
                               vehicle_id=spec.vehicle_id, position=flight.position())  # fmt: skip
         except TanboError:  # a report the delivery cannot take is logged, never fatal
@@ -168,6 +185,36 @@ class DeliveryRunner:
 
     def _tell(self, delivery: StoredDelivery, kind: str) -> None:
         self.service.tell(delivery, kind)
+
+    def _came_back(
+        self, delivery: StoredDelivery, spec: DeliveryFlight, flight: Flight
+    ) -> StoredDelivery:
+        """The flight ended with the parcel aboard: a fault brought it back to the depot (to
+        be flown again), the operator recalled it (back to the pharmacy), or it came down
+        elsewhere (failed)."""
+        rec = flight.record
+        at_depot = rec.landing_place is not None and (
+            rec.landing_place.distance_m(spec.mission.home) <= AT_DEPOT_M
+        )
+        why = "; ".join(a.text for a in rec.anomalies[-3:]) or rec.outcome.value
+        signal = Signal(kind=SignalKind.LANDED, at_depot=at_depot)
+        if at_depot and rec.outcome in (Outcome.FAILSAFE, Outcome.LINK_LOST):
+            now, by = self.service.clock.now(), f"vehicle:{spec.vehicle_id}"
+            note = f"vehicle fault ({why}): the parcel is back at the depot, to be flown again"
+
+            def again(d: StoredDelivery) -> StoredDelivery:
+                moved = step(d.lifecycle, S.ACCEPTED, at=now, by=by, note=note)
+                return replace(d, lifecycle=moved, trip=None)
+
+            back = store.change(self.service.engine, delivery.id, again)
+        else:
+            back = on_signal(self.service, delivery.id, signal, marks=spec.marks,
+                             vehicle_id=spec.vehicle_id, position=rec.landing_place)  # fmt: skip
+            kind = _TOLD.get(back.state)
+            if kind is not None:
+                self._tell(back, kind)
+        self._changed(back)
+        return back
 
     def _back_to_dispatch(self, delivery: StoredDelivery, flight: Flight) -> StoredDelivery:
         failed = [c for c in flight.record.checks if not c.ok]

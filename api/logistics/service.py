@@ -27,10 +27,11 @@ from functools import partial
 from sqlalchemy import Engine
 
 from api import fleet_store
+from api.accounts import get_account
 from api.currency import CurrencyError, Ledger, PricingConfig, quote_delivery
 from api.currency.errors import PlatformRefused
 from api.currency.port import TransactionStatus
-from api.errors import Forbidden
+from api.errors import Forbidden, NotFound
 from api.logistics import store
 from api.logistics.notices import delivery_notice
 from api.logistics.records import StoredDelivery, trip_record
@@ -166,6 +167,7 @@ class DeliveryService:
             if found is not None:
                 return store.same_or_conflict(found, request, idempotency_key), False
         store.get_drop_point(self.engine, request.drop_point_id)
+        self._check_request(request)
         options, reasons = options_for([request], self.vehicles(), self.places(), self.rules)
         if request.id in reasons:
             raise Unserviceable(f"delivery to {request.drop_point_id}: {reasons[request.id]}")
@@ -189,6 +191,20 @@ class DeliveryService:
         if request.payer is Payer.RESIDENT:
             return accepted, True  # charged when the resident confirms, signed in
         return self._charge(accepted), True
+
+    def _check_request(self, request: DeliveryRequest) -> None:
+        resident = request.recipient.resident_id
+        if resident is not None:
+            try:
+                get_account(self.engine, resident)
+            except NotFound as exc:
+                raise BadRequest(
+                    f"recipient {resident} is not known to the city identity: give the "
+                    "resident's account, or a name and a phone number"
+                ) from exc
+        if request.window is not None and request.window.latest <= self.clock.now():
+            latest = request.window.latest.astimezone(JST).isoformat(timespec="minutes")
+            raise BadRequest(f"the delivery window has passed (it ended {latest})")
 
     def payer_account(self, delivery: StoredDelivery) -> str:
         """Who the fee is charged to: the pharmacy, or the resident (a request says so only

@@ -436,3 +436,18 @@ def test_registering_a_taken_id_is_a_conflict(people: People) -> None:
     station = {"registration": "SIM-DELIVERY-1", "depot_id": "KASAI-HALL",
                "box_cm": [40, 30, 25], "empty_kg": 9.0, "endurance_min": 30.0}  # fmt: skip
     _problem(people.operator.post("/delivery-vehicles", json=station), 409, "conflict")
+
+
+def test_an_unknown_recipient_or_a_window_already_past_is_a_422_and_nothing_is_stored(
+    people: People,
+) -> None:
+    unknown = people.pharmacy.post("/deliveries", json=_parcel(resident_id="no-such-account"))
+    assert (
+        "not known to the city identity"
+        in _problem(unknown, 422, "bad-logistics-request")["detail"]
+    )
+    past = {**_parcel(), "window": {"earliest": "2026-05-31T08:00:00+09:00",
+                                    "latest": "2026-05-31T09:00:00+09:00"}}  # fmt: skip
+    late = people.pharmacy.post("/deliveries", json=past)
+    assert "window has passed" in _problem(late, 422, "bad-logistics-request")["detail"]
+    assert people.pharmacy.get("/deliveries").json()["count"] == 0

@@ -96,3 +96,15 @@ def test_time_runs_forward_and_carries_a_zone() -> None:
         step(d, S.SCHEDULED, at=NOW, by="dispatcher")
     with pytest.raises(BadRequest, match="time zone"):
         step(d, S.SCHEDULED, at=NOW.replace(tzinfo=None) + timedelta(hours=1), by="dispatcher")
+
+
+def test_a_parcel_brought_back_by_a_fault_goes_back_to_dispatch() -> None:
+    d = _walk(MAIN_LINE[:5])  # arrived, the parcel still aboard
+    back = step(d, S.ACCEPTED, at=NOW + timedelta(minutes=20), by="vehicle:A",
+                note="vehicle fault: back at the depot")  # fmt: skip
+    assert back.state is S.ACCEPTED
+    assert step(back, S.SCHEDULED, at=NOW + timedelta(minutes=21), by="dispatcher").state is (
+        S.SCHEDULED
+    )
+    with pytest.raises(IllegalTransition):
+        step(_walk(MAIN_LINE[:6]), S.ACCEPTED, at=NOW + timedelta(hours=1), by="x")  # released

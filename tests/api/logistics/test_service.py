@@ -26,6 +26,7 @@ from logistics import (
     Signal,
     SignalKind,
     TemperatureClass,
+    TimeWindow,
 )
 from tests.api.logistics.conftest import START, World
 
@@ -38,7 +39,7 @@ def _request(world: World, drop: str, *, weight_kg: float = 0.4, rid: str | None
     return DeliveryRequest(
         id=rid or world.service.new_id(), pharmacy_id=world.pharmacy,
         items=(Item(name="薬", weight_kg=weight_kg, size_cm=(20, 15, 8), temperature=temperature),),
-        recipient=Recipient(resident_id=f"resident-{drop}"), drop_point_id=drop,
+        recipient=Recipient(resident_id=world.residents[drop]), drop_point_id=drop,
         requested_at=world.clock.now(),
     )  # fmt: skip
 
@@ -139,13 +140,15 @@ def test_the_resident_confirms_as_themself_and_nobody_else_can(world: World) -> 
     delivery, _ = world.service.request(_request(world, "CENTRE-W"), idempotency_key=None)
     world.service.dispatch()
     with pytest.raises(IllegalTransition):
-        world.service.confirm(delivery.id, resident_id="resident-CENTRE-W")  # not released yet
+        world.service.confirm(
+            delivery.id, resident_id=world.residents["CENTRE-W"]
+        )  # not released yet
     _fly_to_release(world, delivery.id)
     with pytest.raises(Forbidden):
-        world.service.confirm(delivery.id, resident_id="resident-GARDEN-E")
-    done = world.service.confirm(delivery.id, resident_id="resident-CENTRE-W")
+        world.service.confirm(delivery.id, resident_id=world.residents["GARDEN-E"])
+    done = world.service.confirm(delivery.id, resident_id=world.residents["CENTRE-W"])
     assert done.state is S.CONFIRMED
-    assert done.lifecycle.events[-1].by == "resident:resident-CENTRE-W"
+    assert done.lifecycle.events[-1].by == f"resident:{world.residents['CENTRE-W']}"
 
 
 def test_a_cancelled_delivery_is_refunded_once(world: World) -> None:
@@ -199,12 +202,13 @@ def test_wrong_codes_are_counted_and_the_code_is_refused_after_five(world: World
     assert store.get_delivery(world.service.engine, delivery.id).code_attempts == 5
     with pytest.raises(Forbidden, match="too many wrong codes"):
         world.service.confirm(delivery.id, code=code)  # even the right one, now
-    done = world.service.confirm(delivery.id, resident_id="resident-CENTRE-W")
+    done = world.service.confirm(delivery.id, resident_id=world.residents["CENTRE-W"])
     assert done.state is S.CONFIRMED
 
 
 def test_a_resident_pays_only_by_confirming_signed_in(world: World) -> None:
-    resident = world.sandbox.funded_account(5_000)
+    resident = world.residents["CENTRE-W"]
+    world.sandbox.client.set_wallet(resident, balance_yen=5_000)
     request = dataclasses.replace(
         _request(world, "CENTRE-W"), payer=Payer.RESIDENT,
         recipient=Recipient(resident_id=resident),
@@ -241,7 +245,7 @@ def test_recipients_get_their_code_when_booked_and_a_retry_needs_no_vehicle(
     delivery, _ = world.service.request(request, idempotency_key="rx-9")
     code = world.service.dispatch().codes[delivery.id]
     (booked,) = [n for n in notices.notices if n.kind == "delivery_scheduled"]
-    assert booked.recipient == "resident-GARDEN-E"
+    assert booked.recipient == world.residents["GARDEN-E"]
     assert code in booked.text_ja
     assert code in booked.text_en
     for vehicle in ("SIM-DELIVERY-1", "SIM-DELIVERY-2"):  # no vehicle left to carry it
@@ -266,3 +270,20 @@ def test_dispatch_flies_round_the_hours_the_forecast_is_too_windy(world: World) 
     assert trip.takeoff_at >= START + timedelta(hours=1)  # not into the 12 m/s hour
     (hold,) = world.service.holds(world.service.places(), START)
     assert hold.reason == "wind 12 m/s at KASAI-HALL"
+
+
+def test_an_unknown_recipient_or_a_past_window_is_refused_and_nothing_stored(
+    world: World,
+) -> None:
+    stranger = dataclasses.replace(
+        _request(world, "CENTRE-W"), recipient=Recipient(resident_id="nobody-known")
+    )
+    with pytest.raises(BadRequest, match="not known to the city identity"):
+        world.service.request(stranger, idempotency_key=None)
+    past = dataclasses.replace(
+        _request(world, "CENTRE-W"),
+        window=TimeWindow(earliest=START - timedelta(hours=2), latest=START - timedelta(hours=1)),
+    )
+    with pytest.raises(BadRequest, match="has passed"):
+        world.service.request(past, idempotency_key=None)
+    assert store.list_deliveries(world.service.engine)[1] == 0

@@ -35,7 +35,7 @@ def _cool_delivery(world: World) -> StoredDelivery:
         id=world.service.new_id(), pharmacy_id=world.pharmacy,
         items=(Item(name="インスリン", weight_kg=0.3, size_cm=(20, 10, 5),
                     temperature=TemperatureClass.COOL),),
-        recipient=Recipient(resident_id="resident-clinic"), drop_point_id="CLINIC-N",
+        recipient=Recipient(resident_id=world.residents["CLINIC-N"]), drop_point_id="CLINIC-N",
         requested_at=world.clock.now(),
     )  # fmt: skip
     return world.service.request(request, idempotency_key=None)[0]
