@@ -31,7 +31,7 @@ from api.logistics.service import DeliveryService
 from core.errors import TanboError
 from core.geo import GeoPoint
 from fleet.events import EventKind, VehicleEvent
-from fleet.flight import Flight, FlightOptions, Outcome, PlanInfo
+from fleet.flight import Flight, FlightOptions, PlanInfo
 from fleet.flightlog import append_csv
 from fleet.link import Link
 from logistics.lifecycle import DeliveryState, step
@@ -74,6 +74,7 @@ class DeliveryRunner:
     flight_timeout_s: float = 1800.0
     _flying: dict[str, Flight] = field(default_factory=dict, repr=False)
     """Delivery id → the flight carrying it now."""
+    _recalled: set[str] = field(default_factory=set, repr=False)
 
     def recall(self, delivery_id: str) -> bool:
         """Bring a delivery's drone home with the parcel (nobody to receive it, the spot
@@ -81,6 +82,7 @@ class DeliveryRunner:
         flight = self._flying.get(delivery_id)
         if flight is None:
             return False
+        self._recalled.add(delivery_id)
         flight.abort()
         return True
 
@@ -189,16 +191,16 @@ class DeliveryRunner:
     def _came_back(
         self, delivery: StoredDelivery, spec: DeliveryFlight, flight: Flight
     ) -> StoredDelivery:
-        """The flight ended with the parcel aboard: a fault brought it back to the depot (to
-        be flown again), the operator recalled it (back to the pharmacy), or it came down
-        elsewhere (failed)."""
+        """The flight ended with the parcel aboard: the operator recalled it (back to the
+        pharmacy), a fault brought it back to the depot (a failsafe, a lost link, Tanbo's own
+        return on a low battery: to be flown again), or it came down elsewhere (failed)."""
         rec = flight.record
         at_depot = rec.landing_place is not None and (
             rec.landing_place.distance_m(spec.mission.home) <= AT_DEPOT_M
         )
         why = "; ".join(a.text for a in rec.anomalies[-3:]) or rec.outcome.value
         signal = Signal(kind=SignalKind.LANDED, at_depot=at_depot)
-        if at_depot and rec.outcome in (Outcome.FAILSAFE, Outcome.LINK_LOST):
+        if at_depot and delivery.id not in self._recalled:
             now, by = self.service.clock.now(), f"vehicle:{spec.vehicle_id}"
             note = f"vehicle fault ({why}): the parcel is back at the depot, to be flown again"
 
