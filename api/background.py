@@ -20,6 +20,10 @@ from api.currency import (
 )
 from api.deps import Services
 from api.fleet_dispatch import FleetDispatch
+from api.logistics import store
+from api.logistics.notices import delivery_notice
+from api.logistics.progress import escalate_overdue
+from api.logistics.service import DeliveryService
 from api.scheduling import (
     SAMPLE_WEATHER,
     MissionScheduler,
@@ -27,6 +31,7 @@ from api.scheduling import (
     SchedulerConfig,
     StoredNotifier,
 )
+from api.scheduling.notify import send
 
 __all__ = ["Background", "ledger_for", "webhook_verifier_for"]
 
@@ -91,6 +96,12 @@ class Background:
             config=SchedulerConfig(tick_interval_s=s.settings.scheduler_tick_s),
         )
         self.scheduler.start()
+        threading.Thread(
+            target=self._escalate_every,
+            args=(s.settings.scheduler_tick_s,),
+            name="tanbo-deliveries",
+            daemon=True,
+        ).start()
         if ledger is not None:
             threading.Thread(
                 target=self._settle_every,
@@ -123,6 +134,28 @@ class Background:
             wait_s = period_s
             if self.scheduler is not None and self.scheduler.leading:
                 self.settle_currency()
+
+    def escalate_deliveries(self) -> int:
+        """Tell the pharmacy of each released delivery its recipient has not confirmed in
+        time (once each); how many."""
+        service: DeliveryService | None = self.services.extras.get("deliveries")
+        if service is None:
+            return 0
+        overdue = escalate_overdue(service)
+        for delivery in overdue:
+            minutes = round(service.confirm_within.total_seconds() / 60)
+            drop = store.get_drop_point(service.engine, delivery.request.drop_point_id).drop
+            send(service.notifier, delivery_notice(delivery, "escalated", drop_name=drop.name,
+                                                   minutes=minutes))  # fmt: skip
+        return len(overdue)
+
+    def _escalate_every(self, period_s: float) -> None:
+        while not self._stopping.wait(period_s):
+            if self.scheduler is None or self.scheduler.leading:
+                try:
+                    self.escalate_deliveries()
+                except Exception:  # the database may be away now: the next round retries
+                    _log.exception("deliveries not escalated")
 
     def stop(self) -> None:
         """Stop ticking first, then bring every vehicle home and keep the logs."""

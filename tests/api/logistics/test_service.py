@@ -3,11 +3,15 @@ idempotency, dispatch, the vehicle's reports, confirmation, cancellation, the fe
 
 import dataclasses
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from api import fleet_store
+from api.background import Background
+from api.config import load_settings
 from api.demo.delivery_world import DROP_POINTS
+from api.deps import Services
 from api.errors import Conflict, Forbidden
 from api.logistics import store
 from api.logistics.flights import delivery_flight
@@ -287,3 +291,23 @@ def test_an_unknown_recipient_or_a_past_window_is_refused_and_nothing_stored(
     with pytest.raises(BadRequest, match="has passed"):
         world.service.request(past, idempotency_key=None)
     assert store.list_deliveries(world.service.engine)[1] == 0
+
+
+def test_the_background_tells_the_pharmacy_of_an_unconfirmed_release_once(
+    world: World, tmp_path: Path
+) -> None:
+    notices = RecordingNotifier()
+    world.service.notifier = notices
+    services = Services(settings=load_settings(data_dir=tmp_path), engine=world.service.engine,
+                        clock=world.clock, extras={"deliveries": world.service})  # fmt: skip
+    background = Background(services)
+    delivery, _ = world.service.request(_request(world, "CENTRE-W"), idempotency_key=None)
+    world.service.dispatch()
+    _fly_to_release(world, delivery.id)
+    assert background.escalate_deliveries() == 0
+    world.clock.advance(world.service.confirm_within.total_seconds() + 60)
+    assert background.escalate_deliveries() == 1
+    assert background.escalate_deliveries() == 0
+    (told,) = [n for n in notices.notices if n.kind == "delivery_escalated"]
+    assert told.recipient == world.pharmacy
+    assert "30分" in told.text_ja
