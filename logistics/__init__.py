@@ -1,8 +1,9 @@
 """Drone delivery of medicine and food: requests, drop points, dispatch, the lifecycle.
 
 Pure: values in, values out. Dispatch assigns requests to vehicles with OR-tools
-(:mod:`logistics.dispatch`; the greedy baseline it is measured against is in
-:mod:`logistics.greedy`); every flight is the planner's delivery route. api/ stores
+(:mod:`logistics.dispatch`, over :mod:`logistics.routing` and :mod:`logistics.repair`,
+internal; the greedy baseline it is measured against is in :mod:`logistics.greedy`);
+every flight is the planner's delivery route. api/ stores
 deliveries and wires them to fleet/.
 """
 
@@ -16,7 +17,7 @@ from logistics.cold_chain import (
     excursions,
     summary,
 )
-from logistics.dispatch import Changes, dispatch, redispatch
+from logistics.dispatch import FIRST_SOLVE_CAP_S, Changes, dispatch, redispatch
 from logistics.drop_points import (
     APPROACH_LENGTH_M,
     RELEASE_CLEARANCE_M,
@@ -52,6 +53,7 @@ from logistics.model import (
 )
 from logistics.schedule import (
     DEFAULT_MAX_AIR_S,
+    NO_ROOM,
     NOT_IN_TIME,
     DispatchPlan,
     DispatchRules,
@@ -77,7 +79,9 @@ __all__ = [
     "DEFAULT_MAX_AIR_S",
     "DEFAULT_TOLERANCE_S",
     "DROP_POSITION_M",
+    "FIRST_SOLVE_CAP_S",
     "NOT_IN_TIME",
+    "NO_ROOM",
     "RELEASE_CLEARANCE_M",
     "RELEASE_OPEN_RADIUS_M",
     "TERMINAL",

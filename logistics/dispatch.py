@@ -4,31 +4,66 @@ solved with Google OR-tools.
 Each delivery is one flight, depot → drop point → depot (a parcel per flight, as drone
 deliveries of medicine fly today), so a vehicle's route is the sequence of its flights and
 the time between two of them is the first's way back, the battery swap or recharge, the
-loading and the second's way out. Every feasible (request, vehicle) pair
-(:mod:`logistics.feasibility`) is a node that only its vehicle may visit; a request's
-nodes form a disjunction that serves it at most once, at a large penalty when it is left
-out, so an impossible set of requests still gets the best partial plan. The time dimension
-counts seconds from ``now``; its value at a node is the drop time, held inside the
-request's window; the drop times at which the flight would be in the air during a weather
-hold are removed from the node's domain. The objective: seconds in the air (energy and
-wear), plus, for as-soon-as-possible requests, each second between the request and the
-drop. The order found is then timed earliest-first (:mod:`logistics.timing`), which keeps
-every window the solver kept.
+loading and the second's way out.
+
+The model has one node per request. Only the vehicles that can carry it
+(:mod:`logistics.feasibility`) and, with nothing else to fly, drop it in time
+(:func:`logistics.timing.earliest_timing`) may visit it: its ``VehicleVar`` is restricted
+with ``SetValues``, because ortools 9.15's Python binding of ``SetAllowedVehiclesForIndex``
+refuses every list. Times differ by vehicle (speed, depot, battery swap or recharge), so
+each vehicle has its own transit matrix (``RegisterTransitMatrix``: the first flight's way
+back and turnaround, loading, the second's way out) and its own arc cost
+(``RegisterUnaryTransitVector``: the seconds in the air of the flight at a node). Each node
+is a disjunction of its own, at a large penalty when left out, so an impossible set of
+requests still gets the best partial plan. The time dimension counts seconds from ``now``;
+its value at a node is the drop time (less a constant with holds, below), held inside the
+request's window (or the horizon).
+The objective: seconds in the air (energy and wear), plus each second from the request (or
+its window's opening, or ``now`` if later) to the drop, as
+:meth:`~logistics.schedule.DispatchPlan.delay_s` counts delay.
+
+A weather hold is a break of each vehicle (``SetBreakIntervalsOfVehicle``), which may not
+overlap a flight. The binding takes a flight as starting at the node's time, so with holds
+that time is the drop time less the request's slowest way out among its vehicles: a window
+is still one range per node, and a vehicle keeps clear of a hold exactly on its way back,
+and on its way out for as long as the request's slowest vehicle would take (longer than it
+need be by the difference). Removing from each node's domain the drop times that would
+meet a hold (``RemoveInterval``), the model used before, is as exact on the way out, less
+on the way back (the slowest vehicle's), and took 2.7–3.4 times as long on the bench's
+120-request case: OR-tools' local-search filters let through moves whose drop times fall
+into such holes, and the solver rejects them only after propagating them.
+
+The solve runs to the first local optimum (parallel cheapest insertion, then greedy
+descent), capped at :data:`FIRST_SOLVE_CAP_S`. Each vehicle's order is timed
+earliest-first (:mod:`logistics.timing`), which keeps every window the solver kept. A
+repair pass then places each request the solver left out, the earliest deadline first,
+where it adds the least cost: in a gap between two flights of any of its vehicles, or
+before later flights that still keep their windows once moved later; failing that, in the
+place of a flight that then fits elsewhere. A descent seldom serves a request that needs
+several flights moved at once, so the repair pass also builds a plan from nothing; when
+that serves more, it is kept, and the descent runs again from it if the model's holds
+allow it. With ``search_s``, guided local search then starts from the solver's solution
+for ``search_s`` seconds, and what it finds replaces the plan only if it serves every
+request the plan did, and more or at a lower cost. A request that fits nowhere is reported
+with :data:`~logistics.schedule.NO_ROOM`; one no vehicle could drop in time even with
+nothing else to fly, with :data:`~logistics.schedule.NOT_IN_TIME`.
 
 Re-dispatch (:func:`redispatch`) keeps every trip already in the air, and those about to
 take off, untouched, and solves again for the rest.
 """
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
-
 from logistics.errors import BadRequest
 from logistics.feasibility import Option, Places, options_for
 from logistics.model import DeliveryRequest
+from logistics.repair import Sequenced, Setting, better, served, timed_routes
+from logistics.routing import Routing
 from logistics.schedule import (
+    NO_ROOM,
     NOT_IN_TIME,
     DispatchPlan,
     DispatchRules,
@@ -37,9 +72,17 @@ from logistics.schedule import (
     Unassigned,
     VehicleState,
 )
-from logistics.timing import earliest_timing, make_trip
+from logistics.timing import make_trip
 
-__all__ = ["Changes", "dispatch", "redispatch"]
+__all__ = ["FIRST_SOLVE_CAP_S", "Changes", "dispatch", "redispatch"]
+
+FIRST_SOLVE_CAP_S = 30.0
+"""Most wall-clock seconds the first solve may take (first solution and descent to a local
+optimum, and the descent from the earliest deadline first when that is tried), so that the
+service never blocks for minutes. When it is reached the best solution found so far is
+kept, and the repair pass places what it left out (everything, the earliest deadline
+first, if not even a first solution was complete). The bench's largest case, 120 requests
+on 10 vehicles with a weather hold, takes about 12 s on 2 shared cores (bench/RESULTS.md)."""
 
 
 def dispatch(
@@ -69,31 +112,37 @@ def dispatch(
     rules
         Reserve, cold-chain limits, loading time, horizon.
     search_s
-        Seconds of guided local search after the first local optimum; None stops at the
-        first local optimum, which is deterministic.
+        Seconds of guided local search after the first local optimum, starting from it;
+        what it finds is kept only if it serves every request the first did, and more or
+        at a lower cost. None (or 0) stops at the first local optimum, which is
+        deterministic unless :data:`FIRST_SOLVE_CAP_S` is reached.
 
     Returns
     -------
     DispatchPlan
         Trips with the planner's flight plans, and the requests left unserved with why.
+
+    Raises
+    ------
+    BadRequest
+        ``now`` without a time zone, a vehicle listed twice, or a negative ``search_s``.
     """
     if now.tzinfo is None:
         raise BadRequest("dispatch needs an aware 'now'")
+    if search_s is not None and search_s < 0:
+        raise BadRequest(f"search_s {search_s:g} is negative")
     rules = rules or DispatchRules()
     fleet = {v.vehicle.id: v.vehicle for v in vehicles}
     if len(fleet) != len(vehicles):
         raise BadRequest("a vehicle is listed twice")
     options, reasons = options_for(requests, list(fleet.values()), places, rules)
-    ready_at = {v.vehicle.id: v.ready_at for v in vehicles}
+    setting = Setting(
+        now=now, holds=tuple(holds), rules=rules, requests={r.id: r for r in requests},
+        ready_at={v.vehicle.id: v.ready_at for v in vehicles},
+    )  # fmt: skip
     for request in requests:
         # An option no flight can meet in time would give the solver an empty domain.
-        timely = [
-            o
-            for o in options.get(request.id, [])
-            if earliest_timing(
-                o, request, ready_at[o.vehicle_id], now=now, holds=holds, rules=rules
-            )
-        ]
+        timely = [o for o in options.get(request.id, []) if setting.time_alone(o) is not None]
         if request.id in options and not timely:
             del options[request.id]
             reasons[request.id] = NOT_IN_TIME
@@ -101,133 +150,51 @@ def dispatch(
             options[request.id] = timely
     unassigned = [Unassigned(request_id=k, reason=v) for k, v in reasons.items()]
     wanted = [r for r in requests if r.id in options]
-    if not wanted or not vehicles:
-        unassigned += [Unassigned(request_id=r.id, reason="no vehicle available") for r in wanted]
-        return DispatchPlan(trips=(), unassigned=tuple(unassigned), solver="or-tools")
-    routes = _solve(wanted, options, vehicles, now=now, holds=holds, rules=rules, search_s=search_s)
-    by_request = {r.id: r for r in wanted}
-    trips: list[Trip] = []
-    served: set[str] = set()
-    for state in vehicles:
-        ready = state.ready_at
-        for option in routes.get(state.vehicle.id, []):
-            request = by_request[option.request_id]
-            timing = earliest_timing(option, request, ready, now=now, holds=holds, rules=rules)
-            if timing is None:  # the solver counts whole seconds: never late, but be sure
-                continue
-            ready = timing.ready_at
-            trips.append(make_trip(option, timing, request, fleet, places, rules))
-            served.add(request.id)
+    flights = _solve(wanted, options, vehicles, setting, search_s) if wanted else {}
+    trips = [
+        make_trip(option, timing, setting.requests[option.request_id], fleet, places, rules)
+        for state in vehicles
+        for option, timing in flights.get(state.vehicle.id, [])
+    ]
+    served = {t.request_id for t in trips}
     unassigned += [
-        Unassigned(request_id=r.id, reason=NOT_IN_TIME) for r in wanted if r.id not in served
+        Unassigned(request_id=r.id, reason=NO_ROOM) for r in wanted if r.id not in served
     ]
     return DispatchPlan(trips=tuple(trips), unassigned=tuple(unassigned), solver="or-tools")
 
 
 def _solve(
     requests: Sequence[DeliveryRequest],
-    options: Mapping[str, list[Option]],
+    options: Mapping[str, Sequence[Option]],
     vehicles: Sequence[VehicleState],
-    *,
-    now: datetime,
-    holds: Sequence[Hold],
-    rules: DispatchRules,
+    setting: Setting,
     search_s: float | None,
-) -> dict[str, list[Option]]:
-    # Nodes: vehicle starts, vehicle ends, then one per request. Times differ by vehicle
-    # (speed, battery swap or charge), so each vehicle has its own transit callback.
-    n_vehicles = len(vehicles)
-    first = 2 * n_vehicles
-    by_vehicle = [
-        {r.id: o for r in requests for o in options[r.id] if o.vehicle_id == state.vehicle.id}
-        for state in vehicles
-    ]
-    manager = pywrapcp.RoutingIndexManager(
-        first + len(requests), n_vehicles, list(range(n_vehicles)), list(range(n_vehicles, first))
-    )
-    model = pywrapcp.RoutingModel(manager)
-    loading = round(rules.loading_s)
-
-    def callbacks(v: int) -> tuple[int, int]:
-        mine = by_vehicle[v]
-
-        def option(index: int) -> Option | None:
-            node = manager.IndexToNode(index)
-            return mine.get(requests[node - first].id) if node >= first else None
-
-        def travel_s(from_index: int, to_index: int) -> int:
-            before, after = option(from_index), option(to_index)
-            gone = 0 if before is None else before.back_s + before.turnaround_s
-            return gone + (0 if after is None else loading + after.out_s)
-
-        def flight_s(from_index: int, to_index: int) -> int:
-            after = option(to_index)
-            return 0 if after is None else after.out_s + after.back_s
-
-        return model.RegisterTransitCallback(travel_s), model.RegisterTransitCallback(flight_s)
-
-    registered = [callbacks(v) for v in range(n_vehicles)]
-    for v, (_, cost) in enumerate(registered):
-        model.SetArcCostEvaluatorOfVehicle(cost, v)
-    horizon = round(rules.horizon_s)
-    latest_ready = max(_offset(v.ready_at, now) for v in vehicles)
-    longest = max(o.out_s + o.back_s + o.turnaround_s for os in options.values() for o in os)
-    span = horizon + latest_ready + longest + loading
-    model.AddDimensionWithVehicleTransits([t for t, _ in registered], span, span, False, "time")
-    time = model.GetDimensionOrDie("time")
-    for i, state in enumerate(vehicles):
-        time.CumulVar(model.Start(i)).SetRange(max(0, _offset(state.ready_at, now)), span)
-    for k, request in enumerate(requests):
-        index = manager.NodeToIndex(first + k)
-        allowed = [v for v in range(n_vehicles) if request.id in by_vehicle[v]]
-        # Only these vehicles (or none: -1) may visit it. SetAllowedVehiclesForIndex would
-        # say the same, but ortools 9.15's Python binding refuses every list for its Span.
-        model.VehicleVar(index).SetValues([-1, *allowed])
-        cumul = time.CumulVar(index)
-        if request.window is not None:
-            low = max(0, _offset(request.window.earliest, now))
-            high = _offset(request.window.latest, now, up=False)
-        else:
-            low, high = 0, horizon
-            time.SetCumulVarSoftUpperBound(index, max(0, _offset(request.requested_at, now)), 1)
-        cumul.SetRange(low, min(high, span))
-        # A drop time whose flight would meet a hold is removed for the slowest way there
-        # and back among its vehicles (timing afterwards uses each vehicle's own).
-        out_s = max(by_vehicle[v][request.id].out_s for v in allowed)
-        back_s = max(by_vehicle[v][request.id].back_s for v in allowed)
-        for hold in holds:
-            start = _offset(hold.start, now, up=False) - back_s + 1
-            end = _offset(hold.end, now) + out_s - 1
-            if end >= max(start, 0):
-                cumul.RemoveInterval(max(start, 0), end)
-        model.AddDisjunction([index], rules.unserved_penalty)
-    params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = (
-        routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
-    )
-    if search_s is not None:
-        params.local_search_metaheuristic = (
-            routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
-        )
-        params.time_limit.FromMilliseconds(round(search_s * 1000))
-    solution = model.SolveWithParameters(params)
-    routes: dict[str, list[Option]] = {}
-    if solution is None:
-        return routes
-    for v, state in enumerate(vehicles):
-        index = solution.Value(model.NextVar(model.Start(v)))
-        while not model.IsEnd(index):
-            request = requests[manager.IndexToNode(index) - first]
-            routes.setdefault(state.vehicle.id, []).append(by_vehicle[v][request.id])
-            index = solution.Value(model.NextVar(index))
-    return routes
-
-
-def _offset(at: datetime, now: datetime, *, up: bool = True) -> int:
-    """Whole seconds from ``now`` to ``at``, rounded up (or down)."""
-    seconds = (at - now).total_seconds()
-    whole = int(seconds)
-    return whole + (1 if up and whole < seconds else 0) - (1 if not up and whole > seconds else 0)
+) -> dict[str, Sequenced]:
+    """Each vehicle's flights, timed and repaired: the first local optimum, from cheapest
+    insertion or, when that serves more, from the earliest deadline first; then what guided
+    local search finds from it, if better."""
+    cap = time.monotonic() + FIRST_SOLVE_CAP_S
+    routing = Routing(requests, options, vehicles, setting)
+    solution = routing.solve(FIRST_SOLVE_CAP_S)
+    best = timed_routes(routing.routes(solution), requests, options, setting)
+    # A descent can seldom serve a request that needs several flights moved at once; the
+    # repair pass from nothing, the earliest deadline first, often does.
+    built = timed_routes({}, requests, options, setting)
+    if len(served(built)) > len(served(best)):
+        best, start = built, routing.read(built)  # None when the model's holds bar it
+        if start is not None and (left_s := cap - time.monotonic()) > 0:
+            from_built = routing.solve(left_s, start)
+            if from_built is not None:
+                descended = timed_routes(routing.routes(from_built), requests, options, setting)
+                if better(descended, built, setting):
+                    solution, best = from_built, descended
+    if solution is not None and search_s:
+        improved = routing.improve(solution, search_s)
+        if improved is not None:
+            other = timed_routes(routing.routes(improved), requests, options, setting)
+            if better(other, best, setting):
+                best = other
+    return best
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -14,6 +14,7 @@ from mission_planner import FlightPlan, PayloadRelease
 __all__ = [
     "DEFAULT_MAX_AIR_S",
     "NOT_IN_TIME",
+    "NO_ROOM",
     "DispatchPlan",
     "DispatchRules",
     "Hold",
@@ -32,7 +33,16 @@ DEFAULT_MAX_AIR_S: Mapping[TemperatureClass, float | None] = {
 passive insulated box with cold packs holds at summer temperatures, on the safe side."""
 
 NOT_IN_TIME = "no vehicle can drop it within its window or the horizon (weather holds counted)"
-"""Why a request that some vehicle could carry is left unserved."""
+"""Why a request that some vehicle could carry is left unserved: none can drop it in time
+even with nothing else to fly."""
+
+NO_ROOM = (
+    "no room left on any vehicle: each that could drop it in time is busy with other "
+    "deliveries then"
+)
+"""Why dispatch leaves out a request some vehicle could drop in time on its own: its repair
+pass found no place for it among the plan's other flights (in a gap, before later flights
+that still keep their windows, or in the place of one that fits elsewhere)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -125,7 +125,8 @@ LOGISTICS_MODULES = (
     "cold_chain", "dispatch", "drop_points", "errors", "feasibility", "lifecycle", "model",
     "schedule", "telemetry", "timing",
 )  # fmt: skip
-"""Every logistics module but the greedy baseline, which is kept only for comparison."""
+"""Every logistics module but the greedy baseline, kept only for comparison, and the
+internals of dispatch (routing: the OR-tools model; repair: timing and the repair pass)."""
 
 
 def test_logistics_reexports_its_submodules_surface() -> None:

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 import shapely
 
 from logistics.feasibility import Places
-from logistics.model import DeliveryRequest
+from logistics.model import DeliveryRequest, TemperatureClass
 from logistics.schedule import DispatchPlan, DispatchRules, Hold, VehicleState
 from mission_planner import Action
 
@@ -22,8 +22,11 @@ def assert_valid_dispatch(
     rules: DispatchRules | None = None,
 ) -> None:
     """Each request served at most once or listed unserved with a reason; each vehicle's
-    trips one after another with its turnaround between; windows, holds, the cold chain,
-    the payload and the battery reserve kept; every flight plan avoids the no-fly zones."""
+    trips one after another with its turnaround between, from its own depot to the
+    request's drop point; windows, holds, the cold chain (an insulated box for a cool or
+    frozen parcel, no longer in the air than its class allows), the payload and the battery
+    reserve kept; a release method both the drop point and the vehicle have; every flight
+    plan avoids the no-fly zones."""
     rules = rules or DispatchRules()
     by_id = {r.id: r for r in requests}
     fleet = {v.vehicle.id: v for v in vehicles}
@@ -53,6 +56,23 @@ def assert_valid_dispatch(
             limit = rules.max_air_s.get(request.temperature)
             if limit is not None:
                 assert trip.air_to_drop_s <= limit
+            if request.temperature is not TemperatureClass.AMBIENT:
+                assert state.vehicle.insulated, (
+                    f"{trip.request_id}: a {request.temperature.value} parcel on {vehicle_id}, "
+                    "which has no insulated box"
+                )
+            drop = places.drop_points[request.drop_point_id]
+            assert trip.drop_point_id == drop.id, f"{trip.request_id} flies to another drop point"
+            assert trip.depot_id == state.vehicle.depot_id, (
+                f"{trip.request_id}: {vehicle_id} flies from {trip.depot_id}, not its own depot "
+                f"{state.vehicle.depot_id}"
+            )
+            assert trip.release in drop.releases, (
+                f"{trip.request_id}: the drop point does not allow release {trip.release.value}"
+            )
+            assert trip.release in state.vehicle.releases, (
+                f"{trip.request_id}: {vehicle_id} has no release {trip.release.value}"
+            )
             assert request.weight_kg <= state.vehicle.payload_kg
             assert trip.energy_used_fraction <= 1.0 - rules.reserve_fraction
             assert trip.plan.payload_release is trip.release
