@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from logistics.feasibility import Places, options_for
 from logistics.model import DeliveryRequest
 from logistics.schedule import (
+    NO_ROOM,
     NOT_IN_TIME,
     DispatchPlan,
     DispatchRules,
@@ -38,6 +39,7 @@ def dispatch_greedy(
     by_id = {v.vehicle.id: v.vehicle for v in vehicles}
     options, reasons = options_for(requests, list(by_id.values()), places, rules)
     ready = {v.vehicle.id: v.ready_at for v in vehicles}
+    first_ready = dict(ready)
     horizon = timedelta(seconds=rules.horizon_s)
 
     def deadline(r: DeliveryRequest) -> datetime:
@@ -53,7 +55,13 @@ def dispatch_greedy(
                                      rules=rules)) is not None
         ]  # fmt: skip
         if not timed:
-            unassigned.append(Unassigned(request_id=request.id, reason=NOT_IN_TIME))
+            alone = any(
+                earliest_timing(o, request, first_ready[o.vehicle_id], now=now, holds=holds,
+                                rules=rules) is not None
+                for o in options[request.id]
+            )  # fmt: skip
+            why = NO_ROOM if alone else NOT_IN_TIME
+            unassigned.append(Unassigned(request_id=request.id, reason=why))
             continue
         timing, option = min(timed, key=lambda pair: (pair[0].drop_at, pair[1].vehicle_id))
         ready[option.vehicle_id] = timing.ready_at
