@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from fields import LocalCrs, Restriction, ZoneRecord, buffered_zone
+from fields import LocalCrs, Restriction, ZoneKind, ZoneRecord, buffered_zone, to_local
 from logistics.drop_points import local_point
 from logistics.model import (
     DeliveryRequest,
@@ -48,6 +48,10 @@ class Places:
         return [
             buffered_zone(z, self.crs) for z in self.zones if z.restriction is Restriction.NO_FLY
         ]
+
+    def did(self) -> list[BaseGeometry]:
+        """The densely inhabited districts (人口集中地区) of the register, in local metres."""
+        return [to_local(z.geometry, self.crs) for z in self.zones if z.kind is ZoneKind.DID]
 
     def point(self, place: Depot | DropPoint) -> tuple[float, float]:
         """A depot or drop point in local metres."""
@@ -180,7 +184,8 @@ def flight_plan(
     rules: DispatchRules,
 ) -> FlightPlan:
     """The planner's delivery plan for an option: route, release, geofence, rally point and
-    permissions, with the planner's own checks run once more."""
+    permissions (dropping objects, DID, beyond visual line of sight as Level 3.5 or 4), with
+    the planner's own checks run once more."""
     return plan_delivery(
         places.point(places.depots[option.depot_id]),
         places.point(places.drop_points[option.drop_point_id]),
@@ -188,5 +193,5 @@ def flight_plan(
         cruise_altitude_m=vehicle.cruise_altitude_m, speed_m_s=vehicle.speed_m_s,
         payload_kg=request.weight_kg, vehicle_empty_kg=vehicle.empty_kg,
         endurance_min=vehicle.endurance_min, reserve_fraction=rules.reserve_fraction,
-        release=option.release,
+        release=option.release, did=places.did(),
     )  # fmt: skip

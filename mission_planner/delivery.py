@@ -29,8 +29,10 @@ less than ``reserve_fraction`` is refused.
 >>> plan = plan_delivery((0.0, 0.0), (3000.0, 4000.0), crs=local_crs_for(134.84, 34.93),
 ...                      payload_kg=2.0, vehicle_empty_kg=8.0, endurance_min=50.0,
 ...                      release=PayloadRelease.WINCH)
->>> plan.stats["distance_m"], plan.stats["flight_time_s"], plan.permissions
-(10000.0, 1342.0, ('dropping objects (物件投下)',))
+>>> plan.stats["distance_m"], plan.stats["flight_time_s"]
+(10000.0, 1342.0)
+>>> [p.split(" (")[0].split(":")[0] for p in plan.permissions]
+['dropping objects', 'beyond visual line of sight', 'Level 3.5']
 >>> round(plan.stats["energy_used_fraction"], 3)
 0.664
 """
@@ -49,11 +51,17 @@ from mission_planner.plan import Action, FlightPlan, Leg, PayloadRelease, Point
 from mission_planner.refusals import PlanningError, PlanRefused, check_altitude
 
 __all__ = [
+    "BVLOS",
     "CLIMB_POWER_FACTOR",
     "CLIMB_RATE_M_S",
     "CRUISE_POWER_FACTOR",
     "DROPPING_OBJECTS",
     "DROP_HOVER_S",
+    "LEVEL_3_5",
+    "LEVEL_4",
+    "OVER_DID",
+    "VISUAL_RANGE_M",
+    "delivery_permissions",
     "energy_used_fraction",
     "flight_halves_s",
     "loaded_endurance_min",
@@ -70,6 +78,20 @@ CLIMB_POWER_FACTOR = 1.4
 """Power climbing at :data:`CLIMB_RATE_M_S`, as a multiple of the hover power."""
 DROPPING_OBJECTS = "dropping objects (物件投下)"
 """The permission a gripper or winch release needs, worded as :mod:`mission_planner.safety` does."""
+VISUAL_RANGE_M = 300.0
+"""Beyond this from the pilot at the pickup, a small multicopter can no longer be watched
+(its attitude judged, other aircraft seen around it): the flight is beyond visual line of
+sight, m."""
+BVLOS = "beyond visual line of sight (目視外飛行)"
+LEVEL_3_5 = (
+    "Level 3.5: beyond visual line of sight over unpopulated areas without assistants "
+    "(レベル3.5飛行: 操縦ライセンス, 保険, 機上カメラでの確認)"
+)
+LEVEL_4 = (
+    "Level 4: beyond visual line of sight over populated areas "
+    "(レベル4飛行: 第一種機体認証, 一等操縦ライセンス, 飛行許可承認)"
+)
+OVER_DID = "flying over a densely inhabited district (人口集中地区上空)"
 
 
 def loaded_endurance_min(endurance_min: float, vehicle_empty_kg: float, payload_kg: float) -> float:
@@ -151,6 +173,36 @@ def energy_used_fraction(
     )
 
 
+def delivery_permissions(
+    pickup: Point,
+    path: Sequence[Point],
+    *,
+    release: PayloadRelease,
+    did: Sequence[BaseGeometry] = (),
+) -> tuple[str, ...]:
+    """What a delivery along ``path`` (out from ``pickup``) needs under the Aviation Act:
+    dropping objects for a gripper or winch; over a DID, that approval; beyond
+    :data:`VISUAL_RANGE_M` from the pilot at the pickup, flying beyond visual line of sight,
+    as Level 3.5 (over no DID) or Level 4 (over one).
+
+    >>> delivery_permissions((0.0, 0.0), [(0.0, 0.0), (200.0, 0.0)], release=PayloadRelease.LAND)
+    ()
+    >>> [p.split(" (")[0].split(":")[0] for p in delivery_permissions(
+    ...     (0.0, 0.0), [(0.0, 0.0), (3000.0, 0.0)], release=PayloadRelease.WINCH)]
+    ['dropping objects', 'beyond visual line of sight', 'Level 3.5']
+    """
+    needed: list[str] = []
+    if release is not PayloadRelease.LAND:
+        needed.append(DROPPING_OBJECTS)
+    line = LineString(path) if len(path) > 1 else shapely.Point(path[0])
+    over_did = any(zone.intersects(line) for zone in did)
+    if over_did:
+        needed.append(OVER_DID)
+    if line.hausdorff_distance(shapely.Point(pickup)) > VISUAL_RANGE_M:
+        needed += [BVLOS, LEVEL_4 if over_did else LEVEL_3_5]
+    return tuple(needed)
+
+
 def plan_delivery(
     pickup: Point,
     drop: Point,
@@ -166,6 +218,7 @@ def plan_delivery(
     release: PayloadRelease,
     clearance_m: float = DEFAULT_CLEARANCE_M,
     fence_margin_m: float = DEFAULT_FENCE_MARGIN_M,
+    did: Sequence[BaseGeometry] = (),
 ) -> FlightPlan:
     """Plan a delivery from ``pickup`` to ``drop`` and back.
 
@@ -195,6 +248,9 @@ def plan_delivery(
         How far the route's corners stand outside the zones, m.
     fence_margin_m
         How far the inclusion fence stands outside the route, m.
+    did
+        Densely inhabited districts (人口集中地区) in ``crs`` metres: a route over one needs
+        that approval, and beyond visual line of sight it is a Level 4 flight.
 
     Returns
     -------
@@ -271,7 +327,7 @@ def plan_delivery(
         rally=(rally_point(pickup, fence),),
         takeoff_altitude_m=cruise_altitude_m,
         payload_release=release,
-        permissions=(DROPPING_OBJECTS,) if release is not PayloadRelease.LAND else (),
+        permissions=delivery_permissions(pickup, path, release=release, did=did),
         stats={
             "distance_m": 2 * outbound_m,
             "flight_time_s": out_s + back_s,

@@ -12,11 +12,15 @@ from shapely import LineString, Polygon
 from fields import local_crs_for, to_local
 from mission_planner.build import release_hover_s
 from mission_planner.delivery import (
+    BVLOS,
     CLIMB_POWER_FACTOR,
     CLIMB_RATE_M_S,
     CRUISE_POWER_FACTOR,
     DROP_HOVER_S,
     DROPPING_OBJECTS,
+    LEVEL_3_5,
+    LEVEL_4,
+    OVER_DID,
     loaded_endurance_min,
     plan_delivery,
 )
@@ -185,10 +189,23 @@ def test_cruise_altitudes_outside_the_cap_are_refused(altitude: float) -> None:
 def test_releasing_in_the_air_needs_the_dropping_objects_permission(
     release: PayloadRelease, permissions: tuple[str, ...]
 ) -> None:
-    plan = _plan(_point(0, 0), _point(500, 0), [], release=release)
+    plan = _plan(_point(0, 0), _point(250, 0), [], release=release)  # within sight
     assert plan.payload_release is release
     assert plan.permissions == permissions
     assert all(leg.altitude_m == 60.0 and leg.speed_m_s == 10.0 for leg in plan.legs)
+
+
+def test_out_of_sight_is_level_3_5_and_over_a_did_level_4() -> None:
+    far = _plan(_point(0, 0), _point(2000, 0), [])
+    assert far.permissions == (DROPPING_OBJECTS, BVLOS, LEVEL_3_5)
+    town = _zone(800, -300, 400, 600)  # a DID the straight route crosses
+    over = plan_delivery(
+        _point(0, 0), _point(2000, 0), crs=CRS, did=[town],
+        **{k: v for k, v in VEHICLE.items() if k != "release"}, release=PayloadRelease.LAND,
+    )  # fmt: skip
+    assert over.permissions == (OVER_DID, BVLOS, LEVEL_4)
+    near_town = _plan(_point(0, 0), _point(250, 0), [])
+    assert BVLOS not in near_town.permissions
 
 
 @pytest.mark.parametrize(
