@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/irrigation.py
 	$(BIN)/python bench/agronomy.py
+	$(BIN)/python bench/dispatch.py
 
 clean:
 	rm -rf $(VENV) .tanbo .pytest_cache .mypy_cache .ruff_cache
