@@ -118,3 +118,34 @@ def dispatch(ctx: typer.Context) -> None:
                   f"{trip.drop_at.astimezone(JST):%H:%M}")  # fmt: skip
     for left in done.plan.unassigned:
         out.print(f"{left.request_id[:8]} not dispatched: {escape(left.reason)}")
+
+
+@logistics_app.command("cold-chain")
+def cold_chain(ctx: typer.Context) -> None:
+    """Listen to payload sensors on the broker (``mqtt_url``): store each delivery's
+    temperature readings and tell its pharmacy of an excursion. Ctrl-C stops it."""
+    import asyncio
+    import signal
+
+    from api.logistics.temperature import PayloadSensorListener, temperature_topic
+    from api.scheduling.notify import StoredNotifier
+
+    state = state_of(ctx)
+    mqtt = state.settings.mqtt_settings()
+    if mqtt is None:
+        raise typer.BadParameter("set mqtt_url to the sensors' broker", param_hint="mqtt_url")
+    engine, clock = state.db(), SystemClock()
+    out.print(f"cold chain: {escape(temperature_topic(mqtt.topic_prefix))} on "
+              f"{escape(mqtt.host)}:{mqtt.port}")  # fmt: skip
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        notifier = StoredNotifier(engine, clock=clock)
+        async with PayloadSensorListener(mqtt, engine, clock=clock, notifier=notifier) as ear:
+            await stop.wait()
+            out.print(f"cold chain: {ear.stats()}")
+
+    asyncio.run(main())

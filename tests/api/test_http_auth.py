@@ -149,6 +149,7 @@ MATRIX: list[tuple[str, str, object, set[Role]]] = [
     ("POST", "/deliveries/dispatch", None, CREW),
     ("GET", "/deliveries/{delivery}", None, ANYONE),
     ("GET", "/deliveries/{delivery}/timeline", None, ANYONE),
+    ("GET", "/deliveries/{delivery}/temperature", None, ANYONE),
     ("POST", "/deliveries/{delivery}/cancel", {}, {Role.PHARMACY, *CREW}),
     ("POST", "/deliveries/{delivery}/confirm", {"code": "123456"}, ANYONE),
     ("GET", "/depots", None, ANYONE),

@@ -22,9 +22,10 @@ from api.logistics import store
 from api.logistics.flights import delivery_flight
 from api.logistics.progress import on_signal, start_loading
 from api.logistics.service import DeliveryService
+from api.logistics.temperature import record_readings
 from api.serving import serving
 from core.clock import FakeClock
-from logistics import DeliveryVehicle, Signal, SignalKind
+from logistics import DeliveryVehicle, Signal, SignalKind, TemperatureReading
 from tests.api.conftest import Api
 from tests.currency.conftest import API_KEY, Sandbox, platform, sandbox  # noqa: F401 (fixtures)
 
@@ -451,3 +452,31 @@ def test_an_unknown_recipient_or_a_window_already_past_is_a_422_and_nothing_is_s
     late = people.pharmacy.post("/deliveries", json=past)
     assert "window has passed" in _problem(late, 422, "bad-logistics-request")["detail"]
     assert people.pharmacy.get("/deliveries").json()["count"] == 0
+
+
+def test_the_payload_temperature_log_is_part_of_the_proof_and_only_for_those_involved(
+    people: People,
+) -> None:
+    insulin = {
+        "name": "インスリン",
+        "weight_kg": 0.3,
+        "size_cm": [20, 12, 8],
+        "temperature": "cool",
+    }
+    cool = {**_parcel("CLINIC-N"), "items": [insulin]}
+    delivery = _created(people.pharmacy, cool)
+    start = datetime.fromisoformat("2026-06-01T09:00:00+09:00")
+    temperatures = [5.0, 5.5, 9.5, 10.0, 9.0, 6.0]  # a 3-minute spell over 8 °C
+    readings = [TemperatureReading(at=start + timedelta(minutes=m), temperature_c=c)
+                for m, c in enumerate(temperatures)]  # fmt: skip
+    assert record_readings(people.api.engine, delivery["id"], readings, "box-sensor") == 6
+    answer = people.pharmacy.get(f"/deliveries/{delivery['id']}/temperature")
+    assert answer.status_code == 200, answer.text
+    log = answer.json()
+    assert (log["temperature"], log["range_c"], log["verdict"]) == ("cool", [2.0, 8.0], "excursion")
+    assert log["readings_count"] == 6
+    assert (log["min_c"], log["max_c"]) == (5.0, 10.0)
+    (spell,) = log["excursions"]
+    assert (spell["worst_c"], spell["minutes"]) == (10.0, 3.0)
+    assert [r["temperature_c"] for r in log["readings"]] == temperatures
+    assert people.stranger.get(f"/deliveries/{delivery['id']}/temperature").status_code == 404
