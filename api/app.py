@@ -124,6 +124,7 @@ def create_app(
             delivery_yen_per_km=settings.delivery_yen_per_km,
         ),
         notifier=StoredNotifier(engine, clock=services.clock),
+        points_per_delivery=settings.delivery_points,
         # Deliveries are held by the configured weather record only: the generated sample
         # covers the demo's days, and outside them it would hold every hour.
         weather=RecordedWeather.read(settings.weather_file) if settings.weather_file else None,

@@ -5,13 +5,9 @@ module reads and writes them through :mod:`api.logistics.store`, charges through
 city-currency ledger, and tells people through a notifier. What the vehicle reports
 moves a delivery on in :mod:`api.logistics.progress`.
 
-The fee. A delivery is charged when it is accepted (base + per km of the planned route,
-:func:`api.currency.quote_delivery`), to the pharmacy or the resident as the request
-says, with the idempotency key ``tanbo-delivery-<id>-fee``: a retried request, a restart
-or a repeated call never charges twice. A delivery that ends cancelled, failed or back
-at the pharmacy is refunded in full, once (key ``…-refund``). A platform that does not
-answer leaves the charge pending in the ledger, which finishes it later; the delivery
-goes on.
+The fee is quoted when the delivery is accepted (base + per km of the planned route,
+:func:`api.currency.quote_delivery`) and charged, refunded and rewarded with points as
+:mod:`api.logistics.fees` says.
 """
 
 import hashlib
@@ -28,11 +24,10 @@ from sqlalchemy import Engine
 
 from api import fleet_store
 from api.accounts import get_account
-from api.currency import CurrencyError, Ledger, PricingConfig, quote_delivery
-from api.currency.errors import PlatformRefused
-from api.currency.port import TransactionStatus
+from api.currency import Ledger, PricingConfig, quote_delivery
 from api.errors import Forbidden, NotFound
 from api.logistics import store
+from api.logistics.fees import charge, fee_key, grant_points, refund
 from api.logistics.notices import delivery_notice
 from api.logistics.records import StoredDelivery, trip_record
 from api.logistics.weather import DELIVERY_WEATHER, weather_holds
@@ -56,8 +51,6 @@ __all__ = [
     "Dispatched",
     "Unserviceable",
     "code_hash",
-    "fee_key",
-    "refund_key",
 ]
 
 _log = logging.getLogger("tanbo.logistics")
@@ -75,16 +68,6 @@ _TURNAROUND_HORIZON = timedelta(hours=6)
 
 class Unserviceable(BadRequest):
     """No vehicle can carry the request: its reason says why, per vehicle."""
-
-
-def fee_key(delivery_id: str) -> str:
-    """The idempotency key of a delivery's fee: one charge per delivery, ever."""
-    return f"tanbo-delivery-{delivery_id}-fee"
-
-
-def refund_key(delivery_id: str) -> str:
-    """The idempotency key of a delivery's refund."""
-    return f"tanbo-delivery-{delivery_id}-refund"
 
 
 def code_hash(code: str) -> str:
@@ -114,6 +97,8 @@ class DeliveryService:
     """After the release, how long the recipient has to confirm before it is escalated."""
     notifier: Notifier | None = None
     """Where recipients' and pharmacies' notices go (the one-time codes among them)."""
+    points_per_delivery: int = 0
+    """ねっぴ〜Pay points granted to the resident who confirms receipt (0: none)."""
     weather: WeatherProvider | None = None
     """Forecasts at the depots: an hour over :attr:`weather_limits` is a hold dispatch flies
     round; None: no holds (a demo, a test)."""
@@ -190,7 +175,7 @@ class DeliveryService:
         accepted = store.change(self.engine, request.id, accept)
         if request.payer is Payer.RESIDENT:
             return accepted, True  # charged when the resident confirms, signed in
-        return self._charge(accepted), True
+        return charge(self.engine, self.ledger, self.clock, accepted), True
 
     def _check_request(self, request: DeliveryRequest) -> None:
         resident = request.recipient.resident_id
@@ -205,54 +190,6 @@ class DeliveryService:
         if request.window is not None and request.window.latest <= self.clock.now():
             latest = request.window.latest.astimezone(JST).isoformat(timespec="minutes")
             raise BadRequest(f"the delivery window has passed (it ended {latest})")
-
-    def payer_account(self, delivery: StoredDelivery) -> str:
-        """Who the fee is charged to: the pharmacy, or the resident (a request says so only
-        for a resident known to the city identity, and the resident pays by confirming
-        receipt signed in as themself: a pharmacy cannot charge a resident on its own)."""
-        r = delivery.request
-        if r.payer is Payer.RESIDENT and r.recipient.resident_id is not None:
-            return r.recipient.resident_id
-        return r.pharmacy_id
-
-    def _charge(self, delivery: StoredDelivery) -> StoredDelivery:
-        if self.ledger is None or not delivery.fee_yen:
-            return delivery
-        try:
-            entry = self.ledger.charge(
-                account=self.payer_account(delivery), amount_yen=delivery.fee_yen,
-                idempotency_key=fee_key(delivery.id), reference=f"delivery:{delivery.id}",
-                description=f"drone delivery to {delivery.request.drop_point_id}",
-            )  # fmt: skip
-            status = entry.status.value
-        except PlatformRefused as exc:
-            now, why = self.clock.now(), f"the fee was refused: {exc}"
-
-            def refused(d: StoredDelivery) -> StoredDelivery:
-                moved = step(d.lifecycle, S.CANCELLED, at=now, by="currency", note=why)
-                return replace(d, lifecycle=moved, charge_status="refused")
-
-            return store.change(self.engine, delivery.id, refused)
-        except CurrencyError as exc:  # no answer: the ledger keeps it pending
-            _log.warning("delivery %s: fee pending: %s", delivery.id, exc)
-            status = "pending"
-        return store.change(self.engine, delivery.id, lambda d: replace(d, charge_status=status))
-
-    def _refund(self, delivery: StoredDelivery) -> StoredDelivery:
-        if self.ledger is None or delivery.charge_key is None:
-            return delivery
-        charged = self.ledger.by_key(delivery.charge_key)
-        if charged is None or charged.status is not TransactionStatus.SUCCEEDED:
-            return delivery
-        try:
-            self.ledger.refund(charged.id, idempotency_key=refund_key(delivery.id),
-                               reference=f"delivery:{delivery.id}",
-                               description=f"delivery {delivery.state.value}")  # fmt: skip
-            status = "refunded"
-        except CurrencyError as exc:
-            _log.warning("delivery %s: refund pending: %s", delivery.id, exc)
-            status = "refund pending"
-        return store.change(self.engine, delivery.id, lambda d: replace(d, charge_status=status))
 
     # -- dispatch --------------------------------------------------------------------
 
@@ -365,7 +302,8 @@ class DeliveryService:
             lambda d: replace(d, lifecycle=step(d.lifecycle, S.CONFIRMED, at=now, by=by)),
         )
         if request.payer is Payer.RESIDENT:
-            done = self._charge(done)
+            done = charge(self.engine, self.ledger, self.clock, done)
+        grant_points(self.ledger, done, self.points_per_delivery)
         self.tell(done, "confirmed")
         return done
 
@@ -393,13 +331,13 @@ class DeliveryService:
             ),
         )
         self.tell(done, "cancelled")
-        return self._refund(done)
+        return refund(self.engine, self.ledger, done)
 
     def settle_if_over(self, delivery: StoredDelivery) -> StoredDelivery:
         """Refund a delivery that ended without reaching its recipient."""
         unreached = {S.CANCELLED, S.FAILED, S.RETURNED_TO_PHARMACY}
         if delivery.state in unreached and delivery.state in TERMINAL:
-            return self._refund(delivery)
+            return refund(self.engine, self.ledger, delivery)
         return delivery
 
     def new_id(self) -> str:

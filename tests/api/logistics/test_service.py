@@ -14,9 +14,10 @@ from api.demo.delivery_world import DROP_POINTS
 from api.deps import Services
 from api.errors import Conflict, Forbidden
 from api.logistics import store
+from api.logistics.fees import fee_key
 from api.logistics.flights import delivery_flight
 from api.logistics.progress import escalate_overdue, on_signal, start_loading
-from api.logistics.service import Unserviceable, fee_key
+from api.logistics.service import Unserviceable
 from api.scheduling.notify import RecordingNotifier
 from api.scheduling.weather import RecordedWeather, WeatherHour
 from logistics import (
@@ -311,3 +312,16 @@ def test_the_background_tells_the_pharmacy_of_an_unconfirmed_release_once(
     (told,) = [n for n in notices.notices if n.kind == "delivery_escalated"]
     assert told.recipient == world.pharmacy
     assert "30分" in told.text_ja
+
+
+def test_the_resident_who_confirms_is_granted_the_citys_points_once(world: World) -> None:
+    world.service.points_per_delivery = 30
+    resident = world.residents["CENTRE-W"]
+    world.sandbox.client.set_wallet(resident, balance_yen=0)
+    delivery, _ = world.service.request(_request(world, "CENTRE-W"), idempotency_key=None)
+    world.service.dispatch()
+    _fly_to_release(world, delivery.id)
+    world.service.confirm(delivery.id, resident_id=resident)
+    assert world.sandbox.client.wallet(resident).points == 30
+    assert world.service.ledger is not None
+    assert world.service.ledger.by_key(f"tanbo-delivery-{delivery.id}-points") is not None
