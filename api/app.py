@@ -41,8 +41,9 @@ from api.routes import (
     water_warnings,
     zones,
 )
-from api.scheduling.notify import StoredNotifier
+from api.scheduling.notify import Notifier, StoredNotifier
 from api.scheduling.weather import RecordedWeather
+from api.webhook_notifier import FanOutNotifier, WebhookNotifier
 from core.clock import Clock, SystemClock
 
 __all__ = ["app_from_environment", "create_app", "session_secret"]
@@ -84,6 +85,19 @@ def app_from_environment() -> FastAPI:
     return create_app(load_settings(), background=True)
 
 
+def _delivery_notifier(services: Services) -> Notifier:
+    """Stored notifications, and the webhook too when one is configured."""
+    stored = StoredNotifier(services.engine, clock=services.clock)
+    s = services.settings
+    if not s.notify_webhook_url:
+        return stored
+    if not s.notify_webhook_secret:
+        raise ConfigError("notify_webhook_url needs notify_webhook_secret to sign with")
+    webhook = WebhookNotifier(s.notify_webhook_url, s.notify_webhook_secret, clock=services.clock)
+    services.closing.append(webhook.close)
+    return FanOutNotifier([stored, webhook])
+
+
 def create_app(
     settings: Settings,
     *,
@@ -123,7 +137,7 @@ def create_app(
             delivery_base_yen=settings.delivery_base_yen,
             delivery_yen_per_km=settings.delivery_yen_per_km,
         ),
-        notifier=StoredNotifier(engine, clock=services.clock),
+        notifier=_delivery_notifier(services),
         points_per_delivery=settings.delivery_points,
         # Deliveries are held by the configured weather record only: the generated sample
         # covers the demo's days, and outside them it would hold every hour.

@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     delivery_base_yen: int = Field(default=500, ge=0)
     """A drone delivery's fee: this, plus ``delivery_yen_per_km`` of the planned route."""
     delivery_yen_per_km: int = Field(default=100, ge=0)
+    notify_webhook_url: str | None = None
+    """Notices (deliveries' codes and steps) also posted here, signed (the city app, an SMS
+    or LINE bridge); None: stored notifications only."""
+    notify_webhook_secret: str | None = Field(default=None, repr=False)
     delivery_points: int = Field(default=0, ge=0)
     """City-currency points granted to a resident who confirms a delivery (0: none)."""
     pesticide_baseline_l_ha: float | None = Field(default=None, gt=0)

@@ -58,4 +58,5 @@ def delivery_notice(
         kind=f"delivery_{kind}",
         text_ja=_JA[kind].format(**values),
         text_en=_EN[kind].format(**values),
+        reference=f"delivery:{delivery.id}",
     )

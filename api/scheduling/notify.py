@@ -53,6 +53,8 @@ class Notice:
     """The status the mission reached (``scheduled``, ``held`` …)."""
     text_ja: str
     text_en: str
+    reference: str | None = None
+    """What else it is about, for notifiers that carry it (``delivery:<id>``)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
