@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 
@@ -21,6 +22,7 @@ from api.logistics.records import StoredDelivery
 from api.logistics.runner import DeliveryRunner, VehicleLink
 from api.logistics.service import DeliveryService
 from api.scheduling.notify import RecordingNotifier
+from api.scheduling.weather import RecordedWeather, WeatherHour
 from core.clock import ScaledClock
 from fleet.link import Link
 from logistics import DeliveryRequest, DeliveryState, Item, Recipient
@@ -178,3 +180,24 @@ def test_a_recalled_delivery_returns_to_the_pharmacy_and_is_refunded(flying: Fly
     assert done.state is S.RETURNED_TO_PHARMACY
     assert flying.sandbox.client.wallet(flying.pharmacy).balance_yen == 20_000
     assert "delivery_returned" in [n.kind for n in flying.notices.notices]
+
+
+def test_a_weather_hold_keeps_the_drone_on_the_ground_until_it_is_over(flying: Flying) -> None:
+    windy = [
+        WeatherHour(start=START - timedelta(minutes=55), wind_m_s=14.0, gust_m_s=18.0,
+                    precipitation_mm=0.0),
+        *(WeatherHour(start=START + timedelta(minutes=5 + 60 * h), wind_m_s=3.0, gust_m_s=5.0,
+                      precipitation_mm=0.0) for h in range(13)),
+    ]  # fmt: skip
+    flying.service.weather = RecordedWeather(windy, station="test")
+    delivery = flying.request("GARDEN-E")
+    flying.service.dispatch()
+    trip = store.get_delivery(flying.service.engine, delivery.id).trip
+    assert trip is not None
+    assert trip.takeoff_at >= START + timedelta(minutes=5)  # not in the 14 m/s hour
+    flying.fly()
+    flown = flying.until(delivery.id, lambda d: d.state is S.IN_FLIGHT)
+    took_off = flown.lifecycle.entered(S.IN_FLIGHT)
+    assert took_off is not None
+    assert took_off >= START + timedelta(minutes=5)
+    flying.until(delivery.id, lambda d: d.state is S.RELEASED)
