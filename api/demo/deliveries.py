@@ -42,7 +42,7 @@ from sim.cluster import SimCluster
 
 __all__ = ["SPEEDUP", "run_delivery_demo"]
 
-SPEEDUP = 40.0
+SPEEDUP = 60.0
 MORNING = datetime(2026, 6, 2, 9, 0, tzinfo=JST)
 DEMO_ISSUER = "urn:tanbo:demo"
 API_KEY = "sk_demo_currency"

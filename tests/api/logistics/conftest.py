@@ -1,7 +1,9 @@
-"""A delivery service on SQLite and PostgreSQL with the demo's world registered, charging
-through the currency sandbox (a real HTTP server, as in tests/currency)."""
+"""A delivery service with the demo's world registered, charging through the currency
+sandbox (a real HTTP server, as in tests/currency): ``world`` on SQLite, ``stored_world`` on
+SQLite and PostgreSQL for what the storage decides."""
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -10,6 +12,7 @@ from sqlalchemy import Engine
 
 from api.accounts import create_account
 from api.currency import Ledger, PlatformClient
+from api.db import connect, migrate
 from api.demo.delivery_world import DROP_POINTS, build_world
 from api.logistics.service import DeliveryService
 from core.clock import FakeClock
@@ -29,8 +32,8 @@ class World:
     """Drop point id → the account of the resident who receives there."""
 
 
-@pytest.fixture
-def world(engine: Engine, platform: Sandbox) -> Iterator[World]:  # noqa: F811
+@contextmanager
+def _world(engine: Engine, platform: Sandbox) -> Iterator[World]:  # noqa: F811
     clock = FakeClock(START)
     with PlatformClient(platform.config()) as client:
         service = DeliveryService(engine=engine, clock=clock, ledger=Ledger(engine, client))
@@ -41,3 +44,21 @@ def world(engine: Engine, platform: Sandbox) -> Iterator[World]:  # noqa: F811
         }
         yield World(service=service, clock=clock, sandbox=platform,
                     pharmacy=platform.funded_account(20_000), residents=residents)  # fmt: skip
+
+
+@pytest.fixture
+def world(sqlite_url: str, platform: Sandbox) -> Iterator[World]:  # noqa: F811
+    """The world on SQLite: for what does not depend on the database."""
+    engine = connect(sqlite_url)
+    migrate(engine)
+    with _world(engine, platform) as made:
+        yield made
+    engine.dispose()
+
+
+@pytest.fixture
+def stored_world(engine: Engine, platform: Sandbox) -> Iterator[World]:  # noqa: F811
+    """The world on SQLite and on PostgreSQL in turn: for what the storage decides
+    (unique keys, versioned writes, row locks)."""
+    with _world(engine, platform) as made:
+        yield made

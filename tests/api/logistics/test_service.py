@@ -53,7 +53,8 @@ def _balance(world: World) -> int:
     return world.sandbox.client.wallet(world.pharmacy).balance_yen
 
 
-def test_a_request_is_accepted_and_charged_once_whatever_the_retries(world: World) -> None:
+def test_a_request_is_accepted_and_charged_once_whatever_the_retries(stored_world: World) -> None:
+    world = stored_world
     request = _request(world, "CENTRE-W")
     first, created = world.service.request(request, idempotency_key="rx-1")
     again, created_again = world.service.request(request, idempotency_key="rx-1")
@@ -69,7 +70,8 @@ def test_a_request_is_accepted_and_charged_once_whatever_the_retries(world: Worl
     assert world.service.ledger.by_key(fee_key(first.id)) is not None
 
 
-def test_the_same_key_for_another_request_is_a_conflict(world: World) -> None:
+def test_the_same_key_for_another_request_is_a_conflict(stored_world: World) -> None:
+    world = stored_world
     world.service.request(_request(world, "CENTRE-W"), idempotency_key="rx-2")
     with pytest.raises(Conflict, match="Idempotency-Key 'rx-2' was used"):
         world.service.request(_request(world, "GARDEN-E"), idempotency_key="rx-2")
@@ -115,7 +117,8 @@ def _fly_to_release(world: World, delivery_id: str) -> None:
                   position=DROP_POINTS[2].location)  # fmt: skip
 
 
-def test_a_delivery_follows_its_vehicle_and_the_recipient_confirms(world: World) -> None:
+def test_a_delivery_follows_its_vehicle_and_the_recipient_confirms(stored_world: World) -> None:
+    world = stored_world
     delivery, _ = world.service.request(_request(world, "GARDEN-E"), idempotency_key=None)
     code = world.service.dispatch().codes[delivery.id]
     _fly_to_release(world, delivery.id)
@@ -196,7 +199,8 @@ def test_an_unconfirmed_release_is_escalated_once(world: World) -> None:
     assert escalate_overdue(world.service) == []
 
 
-def test_wrong_codes_are_counted_and_the_code_is_refused_after_five(world: World) -> None:
+def test_wrong_codes_are_counted_and_the_code_is_refused_after_five(stored_world: World) -> None:
+    world = stored_world
     delivery, _ = world.service.request(_request(world, "CENTRE-W"), idempotency_key=None)
     code = world.service.dispatch().codes[delivery.id]
     _fly_to_release(world, delivery.id)

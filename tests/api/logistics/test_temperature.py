@@ -224,7 +224,8 @@ def test_bad_messages_and_unknown_deliveries_are_counted_and_the_listener_goes_o
     assert (states, stats.connections) == ([EdgeState.CONNECTED], 1)  # never dropped
 
 
-def test_recording_the_same_readings_again_stores_nothing(world: World) -> None:
+def test_recording_the_same_readings_again_stores_nothing(stored_world: World) -> None:
+    world = stored_world
     engine, delivery = world.service.engine, _cool_delivery(world)
     readings = [TemperatureReading(at=START + timedelta(minutes=m), temperature_c=5.0 + m)
                 for m in range(3)]  # fmt: skip
