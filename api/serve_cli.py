@@ -48,6 +48,10 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        # A worker imports the whole service (geospatial stack, OR-tools, AquaCrop) before it
+        # answers the supervisor's ping: seconds on a loaded machine, over uvicorn's default
+        # 5 s, which kills and restarts it for ever.
+        timeout_worker_healthcheck=120,
     )
 
 
