@@ -213,7 +213,8 @@ class DeliveryService:
         busy, _ = store.list_deliveries(
             self.engine, states=sorted(_BUSY | {S.VEHICLE_RETURNED}), limit=10_000
         )
-        ready = {v.id: now for v in self.vehicles()}
+        vehicles = self.vehicles()
+        ready = {v.id: now for v in vehicles}
         for d in busy:
             if d.trip is None or d.trip.vehicle_id not in ready:
                 continue
@@ -225,7 +226,7 @@ class DeliveryService:
             turnaround = d.trip.ready_at - d.trip.landed_at
             free = d.trip.ready_at if landed is None else landed + turnaround
             ready[d.trip.vehicle_id] = max(ready[d.trip.vehicle_id], free)
-        fleet = [VehicleState(vehicle=v, ready_at=ready[v.id]) for v in self.vehicles()]
+        fleet = [VehicleState(vehicle=v, ready_at=ready[v.id]) for v in vehicles]
         places = self.places()
         holds = self.holds(places, now)
         plan = dispatch([d.request for d in waiting], fleet, places, now=now, holds=holds,

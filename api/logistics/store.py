@@ -310,9 +310,16 @@ def list_deliveries(
         rows = session.exec(
             query.order_by(col(DeliveryRow.created_at).desc(), col(DeliveryRow.id))
         ).all()
-        ids = [r.id for r in rows]
-    page = ids[offset : offset + limit]
-    return [get_delivery(engine, i) for i in page], len(ids)
+        page = rows[offset : offset + limit]
+        # The page's events in one query, not one per delivery.
+        events: dict[str, list[DeliveryEventRow]] = {r.id: [] for r in page}
+        for event in session.exec(
+            select(DeliveryEventRow)
+            .where(col(DeliveryEventRow.delivery_id).in_(list(events)))
+            .order_by(col(DeliveryEventRow.id))
+        ):
+            events[event.delivery_id].append(event)
+        return [delivery_of(r, events[r.id]) for r in page], len(rows)
 
 
 def change(
