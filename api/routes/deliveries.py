@@ -14,7 +14,7 @@ from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from api.accounts import Principal, Role
-from api.deps import CurrentUser, ServicesDep, require
+from api.deps import CurrentUser, require
 from api.errors import Forbidden
 from api.logistics import store
 from api.logistics.service import CODE_DIGITS, DeliveryService
@@ -223,9 +223,7 @@ def list_deliveries(
 
 
 @router.post("/dispatch", response_model=DispatchSummary, summary="Dispatch deliveries")
-def dispatch_deliveries(
-    services: ServicesDep, service: DeliveriesDep, caller: _Crew
-) -> DispatchSummary:
+def dispatch_deliveries(service: DeliveriesDep, caller: _Crew) -> DispatchSummary:
     """Plan every accepted and scheduled delivery over the stationed vehicles. Each newly
     scheduled recipient is sent the one-time code in a notice; codes are never answered."""
     done = service.dispatch()
