@@ -1,5 +1,6 @@
 """What an API process runs besides answering requests: the scheduler, the fleet
-dispatcher that flies its missions, and the currency ledger that bills them.
+dispatcher that flies its missions, the delivery fleet that dispatches and flies the
+pharmacies' deliveries, and the currency ledger that bills them.
 
 Every process starts a scheduler; one leads (see :mod:`api.scheduling.leader`), the
 others stand by. Shut down in order: stop ticking, then bring the vehicles home.
@@ -20,8 +21,7 @@ from api.currency import (
 )
 from api.deps import Services
 from api.fleet_dispatch import FleetDispatch
-from api.logistics import store
-from api.logistics.notices import delivery_notice
+from api.logistics.flying import DeliveryFleet, FleetOptions
 from api.logistics.progress import escalate_overdue
 from api.logistics.service import DeliveryService
 from api.scheduling import (
@@ -31,7 +31,6 @@ from api.scheduling import (
     SchedulerConfig,
     StoredNotifier,
 )
-from api.scheduling.notify import send
 
 __all__ = ["Background", "ledger_for", "webhook_verifier_for"]
 
@@ -69,6 +68,7 @@ class Background:
     scheduler: MissionScheduler | None = None
     fleet: FleetDispatch | None = None
     billing: Billing | None = field(default=None)
+    deliveries: DeliveryFleet | None = None
     _stopping: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
@@ -96,6 +96,17 @@ class Background:
             config=SchedulerConfig(tick_interval_s=s.settings.scheduler_tick_s),
         )
         self.scheduler.start()
+        service: DeliveryService | None = s.extras.get("deliveries")
+        if service is not None:
+            scheduler = self.scheduler
+            self.deliveries = DeliveryFleet(
+                service, pilot=s.settings.pilot_name,
+                csv_path=s.settings.data_dir / "flight-logs.csv",
+                leading=lambda: scheduler.leading,
+                options=FleetOptions(tick_s=min(s.settings.scheduler_tick_s, 2.0)),
+            )  # fmt: skip
+            s.extras["delivery_fleet"] = self.deliveries
+            self.deliveries.start()
         threading.Thread(
             target=self._escalate_every,
             args=(s.settings.scheduler_tick_s,),
@@ -143,10 +154,7 @@ class Background:
             return 0
         overdue = escalate_overdue(service)
         for delivery in overdue:
-            minutes = round(service.confirm_within.total_seconds() / 60)
-            drop = store.get_drop_point(service.engine, delivery.request.drop_point_id).drop
-            send(service.notifier, delivery_notice(delivery, "escalated", drop_name=drop.name,
-                                                   minutes=minutes))  # fmt: skip
+            service.tell(delivery, "escalated")
         return len(overdue)
 
     def _escalate_every(self, period_s: float) -> None:
@@ -162,5 +170,7 @@ class Background:
         self._stopping.set()
         if self.scheduler is not None:
             self.scheduler.stop()
+        if self.deliveries is not None:
+            self.deliveries.close()
         if self.fleet is not None:
             self.fleet.close()

@@ -11,8 +11,9 @@ from dataclasses import replace
 from datetime import datetime
 from functools import partial
 
+from api.errors import Conflict
 from api.logistics import store
-from api.logistics.records import StoredDelivery
+from api.logistics.records import StoredDelivery, TripRecord
 from api.logistics.service import DeliveryService
 from core.geo import GeoPoint
 from logistics.lifecycle import ALLOWED, DeliveryState, record_landing, step
@@ -23,14 +24,25 @@ __all__ = ["escalate_overdue", "on_signal", "start_loading"]
 S = DeliveryState
 
 
-def start_loading(service: DeliveryService, delivery_id: str, *, by: str) -> StoredDelivery:
-    """The parcel goes into the vehicle's box: scheduled → loading."""
+def start_loading(
+    service: DeliveryService, delivery_id: str, *, by: str, trip: TripRecord | None = None
+) -> StoredDelivery:
+    """The parcel goes into the vehicle's box: scheduled → loading.
+
+    Raises
+    ------
+    Conflict
+        ``trip`` is given and the delivery is no longer booked on it (dispatched again, or
+        cancelled, since the vehicle took it up).
+    """
     now = service.clock.now()
-    return store.change(
-        service.engine,
-        delivery_id,
-        lambda d: replace(d, lifecycle=step(d.lifecycle, S.LOADING, at=now, by=by)),
-    )
+
+    def load(d: StoredDelivery) -> StoredDelivery:
+        if trip is not None and (d.state is not S.SCHEDULED or d.trip != trip):
+            raise Conflict(f"delivery {d.id} is no longer booked on that trip ({d.state.value})")
+        return replace(d, lifecycle=step(d.lifecycle, S.LOADING, at=now, by=by))
+
+    return store.change(service.engine, delivery_id, load)
 
 
 def on_signal(
@@ -41,11 +53,13 @@ def on_signal(
     marks: DeliveryMarks,
     vehicle_id: str,
     position: GeoPoint | None = None,
+    note: str = "",
 ) -> StoredDelivery:
     """Move a delivery on by one report from its vehicle.
 
     ``position`` is where the vehicle is (kept as the release position when the report
-    releases the parcel). A delivery that ends undelivered is refunded.
+    releases the parcel); ``note`` says why, when more is known than the report says. A
+    delivery that ends undelivered is refunded.
     """
     now = service.clock.now()
     by = f"vehicle:{vehicle_id}"
@@ -60,7 +74,8 @@ def on_signal(
         lifecycle = d.lifecycle
         if target not in ALLOWED[lifecycle.state] and S.ARRIVED in ALLOWED[lifecycle.state]:
             lifecycle = step(lifecycle, S.ARRIVED, at=now, by=by, note="arrival not reported")
-        lifecycle = step(lifecycle, target, at=now, by=by, note=_note(signal))
+        said = _note(signal) + (f"; {note}" if note else "")
+        lifecycle = step(lifecycle, target, at=now, by=by, note=said)
         if target is S.RELEASED:
             return replace(d, lifecycle=lifecycle, released_at=now, release_at=position,
                            confirm_by=now + service.confirm_within)  # fmt: skip

@@ -65,6 +65,8 @@ class StoredDelivery:
     """Wrong codes tried so far (the code is refused after too many)."""
     confirm_by: datetime | None = None
     escalated_at: datetime | None = None
+    recall_note: str | None = None
+    """Who ordered the drone home with the parcel while it flew, and why."""
     released_at: datetime | None = None
     release_at: GeoPoint | None = None
     fee_yen: int | None = None
@@ -186,6 +188,7 @@ def delivery_of(row: DeliveryRow, events: list[DeliveryEventRow]) -> StoredDeliv
     return StoredDelivery(
         request=request_of(row), lifecycle=lifecycle, version=row.version, trip=_trip(row.trip),
         code_hash=row.code_hash, code_attempts=row.code_attempts,
+        recall_note=row.recall_note,
         confirm_by=_maybe(row.confirm_by),
         escalated_at=_maybe(row.escalated_at), released_at=_maybe(row.released_at),
         release_at=release_at, fee_yen=row.fee_yen, charge_key=row.charge_key,

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from api import fleet_store
+from api.errors import Conflict
 from api.flying import FlightFile, flight_log
 from api.logistics import store
 from api.logistics.flights import DeliveryFlight, delivery_flight
@@ -86,6 +87,19 @@ class DeliveryRunner:
         flight.abort()
         return True
 
+    def return_all(self, why: str) -> None:
+        """Bring every vehicle in the air home with its parcel (the service stops): RTL;
+        each delivery goes back to accepted, to be flown again."""
+        for delivery_id, flight in list(self._flying.items()):
+            _log.warning("delivery %s: returning to launch: %s", delivery_id, why)
+            flight.abort()
+
+    def stop_watching(self) -> None:
+        """End the watching of every flight now (the vehicles carry on with what they do)."""
+        for flight in list(self._flying.values()):
+            flight.note("Tanbo shut down; the vehicle was returning to launch")
+            flight.stop_watching()
+
     def fly_vehicle(self, registration: str, stop: threading.Event) -> None:
         """Fly this vehicle's scheduled trips, in take-off order, until none is left."""
         while not stop.is_set():
@@ -105,16 +119,24 @@ class DeliveryRunner:
         assert delivery.trip is not None
         trip = delivery.trip
         loading = timedelta(seconds=self.service.rules.loading_s)
-        if not self._wait_until(trip.takeoff_at - loading, stop):
-            return delivery
-        self._changed(start_loading(self.service, delivery.id, by=f"depot:{trip.depot_id}"))
-        if not self._wait_until(trip.takeoff_at, stop):
+        if not self._wait_for_loading(delivery, trip.takeoff_at - loading, stop):
             return store.get_delivery(self.service.engine, delivery.id)
+        try:
+            loaded = start_loading(self.service, delivery.id, by=f"depot:{trip.depot_id}",
+                                   trip=trip)  # fmt: skip
+        except Conflict:  # dispatched again or cancelled meanwhile: the caller looks again
+            return store.get_delivery(self.service.engine, delivery.id)
+        self._changed(loaded)
+        if not self._wait_until(trip.takeoff_at, stop):
+            return self._unload(loaded.id, "the flights were stopped before take-off")
+        delivery = store.get_delivery(self.service.engine, delivery.id)
+        if delivery.state is not S.LOADING:  # cancelled while it was being loaded
+            return delivery
         spec = delivery_flight(self.service, delivery)
         vehicle = self.links[trip.vehicle_id]
         flight = self._flight(spec, vehicle, delivery)
         watching = threading.Event()
-        watcher = threading.Thread(target=self._watch_near, args=(spec, flight, watching),
+        watcher = threading.Thread(target=self._watch, args=(spec, flight, watching),
                                    daemon=True)  # fmt: skip
         watcher.start()
         self._flying[delivery.id] = flight
@@ -177,13 +199,34 @@ class DeliveryRunner:
                 self._tell(after, kind)
         self._changed(after)
 
-    def _watch_near(self, spec: DeliveryFlight, flight: Flight, done: threading.Event) -> None:
+    def _watch(self, spec: DeliveryFlight, flight: Flight, done: threading.Event) -> None:
+        """While it flies: tell the recipient once the drone is near; turn it round once a
+        recall is recorded (by any process; read about every second)."""
+        told_near, polls = False, 0
+        look_every = max(1, round(1.0 / (self.poll_s * 4)))
         while not done.wait(self.poll_s * 4):
             here = flight.position()
             airborne = here is not None and flight.record.takeoff_at is not None
-            if airborne and here is not None and here.distance_m(spec.drop) <= NEAR_M:
+            if (
+                not told_near
+                and airborne
+                and here is not None
+                and here.distance_m(spec.drop) <= NEAR_M
+            ):
+                told_near = True
                 self._tell(store.get_delivery(self.service.engine, spec.delivery_id), "near")
-                return
+            polls += 1
+            if polls % look_every or spec.delivery_id in self._recalled:
+                continue
+            try:
+                now = store.get_delivery(self.service.engine, spec.delivery_id)
+            except TanboError:  # the database may be away: the next look retries
+                _log.exception("delivery %s: not read", spec.delivery_id)
+                continue
+            if now.recall_note:
+                _log.warning("delivery %s: %s", spec.delivery_id, now.recall_note)
+                flight.note(now.recall_note)
+                self.recall(spec.delivery_id)
 
     def _tell(self, delivery: StoredDelivery, kind: str) -> None:
         self.service.tell(delivery, kind)
@@ -211,7 +254,8 @@ class DeliveryRunner:
             back = store.change(self.service.engine, delivery.id, again)
         else:
             back = on_signal(self.service, delivery.id, signal, marks=spec.marks,
-                             vehicle_id=spec.vehicle_id, position=rec.landing_place)  # fmt: skip
+                             vehicle_id=spec.vehicle_id, position=rec.landing_place,
+                             note=delivery.recall_note or "")  # fmt: skip
             kind = _TOLD.get(back.state)
             if kind is not None:
                 self._tell(back, kind)
@@ -257,6 +301,45 @@ class DeliveryRunner:
             self.on_change(delivery)
         except Exception:  # a display's failure must not stop a flight
             _log.exception("on_change failed")
+
+    def _wait_for_loading(
+        self, delivery: StoredDelivery, at: datetime, stop: threading.Event
+    ) -> bool:
+        """Wait for the loading time; False when stopped, or when dispatch meanwhile moved
+        the delivery or put an earlier trip before it on this vehicle (looked at about
+        every second)."""
+        assert delivery.trip is not None
+        vehicle, look_every = delivery.trip.vehicle_id, max(1, round(1.0 / self.poll_s))
+        polls = 0
+        while self.service.clock.now() < at:
+            if stop.wait(self.poll_s):
+                return False
+            polls += 1
+            if polls % look_every:
+                continue
+            waiting, _ = store.list_deliveries(
+                self.service.engine, states=[S.SCHEDULED], limit=10_000
+            )
+            mine = [d for d in waiting if d.trip is not None and d.trip.vehicle_id == vehicle]
+            first = min(mine, key=lambda d: d.trip.takeoff_at if d.trip else datetime.max,
+                        default=None)  # fmt: skip
+            if first is None or first.id != delivery.id or first.trip != delivery.trip:
+                return False
+        return True
+
+    def _unload(self, delivery_id: str, why: str) -> StoredDelivery:
+        """Take a loaded parcel out again (nothing took off): back to accepted."""
+        now = self.service.clock.now()
+
+        def unload(d: StoredDelivery) -> StoredDelivery:
+            if d.state is not S.LOADING:
+                return d
+            moved = step(d.lifecycle, S.ACCEPTED, at=now, by="dispatcher", note=why)
+            return replace(d, lifecycle=moved, trip=None)
+
+        back = store.change(self.service.engine, delivery_id, unload)
+        self._changed(back)
+        return back
 
     def _wait_until(self, at: datetime, stop: threading.Event) -> bool:
         while self.service.clock.now() < at:

@@ -16,6 +16,7 @@ import logging
 import secrets
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -25,7 +26,7 @@ from sqlalchemy import Engine
 from api import fleet_store
 from api.accounts import get_account
 from api.currency import Ledger, PricingConfig, quote_delivery
-from api.errors import Forbidden, NotFound
+from api.errors import Conflict, Forbidden, NotFound
 from api.logistics import store
 from api.logistics.fees import charge, fee_key, grant_points, refund
 from api.logistics.notices import delivery_notice
@@ -38,7 +39,7 @@ from api.scheduling.weather import WeatherLimits, WeatherProvider
 from core.clock import Clock
 from fields import local_crs_for
 from logistics.dispatch import dispatch
-from logistics.errors import BadRequest
+from logistics.errors import BadRequest, LogisticsError
 from logistics.feasibility import Places, options_for
 from logistics.lifecycle import TERMINAL, Delivery, DeliveryState, step
 from logistics.model import DeliveryRequest, DeliveryVehicle, Payer
@@ -103,6 +104,13 @@ class DeliveryService:
     """Forecasts at the depots: an hour over :attr:`weather_limits` is a hold dispatch flies
     round; None: no holds (a demo, a test)."""
     weather_limits: WeatherLimits = field(default_factory=lambda: DELIVERY_WEATHER)
+    turn_round: Callable[[str], bool] | None = None
+    """Turns round at once the drone carrying a delivery, when it flies from this process
+    (set by :class:`api.logistics.flying.DeliveryFleet`); other processes act on the
+    stored recall."""
+    grounded: dict[str, str] = field(default_factory=dict)
+    """Vehicles this process cannot reach now (registration → why): dispatch plans
+    without them (:class:`api.logistics.flying.DeliveryFleet` keeps it)."""
     _dispatching: threading.Lock = field(default_factory=threading.Lock, repr=False)
     """One dispatch at a time in this process (vehicles landing together re-plan in turn; a
     dispatch in another process meets the version check and is refused, not merged)."""
@@ -213,7 +221,7 @@ class DeliveryService:
         busy, _ = store.list_deliveries(
             self.engine, states=sorted(_BUSY | {S.VEHICLE_RETURNED}), limit=10_000
         )
-        vehicles = self.vehicles()
+        vehicles = [v for v in self.vehicles() if v.id not in self.grounded]
         ready = {v.id: now for v in vehicles}
         for d in busy:
             if d.trip is None or d.trip.vehicle_id not in ready:
@@ -235,7 +243,12 @@ class DeliveryService:
         for trip in plan.trips:
             code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
             before = next(d for d in waiting if d.id == trip.request_id)
-            after = store.change(self.engine, trip.request_id, partial(_schedule, trip, code, now))
+            try:
+                after = store.change(self.engine, trip.request_id,
+                                     partial(_schedule, trip, code, now))  # fmt: skip
+            except (LogisticsError, Conflict) as exc:  # cancelled (or moved on) meanwhile
+                _log.info("delivery %s not scheduled: %s", trip.request_id, exc)
+                continue
             if before.state is S.ACCEPTED:
                 codes[trip.request_id] = code
                 self.tell(after, "scheduled", code=code)
@@ -244,6 +257,8 @@ class DeliveryService:
             if before.state is S.SCHEDULED:
 
                 def unschedule(d: StoredDelivery, why: str = left.reason) -> StoredDelivery:
+                    if d.state is not S.SCHEDULED:
+                        return d  # taken up by its vehicle (or cancelled) meanwhile
                     moved = step(d.lifecycle, S.ACCEPTED, at=now, by="dispatcher", note=why)
                     return replace(d, lifecycle=moved, trip=None)
 
@@ -313,7 +328,33 @@ class DeliveryService:
         if self.notifier is None:
             return
         drop = store.get_drop_point(self.engine, delivery.request.drop_point_id).drop
-        send(self.notifier, delivery_notice(delivery, kind, drop_name=drop.name, code=code))
+        minutes = round(self.confirm_within.total_seconds() / 60)
+        notice = delivery_notice(delivery, kind, drop_name=drop.name, code=code, minutes=minutes)
+        send(self.notifier, notice)
+
+    def recall(self, delivery_id: str, *, by: str, reason: str = "") -> StoredDelivery:
+        """Order the drone carrying a delivery home with the parcel (nobody to receive it,
+        the spot blocked). Recorded here; the process flying it turns it round within about
+        a second, and the delivery ends returned to the pharmacy (refunded) once it lands.
+        Asked again, it changes nothing.
+
+        Raises
+        ------
+        Conflict
+            The parcel is not in the air (not yet taken off, or already released).
+        """
+        note = f"recalled by {by}" + (f": {reason}" if reason else "")
+
+        def order(d: StoredDelivery) -> StoredDelivery:
+            if d.state not in (S.IN_FLIGHT, S.ARRIVED):
+                raise Conflict(f"delivery {d.id} is {d.state.value}: only a parcel in the air "
+                               "can be recalled")  # fmt: skip
+            return d if d.recall_note else replace(d, recall_note=note[:600])
+
+        recalled = store.change(self.engine, delivery_id, order)
+        if self.turn_round is not None:
+            self.turn_round(delivery_id)
+        return recalled
 
     def cancel(self, delivery_id: str, *, by: str, reason: str = "") -> StoredDelivery:
         """Cancel before the parcel leaves the ground; the fee is refunded.

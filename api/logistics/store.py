@@ -9,6 +9,7 @@ change are not written.
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, cast
@@ -56,6 +57,10 @@ __all__ = [
     "request_fingerprint",
     "same_or_conflict",
 ]
+
+_log = logging.getLogger("tanbo.logistics.store")
+_CHANGE_ATTEMPTS = 5
+"""How often :func:`change` applies a change again when others keep landing first."""
 
 
 def add_depot(engine: Engine, depot: Depot, *, now: datetime) -> None:
@@ -327,19 +332,32 @@ def change(
 ) -> StoredDelivery:
     """Apply ``how`` to the stored delivery and store the result, or nothing.
 
+    Optimistic: when another change lands between the read and the write, ``how`` is
+    applied again to the delivery as it now is (it must decide from what it is given).
+
     Raises
     ------
     NotFound
         No such delivery.
     Conflict
-        It changed under us.
+        It kept changing under us (:data:`_CHANGE_ATTEMPTS` times).
     logistics.LogisticsError
         Whatever ``how`` raises (an illegal step …): nothing is stored.
     """
-    before = get_delivery(engine, delivery_id)
-    after = how(before)
-    if after == before:
-        return before
+    for attempt in range(1, _CHANGE_ATTEMPTS + 1):
+        before = get_delivery(engine, delivery_id)
+        after = how(before)
+        if after == before:
+            return before
+        if _store_change(engine, before, after):
+            return get_delivery(engine, delivery_id)
+        _log.info("delivery %s changed meanwhile (attempt %d)", delivery_id, attempt)
+    raise Conflict(f"delivery {delivery_id} changed meanwhile; try again")
+
+
+def _store_change(engine: Engine, before: StoredDelivery, after: StoredDelivery) -> bool:
+    """Store ``after`` if the delivery is still at ``before``'s version; whether it was."""
+    delivery_id = before.id
     new_events = after.lifecycle.events[len(before.lifecycle.events) :]
     if after.lifecycle.events[: len(before.lifecycle.events)] != before.lifecycle.events:
         raise ValueError("a change may only add events to a delivery's history")
@@ -353,7 +371,7 @@ def change(
         "release_lon_deg": None if release is None else release.lon_deg,
         "landed_at": after.lifecycle.landed_at, "fee_yen": after.fee_yen,
         "charge_key": after.charge_key, "charge_status": after.charge_status,
-        "code_attempts": after.code_attempts,
+        "code_attempts": after.code_attempts, "recall_note": after.recall_note,
         "updated_at": (new_events[-1].at if new_events else before.lifecycle.events[-1].at),
     }  # fmt: skip
     with storage_errors(), Session(engine) as session:
@@ -365,10 +383,10 @@ def change(
         )
         if cast("CursorResult[Any]", done).rowcount != 1:
             session.rollback()
-            raise Conflict(f"delivery {delivery_id} changed meanwhile; try again")
+            return False
         session.add_all(_event_row(delivery_id, e) for e in new_events)
         session.commit()
-    return get_delivery(engine, delivery_id)
+    return True
 
 
 def _event_row(delivery_id: str, event: Event) -> DeliveryEventRow:

@@ -156,6 +156,8 @@ class DeliveryRow(SQLModel, table=True):
     confirm_by: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     """Unconfirmed by then, the delivery is escalated."""
     escalated_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    recall_note: str | None = Field(default=None, max_length=600)
+    """Who ordered the drone home with the parcel, and why (the flying process acts on it)."""
     released_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     release_lat_deg: float | None = None
     release_lon_deg: float | None = None

@@ -101,7 +101,7 @@ class DeliveryCreate(BaseModel):
 
 
 class CancelBody(BaseModel):
-    """Why a delivery is cancelled."""
+    """Why a delivery is cancelled (or its drone recalled)."""
 
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"reason": "処方が変更されました"}]}
@@ -192,7 +192,7 @@ def request_delivery(
 ) -> DeliveryPublic:
     """Ask for a parcel to be flown to a registered drop point. It is accepted at once when
     some stationed vehicle can carry it (the fee is charged then), refused with 422 when
-    none can, and dispatched later by an operator."""
+    none can, dispatched by the running service at its next tick (or by an operator at once)."""
     stored, created = service.request(
         _request(body, service, caller), idempotency_key=idempotency_key
     )
@@ -269,15 +269,46 @@ def cancel_delivery(
 ) -> DeliveryPublic:
     """Cancel before the parcel leaves the ground (409 after); the fee is refunded. The
     pharmacy that made it, operators or city staff."""
+    by = _who(service, caller, delivery_id)
+    return delivery_public(service.cancel(delivery_id, by=by, reason=body.reason), caller)
+
+
+def _who(service: DeliveryService, caller: Principal, delivery_id: str) -> str:
+    """The caller as a delivery's history names them, if they may cancel or recall it."""
     current = visible_delivery(service, caller, delivery_id)
     if current.request.pharmacy_id == caller.account_id:
-        by = f"pharmacy:{caller.account_id}"
-    elif caller.has(*STAFF):
+        return f"pharmacy:{caller.account_id}"
+    if caller.has(*STAFF):
         role = Role.CITY_ADMIN if caller.has(Role.CITY_ADMIN) else Role.OPERATOR
-        by = f"{role.value}:{caller.account_id}"
-    else:
-        raise Forbidden("only the pharmacy that made it, operators or city staff cancel it")
-    return delivery_public(service.cancel(delivery_id, by=by, reason=body.reason), caller)
+        return f"{role.value}:{caller.account_id}"
+    raise Forbidden("only the pharmacy that made it, operators or city staff may do this")
+
+
+@router.post(
+    "/{delivery_id}/recall",
+    response_model=DeliveryPublic,
+    status_code=202,
+    summary="Recall a drone with its parcel",
+    responses={
+        409: {
+            "description": "The parcel is not in the air (not yet taken off, or released).",
+            "model": Problem,
+            "content": {PROBLEM_JSON: {}},
+        }
+    },
+)
+def recall_delivery(
+    delivery_id: _DeliveryId, body: CancelBody, service: DeliveriesDep, caller: _Cancellers
+) -> DeliveryPublic:
+    """Order the drone carrying the parcel home (nobody will receive it, the spot is
+    blocked): the flying service turns it round within about a second, and the delivery
+    ends returned to the pharmacy, refunded, once it lands. Accepted (202) while the parcel
+    is in the air; asked again, it changes nothing. The pharmacy that made it, operators or
+    city staff."""
+    return delivery_public(
+        service.recall(delivery_id, by=_who(service, caller, delivery_id), reason=body.reason),
+        caller,
+    )
 
 
 @router.post(

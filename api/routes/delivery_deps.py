@@ -128,6 +128,9 @@ class DeliveryPublic(BaseModel):
     release_position: Position | None = Field(description="Where the vehicle let go of it.")
     confirm_by: AwareDatetime | None = Field(description="Unconfirmed by then, it is escalated.")
     escalated_at: AwareDatetime | None
+    recall: str | None = Field(
+        description="Who ordered the drone home with the parcel while it flew, and why."
+    )
     created_at: AwareDatetime
     timeline: list[TimelineEntry]
 
@@ -162,6 +165,7 @@ def delivery_public(delivery: StoredDelivery, caller: Principal) -> DeliveryPubl
         release_position=None if where is None else Position(lat_deg=where.lat_deg,
                                                              lon_deg=where.lon_deg),
         confirm_by=delivery.confirm_by, escalated_at=delivery.escalated_at,
+        recall=delivery.recall_note,
         created_at=delivery.created_at or request.requested_at, timeline=timeline_of(delivery),
     )  # fmt: skip
 

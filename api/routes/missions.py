@@ -153,6 +153,9 @@ class NotificationPublic(BaseModel):
     kind: str
     text_ja: str
     text_en: str
+    reference: str | None = Field(
+        default=None, description="What else it is about, e.g. ``delivery:<id>``."
+    )
     created_at: datetime
     read_at: datetime | None
 

@@ -69,6 +69,8 @@ class Notification:
     text_en: str
     created_at: datetime
     read_at: datetime | None
+    reference: str | None = None
+    """What else it is about (``delivery:<id>``)."""
 
 
 class Notifier(Protocol):
@@ -210,6 +212,7 @@ class StoredNotifier:
             "kind": notice.kind,
             "text_ja": notice.text_ja,
             "text_en": notice.text_en,
+            "reference": notice.reference,
             "created_at": self._clock.now().astimezone(UTC),
             "read_at": None,
         }
@@ -242,6 +245,7 @@ def _notification(row: NotificationRow) -> Notification:
         text_en=row.text_en,
         created_at=created,
         read_at=utc(row.read_at),
+        reference=row.reference,
     )
 
 

@@ -151,6 +151,8 @@ class NotificationRow(SQLModel, table=True):
     kind: str = Field(max_length=30)
     text_ja: str = Field(max_length=2000)
     text_en: str = Field(max_length=2000)
+    reference: str | None = Field(default=None, max_length=200)
+    """What else it is about (``delivery:<id>``)."""
     created_at: datetime = Field(sa_column=_utc_column())
     read_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
 

@@ -1,9 +1,11 @@
 """Fixtures of the HTTP API tests: the app on a real server, on SQLite and PostgreSQL."""
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -16,6 +18,17 @@ from api.db import connect, migrate
 from api.deps import Services
 from api.serving import serving
 from core.clock import FakeClock
+
+
+def until(check: Callable[[], Any], within_s: float, what: str) -> Any:
+    """``check()``'s first truthy answer, asked every 0.1 s; fails after ``within_s``."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"not within {within_s} s: {what}")
 
 
 @dataclass

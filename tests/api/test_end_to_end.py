@@ -25,7 +25,7 @@ from core.clock import FakeClock
 from sim import Airframe, SimConfig
 from sim.background import BackgroundSim
 from sim.cluster import SimCluster
-from tests.api.conftest import Api
+from tests.api.conftest import Api, until
 from tests.api.test_fleet_dispatch import CREW_S, HOME, sim_vehicle
 from tests.currency.conftest import Sandbox, run_sandbox
 
@@ -66,16 +66,6 @@ def running(tmp_path: Path, sandbox: Sandbox, sqlite_url: str) -> Iterator[Api]:
         for client in api.clients:
             client.close()
     engine.dispose()
-
-
-def _until(check, within_s: float, what: str):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"not within {within_s} s: {what}")
 
 
 def _frames(socket: ClientConnection, *, within_s: float) -> Iterator[str]:
@@ -137,7 +127,7 @@ def test_request_to_paid_flight(running: Api, sandbox: Sandbox, sample_data: Pat
     assert created.status_code == 201, created.text
     path = created.headers["Location"]
     operator.post(f"{path}/approve", headers={"If-Match": created.headers["ETag"]})
-    booked = _until(
+    booked = until(
         lambda: (m := farmer.get(path).json())["status"] == "scheduled" and m,
         15,
         "the scheduler books the mission",
@@ -167,7 +157,7 @@ def test_request_to_paid_flight(running: Api, sandbox: Sandbox, sample_data: Pat
     logs = operator.get("/flight-logs").json()
     assert logs["count"] >= 1
     assert all(log["pilot"] == "加西 太郎" for log in logs["data"])
-    bills = _until(
+    bills = until(
         lambda: (page := farmer.get("/billing/entries").json())["count"] and page,
         10,
         "the farmer is charged",

@@ -151,6 +151,7 @@ MATRIX: list[tuple[str, str, object, set[Role]]] = [
     ("GET", "/deliveries/{delivery}/timeline", None, ANYONE),
     ("GET", "/deliveries/{delivery}/temperature", None, ANYONE),
     ("POST", "/deliveries/{delivery}/cancel", {}, {Role.PHARMACY, *CREW}),
+    ("POST", "/deliveries/{delivery}/recall", {}, {Role.PHARMACY, *CREW}),
     ("POST", "/deliveries/{delivery}/confirm", {"code": "123456"}, ANYONE),
     ("GET", "/depots", None, ANYONE),
     ("POST", "/depots", DEPOT, {Role.CITY_ADMIN}),

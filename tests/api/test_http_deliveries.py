@@ -238,8 +238,12 @@ def test_one_pharmacy_cannot_see_or_cancel_anothers_delivery(people: People) -> 
         people.other_pharmacy.get(path),
         people.other_pharmacy.get(f"{path}/timeline"),
         people.other_pharmacy.post(f"{path}/cancel", json={"reason": "mine now"}),
+        people.other_pharmacy.post(f"{path}/recall", json={"reason": "mine now"}),
     ):
         _problem(answer, 404, "not-found")
+    # Its own pharmacy may recall a drone, but only one carrying the parcel in the air.
+    grounded = _problem(people.pharmacy.post(f"{path}/recall", json={}), 409, "conflict")
+    assert "only a parcel in the air can be recalled" in grounded["detail"]
     assert people.other_pharmacy.get("/deliveries").json() == {
         "data": [], "count": 0, "limit": 50, "offset": 0,
     }  # fmt: skip
