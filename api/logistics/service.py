@@ -218,9 +218,12 @@ class DeliveryService:
         waiting, _ = store.list_deliveries(
             self.engine, states=[S.ACCEPTED, S.SCHEDULED], limit=10_000
         )
-        busy, _ = store.list_deliveries(
-            self.engine, states=sorted(_BUSY | {S.VEHICLE_RETURNED}), limit=10_000
-        )
+        busy, _ = store.list_deliveries(self.engine, states=sorted(_BUSY), limit=10_000)
+        back, _ = store.list_deliveries(  # only the landings a turnaround may still run from
+            self.engine, states=[S.VEHICLE_RETURNED], landed_since=now - _TURNAROUND_HORIZON,
+            limit=10_000,
+        )  # fmt: skip
+        busy += back
         vehicles = [v for v in self.vehicles() if v.id not in self.grounded]
         ready = {v.id: now for v in vehicles}
         for d in busy:

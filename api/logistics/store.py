@@ -11,12 +11,12 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Engine, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from api.db import storage_errors
 from api.errors import Conflict, NotFound
@@ -295,11 +295,13 @@ def list_deliveries(
     pharmacy_id: str | None = None,
     resident_id: str | None = None,
     states: Sequence[DeliveryState] | None = None,
+    landed_since: datetime | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[StoredDelivery], int]:
     """Deliveries, newest first, with how many match; ``pharmacy_id`` and ``resident_id``
-    together mean either (what one account made or receives)."""
+    together mean either (what one account made or receives); ``landed_since``: only those
+    whose vehicle landed then or later."""
     query = select(DeliveryRow)
     if pharmacy_id is not None and resident_id is not None:
         query = query.where(
@@ -311,11 +313,15 @@ def list_deliveries(
         query = query.where(DeliveryRow.resident_id == resident_id)
     if states is not None:
         query = query.where(col(DeliveryRow.state).in_([s.value for s in states]))
+    if landed_since is not None:
+        query = query.where(col(DeliveryRow.landed_at) >= landed_since.astimezone(UTC))
     with storage_errors(), Session(engine) as session:
-        rows = session.exec(
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+        page = session.exec(
             query.order_by(col(DeliveryRow.created_at).desc(), col(DeliveryRow.id))
+            .offset(offset)
+            .limit(limit)
         ).all()
-        page = rows[offset : offset + limit]
         # The page's events in one query, not one per delivery.
         events: dict[str, list[DeliveryEventRow]] = {r.id: [] for r in page}
         for event in session.exec(
@@ -324,7 +330,7 @@ def list_deliveries(
             .order_by(col(DeliveryEventRow.id))
         ):
             events[event.delivery_id].append(event)
-        return [delivery_of(r, events[r.id]) for r in page], len(rows)
+        return [delivery_of(r, events[r.id]) for r in page], total
 
 
 def change(
