@@ -5,6 +5,7 @@ never a traceback; a file's good features are imported even when some are
 rejected (one line each on standard error).
 """
 
+import importlib
 import sys
 from datetime import date
 from pathlib import Path
@@ -24,11 +25,11 @@ from core.ids import OwnerName
 from core.units import m2_to_ha
 from fields import FieldRecord, write_fields
 
-__all__ = ["app", "main"]
+__all__ = ["app", "command_in", "main", "mount"]
 
 app = typer.Typer(
     name="tanbo",
-    help="Tanbo: fields, zones and (soon) drone missions for smart agriculture.",
+    help="Tanbo: fields, drone missions, paddy water, agronomy and deliveries.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -258,39 +259,62 @@ def db_upgrade(ctx: typer.Context) -> None:
     out.print(f"database at the newest schema: {escape(state.settings.resolved_database_url)}")
 
 
-def _add_command_groups() -> None:
-    # Imported here, once the command groups above exist.
-    from api.agronomy_cli import agronomy_app
-    from api.currency.cli import currency_sandbox
-    from api.fly_cli import fly
-    from api.irrigation_cli import irrigation_app
-    from api.logistics_cli import logistics_app
-    from api.plan_cli import plan_app
-    from api.serve_cli import accounts_app, serve
-    from api.sim_cli import sim_app
-    from api.vehicles_cli import logs_app, vehicles_app
-    from api.zones_cli import zones_app
-
-    app.add_typer(zones_app, name="zones")
-    app.add_typer(plan_app, name="plan")
-    app.add_typer(vehicles_app, name="vehicles")
-    app.add_typer(logs_app, name="logs")
-    app.command("fly")(fly)
-    app.add_typer(sim_app, name="sim")
-    app.command("serve")(serve)
-    app.add_typer(accounts_app, name="accounts")
-    app.command("currency-sandbox")(currency_sandbox)
-    app.add_typer(irrigation_app, name="irrigation")
-    app.add_typer(agronomy_app, name="agronomy")
-    app.add_typer(logistics_app, name="logistics")
+_GROUPS: dict[str, tuple[str, str]] = {
+    "zones": ("api.zones_cli", "zones_app"),
+    "plan": ("api.plan_cli", "plan_app"),
+    "vehicles": ("api.vehicles_cli", "vehicles_app"),
+    "logs": ("api.vehicles_cli", "logs_app"),
+    "fly": ("api.fly_cli", "fly"),
+    "sim": ("api.sim_cli", "sim_app"),
+    "serve": ("api.serve_cli", "serve"),
+    "accounts": ("api.serve_cli", "accounts_app"),
+    "currency-sandbox": ("api.currency.cli", "currency_sandbox"),
+    "irrigation": ("api.irrigation_cli", "irrigation_app"),
+    "agronomy": ("api.agronomy_cli", "agronomy_app"),
+    "logistics": ("api.logistics_cli", "logistics_app"),
+}
+"""The commands and command groups kept in modules of their own, in the order ``--help``
+lists them: name → (module, Typer app or command function)."""
+_ROOT_OPTIONS = frozenset({"--data-dir", "--database-url"})
+_mounted: set[str] = set()
 
 
-_add_command_groups()
+def mount(only: str | None = None) -> None:
+    """Mount the commands of :data:`_GROUPS` on :data:`app` (only ``only``, when it names
+    one: ``tanbo plan …`` then starts without importing what the other commands need)."""
+    own = {g.name for g in app.registered_groups} | {
+        c.name or (c.callback.__name__ if c.callback else None) for c in app.registered_commands
+    }
+    if only is not None and only in own:
+        return  # a command of this module's own: none of the others is needed
+    for name, (module_name, attribute) in _GROUPS.items():
+        if name in _mounted or (only in _GROUPS and name != only):
+            continue
+        target = getattr(importlib.import_module(module_name), attribute)
+        if isinstance(target, typer.Typer):
+            app.add_typer(target, name=name)
+        else:
+            app.command(name)(target)
+        _mounted.add(name)
+
+
+def command_in(argv: list[str]) -> str | None:
+    """The command a ``tanbo`` command line runs (the first word after the root's
+    options), or None."""
+    words = iter(argv)
+    for word in words:
+        if word in _ROOT_OPTIONS:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
 
 
 @app.command()
 def demo(ctx: typer.Context) -> None:
-    """Register the sample fields and zones shipped with Tanbo and show what was registered."""
+    """The whole story on the embedded default: sample fields and zones registered, a spray
+    mission planned and flown on a simulated drone, the city service over HTTP, paddy
+    water, agronomy and a pharmacy's drone deliveries."""
     from api.demo import run_demo
 
     state = state_of(ctx)
@@ -299,6 +323,7 @@ def demo(ctx: typer.Context) -> None:
 
 def main() -> None:
     """Entry point of the ``tanbo`` command."""
+    mount(command_in(sys.argv[1:]))
     try:
         app()
     except StorageError as exc:

@@ -33,8 +33,8 @@ def tanbo(
 def test_help_lists_the_commands(tmp_path: Path) -> None:
     result = tanbo("--help", cwd=tmp_path)
     assert result.returncode == 0
-    for command in ("fields", "zones", "demo", "db"):
-        assert command in result.stdout
+    for command in ("fields", "zones", "demo", "db", "plan", "fly", "sim", "serve", "logistics"):
+        assert f"│ {command} " in result.stdout
     fields_help = tanbo("fields", "--help", cwd=tmp_path).stdout
     for command in ("import", "list", "show", "export", "set"):
         assert command in fields_help
@@ -186,3 +186,16 @@ def test_demo_runs_twice_without_duplicating(tmp_path: Path) -> None:
     assert second.stdout.count(": vehicle_returned") == 3  # a new day's three deliveries
     listed = tanbo("fields", "list", cwd=tmp_path).stdout
     assert "153 fields" in listed  # the samples, the hostile file's 2, the farmer's own
+
+
+def test_a_command_line_names_the_one_command_group_to_load(tmp_path: Path) -> None:
+    from api.cli import command_in
+
+    assert command_in(["--data-dir", "d", "plan", "spray", "f.geojson"]) == "plan"
+    assert command_in(["--database-url=sqlite://", "fly", "--connect", "x"]) == "fly"
+    assert command_in(["-h"]) is None
+    assert command_in([]) is None
+    # An unknown word is still the command: every group is loaded and click names it.
+    missing = tanbo("nosuch", cwd=tmp_path)
+    assert missing.returncode == 2
+    assert "No such command 'nosuch'" in missing.stderr

@@ -177,20 +177,8 @@ CONTROL = re.compile(r"control on http://127\.0\.0\.1:(\d+)")
 
 
 def sim_client(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """``tanbo sim SUBCOMMAND …``: through ``tanbo`` once api/cli.py mounts the ``sim`` group,
-    else through that group's own Typer app (the same code, another entry point)."""
-    from api.cli import app
-
-    mounted = any(group.name == "sim" for group in app.registered_groups)
-    program = (
-        [str(TANBO), "sim"]
-        if mounted
-        else [
-            sys.executable,
-            "-c",
-            "from api.sim_cli import sim_app; sim_app(prog_name='tanbo sim')",
-        ]
-    )
+    """``tanbo sim SUBCOMMAND …``."""
+    program = [str(TANBO), "sim"]
     environment = {k: v for k, v in os.environ.items() if not k.startswith("TANBO_")}
     return subprocess.run(
         [*program, *args], cwd=cwd, env=environment | {"COLUMNS": "200"},
