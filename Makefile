@@ -22,7 +22,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	scripts/ensure-postgres
 	scripts/ensure-mosquitto
-	$(BIN)/pytest -n 2  # two workers: the suite mostly waits (simulated flights, servers)
+	$(BIN)/pytest -n 4  # four workers on two cores: the suite mostly waits (simulated flights, servers, CLI processes)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
