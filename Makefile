@@ -5,7 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export TANBO_DATA_DIR ?= $(CURDIR)/.tanbo
 
-.PHONY: install demo test lint bench clean
+WEB := api/web
+CONSOLE := $(WEB)/dist/index.html
+WEB_SOURCES := $(WEB)/package.json $(WEB)/index.html $(WEB)/vite.config.ts $(WEB)/tsconfig.json \
+	$(shell find $(WEB)/src -type f 2>/dev/null)
+
+.PHONY: install console demo test lint bench screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Tanbo needs Python 3.11 or newer (set PYTHON=python3.11)")'
@@ -16,13 +21,29 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-demo: $(STAMP)
+# The browser console (Node.js and npm from the machine): npm ci from the committed lock file,
+# then vite build into api/web/dist, which `tanbo serve` serves at /console/.
+$(WEB)/node_modules/.installed: $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund
+	@touch $@
+
+$(CONSOLE): $(WEB)/node_modules/.installed $(WEB_SOURCES)
+	cd $(WEB) && npm run build
+
+console: $(CONSOLE)
+
+demo: $(STAMP) $(CONSOLE)
 	$(BIN)/tanbo demo
 
-test: $(STAMP)
+test: $(STAMP) $(CONSOLE)
 	scripts/ensure-postgres
 	scripts/ensure-mosquitto
+	scripts/ensure-chromium
 	$(BIN)/pytest -n 4  # four workers on two cores: the suite mostly waits (simulated flights, servers, CLI processes)
+
+screenshots: $(STAMP) $(CONSOLE)
+	scripts/ensure-chromium
+	TANBO_SCREENSHOTS=docs/console $(BIN)/pytest -q -p no:cacheprovider tests/console
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -41,4 +62,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/dispatch.py
 
 clean:
-	rm -rf $(VENV) .tanbo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .tanbo .pytest_cache .mypy_cache .ruff_cache $(WEB)/node_modules $(WEB)/dist

@@ -43,6 +43,7 @@ from api.routes import (
 )
 from api.scheduling.notify import Notifier, StoredNotifier
 from api.scheduling.weather import RecordedWeather
+from api.web_console import mount_console
 from api.webhook_notifier import FanOutNotifier, WebhookNotifier
 from core.clock import Clock, SystemClock
 
@@ -196,4 +197,5 @@ def create_app(
         delivery_places.vehicles_router,
     ):
         app.include_router(router)
+    mount_console(app)
     return app

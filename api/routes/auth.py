@@ -8,9 +8,11 @@ system): ``POST /auth/token`` with ``grant_type=client_credentials`` (RFC 6749 �
 """
 
 import base64
+import re
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Header, Query, Request, Response
 from fastapi.responses import RedirectResponse
@@ -42,6 +44,9 @@ router = APIRouter(tags=["auth"], responses=ProblemResponses)
 accounts_router = APIRouter(prefix="/accounts", tags=["accounts"], responses=ProblemResponses)
 
 _LOGIN_COOKIE = "tanbo_login"
+_RETURN_TO = r"^/console(/[A-Za-z0-9_~/-]*)?$"
+"""Where a login may send the browser back to: the console's own pages only (no open
+redirect)."""
 _LOGIN_MAX_AGE_S = 600
 _CLIENT_TTL = timedelta(hours=1)
 
@@ -138,13 +143,26 @@ _IDENTITY_PROBLEMS: dict[int | str, dict[str, Any]] = {
     summary="Log in with the city identity",
     responses=_IDENTITY_PROBLEMS,
 )
-def login(services: ServicesDep) -> RedirectResponse:
+def login(
+    services: ServicesDep,
+    return_to: Annotated[
+        str | None,
+        Query(
+            pattern=_RETURN_TO,
+            max_length=200,
+            description="Where the browser goes once logged in: a page of the console "
+            "(``/console/…``), with the token in the address's fragment. Without it the "
+            "callback answers the token as JSON.",
+            examples=["/console/"],
+        ),
+    ] = None,
+) -> RedirectResponse:
     """Redirect to the city's OpenID provider (authorization code + PKCE)."""
     start = _identity(services).begin_login()
     answer = RedirectResponse(start.authorization_url, status_code=302)
     answer.set_cookie(
         _LOGIN_COOKIE,
-        _serializer(services).dumps(asdict(start.pending)),
+        _serializer(services).dumps(asdict(start.pending) | {"return_to": return_to}),
         max_age=_LOGIN_MAX_AGE_S,
         httponly=True,
         samesite="lax",
@@ -158,7 +176,10 @@ def login(services: ServicesDep) -> RedirectResponse:
     "/auth/callback",
     response_model=TokenResponse,
     summary="Finish the login",
-    responses=_IDENTITY_PROBLEMS,
+    responses={
+        **_IDENTITY_PROBLEMS,
+        303: {"description": "A console login: back to its page, the token in the fragment."},
+    },
 )
 def callback(
     request: Request,
@@ -167,8 +188,9 @@ def callback(
     state: Annotated[str | None, Query(description="As sent to the provider.")] = None,
     code: Annotated[str | None, Query(description="The authorization code.")] = None,
     error: Annotated[str | None, Query(description="The provider's refusal, if any.")] = None,
-) -> TokenResponse:
-    """Check the provider's answer, link the account (created on first login), issue a token.
+) -> TokenResponse | RedirectResponse:
+    """Check the provider's answer, link the account (created on first login), issue a token
+    (answered as JSON, or, for a login the console started, in a redirect back to it).
 
     The provider's refusal (``error=access_denied``: consent refused) is a 401 naming it.
     """
@@ -177,8 +199,10 @@ def callback(
     if cookie is None:
         raise BadCredentials("no login in progress in this browser; start again at /auth/login")
     try:
-        pending = PendingLogin(**_serializer(services).loads(cookie, max_age=_LOGIN_MAX_AGE_S))
-    except (BadSignature, TypeError) as exc:
+        kept = dict(_serializer(services).loads(cookie, max_age=_LOGIN_MAX_AGE_S))
+        return_to = kept.pop("return_to", None)
+        pending = PendingLogin(**kept)
+    except (BadSignature, TypeError, ValueError) as exc:
         raise BadCredentials("the login has expired or was tampered with; start again") from exc
     verified = identity.finish_login(pending=pending, callback=dict(request.query_params))
     account = link_identity(
@@ -193,9 +217,17 @@ def callback(
         first_roles=[Role(r) for r in services.settings.first_login_roles],
         clock=services.clock,
     )
-    response.delete_cookie(_LOGIN_COOKIE, path="/auth")
-    response.headers["Cache-Control"] = "no-store"  # RFC 6749 §5.1
-    return _token_response(services, account.id)
+    issued = _token_response(services, account.id)
+    answer: Response = response
+    if isinstance(return_to, str) and re.fullmatch(_RETURN_TO, return_to):
+        # The console's page, the token in the fragment: browsers never send a fragment to
+        # a server, so it stays out of logs; the page takes it and clears the address.
+        fragment = urlencode({"access_token": issued.access_token, "token_type": "Bearer",
+                              "expires_in": issued.expires_in})  # fmt: skip
+        answer = RedirectResponse(f"{return_to}#{fragment}", status_code=303)
+    answer.delete_cookie(_LOGIN_COOKIE, path="/auth")
+    answer.headers["Cache-Control"] = "no-store"  # RFC 6749 §5.1
+    return answer if isinstance(answer, RedirectResponse) else issued
 
 
 def _basic(authorization: str | None) -> tuple[str, str] | None:

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import httpx
 import pytest
@@ -99,3 +100,25 @@ def test_login_without_a_provider_configured_is_a_clear_404(api: Api) -> None:
         answer = browser.get("/auth/login")
     assert answer.status_code == 404
     assert "oidc_issuer" in answer.json()["detail"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_console_login_comes_back_to_the_console_with_the_token_in_the_fragment(
+    api: Api, provider: Provider
+) -> None:
+    with _browser(api) as browser:
+        start = browser.get("/auth/login", params={"return_to": "/console/"})
+        answer = log_in(start.headers["location"], "tanaka")
+        back = browser.get(answer.url)
+        assert back.status_code == 303
+        assert back.headers["cache-control"] == "no-store"
+        page, _, fragment = back.headers["location"].partition("#")
+        assert page == "/console/"
+        token = dict(parse_qsl(fragment))["access_token"]
+    me = api.client(token).get("/me").json()
+    assert me["display_name"]
+    # Only the console's own pages: anything else would be an open redirect.
+    for elsewhere in ("https://evil.example/", "//evil.example/", "/console/../auth", "/fields"):
+        refused = httpx.get(f"{api.base_url}/auth/login", params={"return_to": elsewhere})
+        assert refused.status_code == 422, elsewhere
+        assert refused.headers["content-type"] == "application/problem+json"

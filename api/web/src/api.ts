@@ -1,0 +1,138 @@
+// Every call the console makes goes through here, to Tanbo's own API (same origin) with
+// the signed-in person's bearer token; an RFC 9457 problem document becomes an ApiError.
+
+const TOKEN_KEY = "tanbo.token";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly detail: string,
+  ) {
+    super(detail || title);
+  }
+}
+
+export function token(): string | null {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+/** Take the token the login left in the address's fragment, and clear it from there. */
+export function adoptTokenFromFragment(): void {
+  const fragment = new URLSearchParams(location.hash.replace(/^#/, ""));
+  const access = fragment.get("access_token");
+  if (access) {
+    sessionStorage.setItem(TOKEN_KEY, access);
+    history.replaceState(null, "", location.pathname + "#/");
+  }
+}
+
+export function forgetToken(): void {
+  sessionStorage.removeItem(TOKEN_KEY);
+}
+
+export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  const bearer = token();
+  if (bearer) headers.Authorization = `Bearer ${bearer}`;
+  let payload: BodyInit | undefined;
+  if (body instanceof FormData) {
+    payload = body;
+  } else if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    payload = JSON.stringify(body);
+  }
+  const answer = await fetch(path, { method, headers, body: payload });
+  if (answer.status === 204) return undefined as T;
+  const text = await answer.text();
+  const parsed = text ? JSON.parse(text) : undefined;
+  if (!answer.ok) {
+    const problem = (parsed ?? {}) as { title?: string; detail?: string };
+    throw new ApiError(answer.status, problem.title ?? answer.statusText, problem.detail ?? "");
+  }
+  return parsed as T;
+}
+
+export const get = <T,>(path: string) => call<T>("GET", path);
+export const post = <T,>(path: string, body?: unknown) => call<T>("POST", path, body);
+
+export interface Page<T> {
+  data: T[];
+  count: number;
+  limit: number;
+  offset: number;
+}
+
+export interface Me {
+  id: string;
+  display_name: string;
+  roles: string[];
+}
+
+export interface Field {
+  id: string;
+  owner: string;
+  name: string | null;
+  crop: string | null;
+  area_ha: number;
+  geometry: GeoJSON.Geometry;
+}
+
+export interface Zone {
+  id: string;
+  kind: string;
+  name: string | null;
+  geometry: GeoJSON.Geometry;
+}
+
+export interface ImportResult {
+  source: string;
+  features: number;
+  created: string[];
+  updated: string[];
+  rejected: { feature: string; reason: string }[];
+  repaired: { feature: string; reason: string }[];
+}
+
+export interface Mission {
+  id: number;
+  kind: "spray" | "survey";
+  field_ids: string[];
+  status: string;
+  reason: string | null;
+  window_start: string;
+  window_end: string;
+  vehicle: string | null;
+  slot_start: string | null;
+  area_ha: number;
+  sorties: number;
+  created_at: string;
+}
+
+export interface DropPoint {
+  id: string;
+  name: string;
+  lat_deg: number;
+  lon_deg: number;
+  kind: string;
+}
+
+export interface TimelineEntry {
+  at: string;
+  from_state: string | null;
+  to_state: string;
+  by: string;
+  note: string;
+}
+
+export interface Delivery {
+  id: string;
+  state: string;
+  drop_point_id: string;
+  items: { name: string; weight_kg: number }[];
+  fee_yen: number | null;
+  charge_status: string | null;
+  trip: { vehicle_id: string; takeoff_at: string; drop_at: string } | null;
+  timeline: TimelineEntry[];
+  created_at: string;
+}

@@ -1,0 +1,119 @@
+// The map: MapLibre GL with a plain style of its own (no tiles, no fonts, nothing from the
+// internet), showing fields, zones and flight paths from GeoJSON the API gives.
+import * as maplibregl from "maplibre-gl";
+import type { GeoJSONSource, LngLatBoundsLike, MapLayerMouseEvent } from "maplibre-gl";
+import "maplibre-gl/dist/maplibre-gl.css";
+// MapLibre 6 loads its worker from a file of its own: Vite bundles it (with the chunk it
+// shares with the library) and hands back its URL.
+import workerUrl from "maplibre-gl/dist/maplibre-gl-worker.mjs?worker&url";
+import { useEffect, useRef, useState } from "preact/hooks";
+
+export interface MapData {
+  fields: GeoJSON.FeatureCollection;
+  zones?: GeoJSON.FeatureCollection;
+  selected?: string[];
+}
+
+maplibregl.setWorkerUrl(workerUrl);
+
+const EMPTY: GeoJSON.FeatureCollection = { type: "FeatureCollection", features: [] };
+
+const STYLE: maplibregl.StyleSpecification = {
+  version: 8,
+  sources: {
+    fields: { type: "geojson", data: EMPTY, promoteId: "id" },
+    zones: { type: "geojson", data: EMPTY },
+  },
+  layers: [
+    { id: "land", type: "background", paint: { "background-color": "#eef2e6" } },
+    { id: "zones", type: "fill", source: "zones", paint: { "fill-color": "#d9534f", "fill-opacity": 0.25 } },
+    { id: "zones-edge", type: "line", source: "zones", paint: { "line-color": "#b52b27", "line-width": 1 } },
+    {
+      id: "fields",
+      type: "fill",
+      source: "fields",
+      paint: {
+        "fill-color": ["case", ["boolean", ["feature-state", "selected"], false], "#f0ad4e", "#7cb342"],
+        "fill-opacity": 0.6,
+      },
+    },
+    { id: "fields-edge", type: "line", source: "fields", paint: { "line-color": "#33691e", "line-width": 1.2 } },
+  ],
+};
+
+/** The bounds of every coordinate in ``collections`` (None when they hold nothing). */
+export function boundsOf(...collections: (GeoJSON.FeatureCollection | undefined)[]): LngLatBoundsLike | null {
+  let west = Infinity, south = Infinity, east = -Infinity, north = -Infinity;
+  const visit = (c: unknown): void => {
+    if (Array.isArray(c) && typeof c[0] === "number") {
+      west = Math.min(west, c[0]); east = Math.max(east, c[0]);
+      south = Math.min(south, c[1]); north = Math.max(north, c[1]);
+    } else if (Array.isArray(c)) c.forEach(visit);
+  };
+  for (const fc of collections) {
+    for (const f of fc?.features ?? []) {
+      if (f.geometry && "coordinates" in f.geometry) visit(f.geometry.coordinates);
+    }
+  }
+  return Number.isFinite(west) ? [[west, south], [east, north]] : null;
+}
+
+export function FieldMap(props: MapData & { onPick?: (fieldId: string) => void; label: string }) {
+  const holder = useRef<HTMLDivElement>(null);
+  const map = useRef<maplibregl.Map | null>(null);
+  const [ready, setReady] = useState(false);
+  const [broken, setBroken] = useState<string | null>(null);
+  const pick = useRef(props.onPick);
+  pick.current = props.onPick;
+
+  useEffect(() => {
+    if (!holder.current) return;
+    let m: maplibregl.Map;
+    try {
+      m = new maplibregl.Map({
+        container: holder.current,
+        style: STYLE,
+        center: [134.8414, 34.9283], // Kasai city hall until the data says where to look
+        zoom: 13,
+        attributionControl: false,
+      });
+    } catch (error) {
+      setBroken(String(error));
+      return;
+    }
+    m.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
+    m.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
+    m.on("load", () => setReady(true));
+    m.on("click", "fields", (event: MapLayerMouseEvent) => {
+      const id = event.features?.[0]?.properties?.id;
+      if (typeof id === "string") pick.current?.(id);
+    });
+    m.on("mouseenter", "fields", () => (m.getCanvas().style.cursor = "pointer"));
+    m.on("mouseleave", "fields", () => (m.getCanvas().style.cursor = ""));
+    map.current = m;
+    return () => m.remove();
+  }, []);
+
+  useEffect(() => {
+    const m = map.current;
+    if (!m || !ready) return;
+    (m.getSource("fields") as GeoJSONSource).setData(props.fields);
+    (m.getSource("zones") as GeoJSONSource).setData(props.zones ?? EMPTY);
+    const bounds = boundsOf(props.fields, props.zones);
+    if (bounds) m.fitBounds(bounds, { padding: 40, duration: 0, maxZoom: 18 });
+  }, [ready, props.fields, props.zones]);
+
+  useEffect(() => {
+    const m = map.current;
+    if (!m || !ready) return;
+    m.removeFeatureState({ source: "fields" });
+    for (const id of props.selected ?? []) m.setFeatureState({ source: "fields", id }, { selected: true });
+  }, [ready, props.fields, props.selected]);
+
+  return (
+    <div class="map" role="region" aria-label={props.label}>
+      {broken ? <p class="map-broken">地図を表示できません (WebGL): {broken}</p> : null}
+      <div ref={holder} class="map-canvas" data-ready={ready ? "yes" : "no"} />
+    </div>
+  );
+}

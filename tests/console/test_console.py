@@ -1,0 +1,183 @@
+"""The console end to end in headless Chromium: a farmer logs in with the city identity,
+imports fields by dropping a file on the page and asks for spraying; a pharmacy asks for a
+delivery and follows it; and the console calls nothing the API does not document."""
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from playwright.sync_api import expect
+
+from api.accounts import Role, list_accounts, set_roles
+from api.app import create_app
+from api.config import load_settings
+from api.db import connect, migrate
+from api.demo.delivery_world import build_world
+from api.deps import Services
+from api.identity import OidcClient
+from api.problems import install_problem_handlers
+from api.serving import serving
+from api.web_console import CONSOLE_DIST, mount_console
+from core.clock import SystemClock
+from tests.console.conftest import WEB, Screen
+from tests.oidc import ACCOUNTS, running_provider
+
+
+@dataclass
+class Site:
+    base: str
+    services: Services
+
+
+@pytest.fixture
+def site(tmp_path: Path, console_built: Path) -> Iterator[Site]:
+    """The API with its console on SQLite, logging in through a real OpenID provider."""
+    url = f"sqlite:///{tmp_path / 'tanbo.db'}"
+    engine = connect(url)
+    migrate(engine)
+    app = create_app(load_settings(data_dir=tmp_path / "data", database_url=url),
+                     engine=engine, migrate_schema=False)  # fmt: skip
+    with serving(app) as base:
+        services: Services = app.state.services
+        callback = f"{base}/auth/callback"
+        with running_provider(tmp_path / "oidc", redirect_uri=callback) as provider:
+            services.identity = OidcClient(provider.client_config("tanbo", redirect_uri=callback),
+                                           clock=SystemClock())  # fmt: skip
+            yield Site(base=base, services=services)
+            services.identity.close()
+    engine.dispose()
+
+
+def _log_in(screen: Screen, site: Site, who: str) -> None:
+    page = screen.page
+    page.goto(f"{site.base}/")  # the root sends a browser to the console
+    page.get_by_role("link", name="マイナンバーカードでログイン").click()
+    page.fill("#login input[name=login]", who)
+    page.fill("#login input[name=pin]", ACCOUNTS[who]["pin"])
+    page.click("#login button[type=submit]")
+    page.click("#consent button[type=submit]")
+    expect(page.locator(".who")).to_be_visible()
+    assert "access_token" not in page.url  # taken from the address, kept out of history
+
+
+def _drop_file(screen: Screen, selector: str, name: str, text: str) -> None:
+    """Drop a file on ``selector`` as a person dragging it from their desktop would."""
+    transfer = screen.page.evaluate_handle(
+        """([name, text]) => {
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([text], name, {type: "application/geo+json"}));
+            return transfer;
+        }""",
+        [name, text],
+    )
+    screen.page.dispatch_event(selector, "drop", {"dataTransfer": transfer})
+
+
+def test_a_farmer_logs_in_drops_a_field_file_and_asks_for_spraying(
+    site: Site, screen: Screen, sample_data: Path
+) -> None:
+    page = screen.page
+    _log_in(screen, site, "tanaka")
+    expect(page.get_by_role("link", name="圃場")).to_have_attribute("aria-current", "page")
+    fields = json.loads((sample_data / "kasai_benchmark_fields.geojson").read_text())
+    line = {"type": "LineString", "coordinates": [[134.84, 34.92], [134.85, 34.93]]}
+    road = {"type": "Feature", "properties": {"id": "ROAD"}, "geometry": line}
+    fields["features"] = [*fields["features"][:3], road]
+    _drop_file(screen, ".drop", "my-fields.geojson", json.dumps(fields))
+    report = page.locator(".report")
+    expect(report).to_contain_text("my-fields.geojson: 3 新規, 0 更新")
+    expect(page.locator(".rejected li")).to_have_count(1)
+    expect(page.locator(".rejected li")).to_contain_text("ROAD")
+    expect(page.locator(".field-list li")).to_have_count(3)
+    expect(page.locator(".map-canvas")).to_have_attribute("data-ready", "yes", timeout=20_000)
+
+    page.get_by_label(re.compile("B000")).check()
+    page.get_by_label(re.compile("B001")).check()
+    expect(page.locator("#mission-form-title + p")).to_contain_text("B000, B001")
+    page.get_by_role("button", name="依頼する").click()
+    expect(page.locator(".answer")).to_contain_text("#1: 依頼済み")
+    row = page.locator("table.table tbody tr").first
+    expect(row).to_contain_text("B000, B001")
+    expect(row).to_contain_text("依頼済み")
+    screen.shot("farmer-fields")
+
+    page.get_by_role("button", name="English").click()  # the same page in English
+    expect(page.get_by_role("link", name="Fields")).to_be_visible()
+    expect(row).to_contain_text("requested")
+    assert not [s for s in screen.said if s.startswith(("pageerror", "http "))], screen.said
+
+
+def test_a_pharmacy_asks_for_a_delivery_and_sees_it_accepted_with_its_timeline(
+    site: Site, screen: Screen
+) -> None:
+    engine, page = site.services.engine, screen.page
+    build_world(engine, site.services.extras["deliveries"], clock=site.services.clock)
+    _log_in(screen, site, "suzuki")
+    who = next(a for a in list_accounts(engine)[0] if a.subject == "suzuki")
+    set_roles(engine, who.id, [Role.PHARMACY])
+    page.reload()
+    expect(page.get_by_role("link", name="配送")).to_have_attribute("aria-current", "page")
+    page.get_by_label("受け取り場所").select_option("CENTRE-W")
+    page.get_by_label("品名").fill("降圧薬")
+    page.get_by_label("重さ (kg)").fill("0.3")
+    page.get_by_label("受取人の氏名").fill("加西 花子")
+    page.get_by_label("電話番号").fill("0790-42-0000")
+    page.get_by_role("button", name="依頼する").click()
+    expect(page.locator(".answer")).to_contain_text("受付")
+    card = page.locator(".deliveries .card").first
+    expect(card).to_contain_text("降圧薬")
+    expect(card).to_contain_text("受付")
+    card.locator("summary").click()
+    expect(card.locator(".timeline li")).to_have_count(2)  # requested, accepted
+    screen.shot("pharmacy-deliveries")
+    assert not [s for s in screen.said if s.startswith(("pageerror", "http "))], screen.said
+
+
+_CALL = re.compile(r"""\b(get|post|call)(?:<.*?>)?\(\s*(?:"([A-Z]+)",\s*)?[`"](/[^`"]*)[`"]""")
+_LINK = re.compile(r"""href="(/(?!console)[^"]*)\"""")
+
+
+def _console_calls() -> set[tuple[str, str]]:
+    """Every (method, path) the console's sources call, ``${…}`` as a path parameter."""
+    calls = set()
+    for source in (WEB / "src").rglob("*.ts*"):
+        text = source.read_text("utf-8")
+        for kind, method, path in _CALL.findall(text):
+            verb = method or {"get": "GET", "post": "POST"}[kind]
+            calls.add((verb, path))
+        calls.update(("GET", path) for path in _LINK.findall(text))
+    return {(m, re.sub(r"\$\{[^}]*\}", "{}", p.split("?")[0])) for m, p in calls}
+
+
+def test_every_api_call_of_the_console_is_in_the_openapi_document(tmp_path: Path) -> None:
+    app = create_app(load_settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/x.db"))
+    documented = [
+        (method.upper(), re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$"))
+        for path, item in app.openapi()["paths"].items()
+        for method in item
+    ]
+    calls = _console_calls()
+    assert len(calls) >= 8, calls  # the scan finds the calls it is meant to check
+    missing = [
+        (m, p) for m, p in calls
+        if not any(m == verb and rx.match(p.replace("{}", "x")) for verb, rx in documented)
+    ]  # fmt: skip
+    assert missing == []
+
+
+def test_without_a_build_the_console_says_how_to_make_one(tmp_path: Path) -> None:
+    app = FastAPI()
+    install_problem_handlers(app)
+    mount_console(app, tmp_path / "nothing-built")
+    with serving(app) as base, httpx.Client(base_url=base) as client:
+        answer = client.get("/console/")
+        assert answer.status_code == 404
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert "make console" in answer.json()["detail"]
+        assert client.get("/").headers["location"] == "/console/"
+    assert (CONSOLE_DIST / "index.html").is_file()  # the real one is built (by the fixture)
