@@ -12,6 +12,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from playwright.sync_api import expect
+from starlette.routing import WebSocketRoute
 
 from api.accounts import Role, list_accounts, set_roles
 from api.app import create_app
@@ -21,6 +22,7 @@ from api.demo.delivery_world import build_world
 from api.deps import Services
 from api.identity import OidcClient
 from api.problems import install_problem_handlers
+from api.routes import live
 from api.serving import serving
 from api.web_console import CONSOLE_DIST, mount_console
 from core.clock import SystemClock
@@ -138,36 +140,50 @@ def test_a_pharmacy_asks_for_a_delivery_and_sees_it_accepted_with_its_timeline(
     assert not [s for s in screen.said if s.startswith(("pageerror", "http "))], screen.said
 
 
-_CALL = re.compile(r"""\b(get|post|call)(?:<.*?>)?\(\s*(?:"([A-Z]+)",\s*)?[`"](/[^`"]*)[`"]""")
+_CALL = re.compile(
+    r"""\b(get|post|call|exchange|download)(?:<.*?>)?\(\s*(?:"([A-Z]+)",\s*)?[`"](/[^`"]*)[`"]"""
+)
 _LINK = re.compile(r"""href="(/(?!console)[^"]*)\"""")
+_SOCKET = re.compile(r"""new WebSocket\(\s*`[^`]*?\$\{location\.host\}(/[^`?]*)""")
 
 
-def _console_calls() -> set[tuple[str, str]]:
-    """Every (method, path) the console's sources call, ``${…}`` as a path parameter."""
-    calls = set()
+def _console_calls() -> tuple[set[tuple[str, str]], set[str]]:
+    """Every (method, path) the console's sources call over HTTP, and every WebSocket path;
+    ``${…}`` as a path parameter."""
+    calls, sockets = set(), set()
     for source in (WEB / "src").rglob("*.ts*"):
         text = source.read_text("utf-8")
         for kind, method, path in _CALL.findall(text):
-            verb = method or {"get": "GET", "post": "POST"}[kind]
-            calls.add((verb, path))
+            calls.add((method or ("POST" if kind == "post" else "GET"), path))
         calls.update(("GET", path) for path in _LINK.findall(text))
-    return {(m, re.sub(r"\$\{[^}]*\}", "{}", p.split("?")[0])) for m, p in calls}
+        sockets.update(_SOCKET.findall(text))
+
+    def bare(path: str) -> str:
+        return re.sub(r"\$\{[^}]*\}", "x", path.split("?")[0])
+
+    return {(m, bare(p)) for m, p in calls}, {bare(p) for p in sockets}
+
+
+def _template(path: str) -> re.Pattern[str]:
+    return re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$")
 
 
 def test_every_api_call_of_the_console_is_in_the_openapi_document(tmp_path: Path) -> None:
     app = create_app(load_settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/x.db"))
     documented = [
-        (method.upper(), re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$"))
+        (method.upper(), _template(path))
         for path, item in app.openapi()["paths"].items()
         for method in item
     ]
-    calls = _console_calls()
-    assert len(calls) >= 8, calls  # the scan finds the calls it is meant to check
-    missing = [
-        (m, p) for m, p in calls
-        if not any(m == verb and rx.match(p.replace("{}", "x")) for verb, rx in documented)
-    ]  # fmt: skip
+    calls, sockets = _console_calls()
+    assert len(calls) >= 12, calls  # the scan finds the calls it is meant to check
+    missing = [(m, p) for m, p in calls if not any(m == v and rx.match(p) for v, rx in documented)]
     assert missing == []
+    # WebSockets are outside OpenAPI: the console's must be the API's own streams (the live
+    # router's; the operator's test watches a flight through it).
+    streams = [_template(r.path) for r in live.router.routes if isinstance(r, WebSocketRoute)]
+    assert sockets == {"/missions/x/live"}
+    assert all(any(rx.match(p) for rx in streams) for p in sockets)
 
 
 def test_without_a_build_the_console_says_how_to_make_one(tmp_path: Path) -> None:

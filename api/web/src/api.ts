@@ -31,8 +31,19 @@ export function forgetToken(): void {
   sessionStorage.removeItem(TOKEN_KEY);
 }
 
-export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+export async function call<T>(method: string, path: string, body?: unknown, ifMatch?: string): Promise<T> {
+  return (await exchange<T>(method, path, body, ifMatch)).data;
+}
+
+/** A call's answer with its ETag (what a later change names in If-Match). */
+export async function exchange<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  ifMatch?: string,
+): Promise<{ data: T; etag: string | null }> {
   const headers: Record<string, string> = { Accept: "application/json" };
+  if (ifMatch) headers["If-Match"] = ifMatch;
   const bearer = token();
   if (bearer) headers.Authorization = `Bearer ${bearer}`;
   let payload: BodyInit | undefined;
@@ -43,14 +54,68 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
     payload = JSON.stringify(body);
   }
   const answer = await fetch(path, { method, headers, body: payload });
-  if (answer.status === 204) return undefined as T;
+  const etag = answer.headers.get("ETag");
+  if (answer.status === 204) return { data: undefined as T, etag };
   const text = await answer.text();
   const parsed = text ? JSON.parse(text) : undefined;
   if (!answer.ok) {
     const problem = (parsed ?? {}) as { title?: string; detail?: string };
     throw new ApiError(answer.status, problem.title ?? answer.statusText, problem.detail ?? "");
   }
-  return parsed as T;
+  return { data: parsed as T, etag };
+}
+
+/** A file the API answers (a CSV), saved by the browser under ``name``. */
+export async function download(path: string, name: string): Promise<void> {
+  const bearer = token();
+  const answer = await fetch(path, { headers: bearer ? { Authorization: `Bearer ${bearer}` } : {} });
+  if (!answer.ok) throw new ApiError(answer.status, answer.statusText, await answer.text());
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await answer.blob());
+  link.download = name;
+  link.click();
+  URL.revokeObjectURL(link.href);
+}
+
+/** The live stream of a flying mission (WebSocket, the token as a query parameter). */
+export function liveStream(missionId: number, onMessage: (message: LiveMessage) => void): () => void {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const socket = new WebSocket(
+    `${scheme}://${location.host}/missions/${missionId}/live?access_token=${encodeURIComponent(token() ?? "")}`,
+  );
+  socket.onmessage = (event) => onMessage(JSON.parse(String(event.data)) as LiveMessage);
+  return () => socket.close();
+}
+
+export interface LiveVehicle {
+  registration: string;
+  sortie: number;
+  sorties: number;
+  connected: boolean;
+  mode: string | null;
+  armed: boolean;
+  lat_deg: number | null;
+  lon_deg: number | null;
+  alt_rel_m: number | null;
+  groundspeed_m_s: number | null;
+  battery_pct: number | null;
+  mission_seq: number | null;
+  mission_total: number | null;
+}
+
+export interface LiveMessage {
+  mission: { id: number; status: string };
+  vehicle: LiveVehicle | null;
+}
+
+export interface FlightLogRow {
+  flight_id: string;
+  registration: string;
+  pilot: string;
+  purpose: string;
+  takeoff_at: string | null;
+  landing_at: string | null;
+  flight_time_s: number | null;
 }
 
 export const get = <T,>(path: string) => call<T>("GET", path);
@@ -96,6 +161,8 @@ export interface ImportResult {
 
 export interface Mission {
   id: number;
+  owner: string;
+  version: number;
   kind: "spray" | "survey";
   field_ids: string[];
   status: string;

@@ -4,6 +4,7 @@ import { ApiError, forgetToken, get, post, token, type Me } from "./api";
 import { lang, setLang, t, type Word } from "./i18n";
 import { DeliveriesPage } from "./pages/deliveries";
 import { FieldsPage } from "./pages/fields";
+import { OperationsPage } from "./pages/operations";
 import { useSignal } from "./state";
 
 interface Route {
@@ -14,6 +15,7 @@ interface Route {
 
 const ROUTES: Route[] = [
   { path: "#/fields", word: "fields", roles: ["farmer", "city_admin"] },
+  { path: "#/operations", word: "operations", roles: ["operator", "city_admin"] },
   { path: "#/deliveries", word: "deliveries", roles: ["pharmacy", "operator", "city_admin", "farmer"] },
 ];
 
@@ -74,6 +76,7 @@ export function App() {
       </header>
       <main>
         {current?.word === "fields" ? <FieldsPage /> : null}
+        {current?.word === "operations" ? <OperationsPage /> : null}
         {current?.word === "deliveries" ? <DeliveriesPage canRequest={me.roles.includes("pharmacy")} /> : null}
       </main>
     </>

@@ -11,6 +11,8 @@ import { useEffect, useRef, useState } from "preact/hooks";
 export interface MapData {
   fields: GeoJSON.FeatureCollection;
   zones?: GeoJSON.FeatureCollection;
+  vehicles?: GeoJSON.FeatureCollection;
+  paths?: GeoJSON.FeatureCollection;
   selected?: string[];
 }
 
@@ -23,6 +25,8 @@ const STYLE: maplibregl.StyleSpecification = {
   sources: {
     fields: { type: "geojson", data: EMPTY, promoteId: "id" },
     zones: { type: "geojson", data: EMPTY },
+    vehicles: { type: "geojson", data: EMPTY },
+    paths: { type: "geojson", data: EMPTY },
   },
   layers: [
     { id: "land", type: "background", paint: { "background-color": "#eef2e6" } },
@@ -38,6 +42,18 @@ const STYLE: maplibregl.StyleSpecification = {
       },
     },
     { id: "fields-edge", type: "line", source: "fields", paint: { "line-color": "#33691e", "line-width": 1.2 } },
+    { id: "paths", type: "line", source: "paths", paint: { "line-color": "#1565c0", "line-width": 2, "line-opacity": 0.8 } },
+    {
+      id: "vehicles",
+      type: "circle",
+      source: "vehicles",
+      paint: {
+        "circle-radius": 7,
+        "circle-color": ["case", ["boolean", ["get", "armed"], false], "#1565c0", "#78909c"],
+        "circle-stroke-color": "#ffffff",
+        "circle-stroke-width": 2,
+      },
+    },
   ],
 };
 
@@ -102,6 +118,13 @@ export function FieldMap(props: MapData & { onPick?: (fieldId: string) => void; 
     const bounds = boundsOf(props.fields, props.zones);
     if (bounds) m.fitBounds(bounds, { padding: 40, duration: 0, maxZoom: 18 });
   }, [ready, props.fields, props.zones]);
+
+  useEffect(() => {
+    const m = map.current;
+    if (!m || !ready) return;
+    (m.getSource("vehicles") as GeoJSONSource).setData(props.vehicles ?? EMPTY);
+    (m.getSource("paths") as GeoJSONSource).setData(props.paths ?? EMPTY);
+  }, [ready, props.vehicles, props.paths]);
 
   useEffect(() => {
     const m = map.current;

@@ -1,0 +1,162 @@
+// Operators: the missions to approve and to watch, the fleet flying them live on the map,
+// and the flight logs (飛行日誌) to read and download.
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import {
+  ApiError, download, exchange, get, liveStream,
+  type Field, type FlightLogRow, type LiveVehicle, type Mission, type Page,
+} from "../api";
+import { jst, stateName, t } from "../i18n";
+import { FieldMap } from "../map";
+
+const LIVE = new Set(["dispatched", "flying"]);
+
+export function OperationsPage() {
+  const [missions, setMissions] = useState<Mission[] | null>(null);
+  const [fields, setFields] = useState<Field[]>([]);
+  const [logs, setLogs] = useState<FlightLogRow[]>([]);
+  const [live, setLive] = useState<Record<number, LiveVehicle>>({});
+  const [trails, setTrails] = useState<Record<number, [number, number][]>>({});
+  const [problem, setProblem] = useState<string | null>(null);
+  const streams = useRef(new Map<number, () => void>());
+
+  async function load(): Promise<void> {
+    try {
+      const rows = (await get<Page<Mission>>("/missions?limit=100")).data;
+      setMissions(rows);
+      setLogs((await get<Page<FlightLogRow>>("/flight-logs?limit=500")).data.slice(-20).reverse());
+      for (const m of rows) {
+        if (LIVE.has(m.status) && !streams.current.has(m.id)) {
+          const stop = liveStream(m.id, (message) => {
+            const vehicle = message.vehicle;
+            if (vehicle) setLive((now) => ({ ...now, [m.id]: vehicle }));
+            if (vehicle?.armed && vehicle.lat_deg !== null && vehicle.lon_deg !== null) {
+              const here: [number, number] = [vehicle.lon_deg, vehicle.lat_deg];
+              setTrails((now) => ({ ...now, [m.id]: [...(now[m.id] ?? []), here] }));
+            }
+            if (!LIVE.has(message.mission.status)) void load();
+          });
+          streams.current.set(m.id, stop);
+        }
+      }
+    } catch (e) {
+      setProblem(e instanceof ApiError ? `${e.title}: ${e.detail}` : String(e));
+    }
+  }
+
+  useEffect(() => {
+    void load();
+    get<Page<Field>>("/fields?limit=500").then((page) => setFields(page.data)).catch(() => undefined);
+    const every = window.setInterval(() => void load(), 2000);
+    return () => {
+      window.clearInterval(every);
+      for (const stop of streams.current.values()) stop();
+    };
+  }, []);
+
+  async function act(m: Mission, action: "approve" | "reject" | "abort"): Promise<void> {
+    try {
+      // The change names the version the operator saw (If-Match): a mission changed
+      // meanwhile is refused, not overwritten.
+      const etag = (await exchange<Mission>("GET", `/missions/${m.id}`)).etag ?? undefined;
+      if (action === "approve") await exchange<Mission>("POST", `/missions/${m.id}/approve`, undefined, etag);
+      else if (action === "reject") await exchange<Mission>("POST", `/missions/${m.id}/reject`, { reason: "" }, etag);
+      else await exchange<Mission>("POST", `/missions/${m.id}/abort`, { reason: t("abortReason") }, etag);
+      await load();
+    } catch (e) {
+      setProblem(e instanceof ApiError ? `${e.title}: ${e.detail}` : String(e));
+    }
+  }
+
+  const fieldData = useMemo(() => ({
+    type: "FeatureCollection" as const,
+    features: fields.map((f) => ({ type: "Feature" as const, id: f.id, geometry: f.geometry, properties: { id: f.id } })),
+  }), [fields]);
+  const vehicleData = useMemo(() => ({
+    type: "FeatureCollection" as const,
+    features: Object.values(live)
+      .filter((v) => v.lat_deg !== null && v.lon_deg !== null)
+      .map((v) => ({
+        type: "Feature" as const,
+        geometry: { type: "Point" as const, coordinates: [v.lon_deg as number, v.lat_deg as number] },
+        properties: { registration: v.registration, armed: v.armed },
+      })),
+  }), [live]);
+  const pathData = useMemo(() => ({
+    type: "FeatureCollection" as const,
+    features: Object.entries(trails)
+      .filter(([, points]) => points.length > 1)
+      .map(([id, points]) => ({
+        type: "Feature" as const,
+        geometry: { type: "LineString" as const, coordinates: points },
+        properties: { mission: Number(id) },
+      })),
+  }), [trails]);
+
+  return (
+    <div class="split">
+      <section class="pane-map">
+        <FieldMap label={t("fleet")} fields={fieldData} vehicles={vehicleData} paths={pathData} />
+      </section>
+      <section class="pane-side">
+        {problem ? <p class="problem" role="alert">{problem}</p> : null}
+        <h2>{t("missions")}</h2>
+        {missions === null ? <p>{t("loading")}</p> : missions.length === 0 ? <p>{t("noMissions")}</p> : (
+          <table class="table missions">
+            <thead><tr><th>#</th><th>{t("fields")}</th><th>{t("status")}</th><th>{t("slot")}</th><th /></tr></thead>
+            <tbody>
+              {missions.map((m) => (
+                <tr key={m.id} data-mission={m.id}>
+                  <td>{m.id}</td>
+                  <td>{m.kind === "spray" ? t("spray") : t("survey")}: {m.field_ids.join(", ")}</td>
+                  <td class={`state state-${m.status}`}>{stateName(m.status)}{m.reason ? ` — ${m.reason}` : ""}</td>
+                  <td>{m.vehicle ?? ""} {jst(m.slot_start)}</td>
+                  <td class="actions">
+                    {m.status === "requested" ? (
+                      <>
+                        <button type="button" class="primary" onClick={() => act(m, "approve")}>{t("approve")}</button>
+                        <button type="button" class="secondary" onClick={() => act(m, "reject")}>{t("reject")}</button>
+                      </>
+                    ) : null}
+                    {LIVE.has(m.status) ? (
+                      <button type="button" class="danger" onClick={() => act(m, "abort")}>{t("abort")}</button>
+                    ) : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        {Object.entries(live).map(([id, v]) => (
+          <div class="card live" key={id} aria-live="polite" data-mission={id}>
+            <h3>#{id} {v.registration}</h3>
+            <dl>
+              <dt>{t("mode")}</dt><dd class="mode">{v.mode ?? "—"}{v.armed ? ` · ${t("armed")}` : ""}</dd>
+              <dt>{t("battery")}</dt><dd class="battery">{v.battery_pct !== null ? `${Math.round(v.battery_pct)} %` : "—"}</dd>
+              <dt>{t("altitude")}</dt><dd>{v.alt_rel_m !== null ? `${v.alt_rel_m.toFixed(1)} m` : "—"}</dd>
+              <dt>{t("speed")}</dt><dd>{v.groundspeed_m_s !== null ? `${v.groundspeed_m_s.toFixed(1)} m/s` : "—"}</dd>
+              <dt>{t("missionItem")}</dt><dd>{v.mission_seq ?? "—"} / {v.mission_total ?? "—"}</dd>
+              <dt>{t("sortie")}</dt><dd>{v.sortie} / {v.sorties}</dd>
+            </dl>
+          </div>
+        ))}
+        <h2>{t("flightLogs")}</h2>
+        <button type="button" class="secondary" onClick={() => void download("/flight-logs.csv", "flight-logs.csv")}>
+          {t("downloadCsv")}
+        </button>
+        <table class="table logs">
+          <thead><tr><th>{t("vehicle")}</th><th>{t("takeoff")}</th><th>{t("flightTime")}</th><th>{t("pilot")}</th></tr></thead>
+          <tbody>
+            {logs.map((log) => (
+              <tr key={log.flight_id}>
+                <td>{log.registration}</td>
+                <td>{jst(log.takeoff_at)}</td>
+                <td>{log.flight_time_s !== null ? `${Math.round(log.flight_time_s / 60)} min` : "—"}</td>
+                <td>{log.pilot}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
+    </div>
+  );
+}
