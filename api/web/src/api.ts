@@ -192,14 +192,22 @@ export interface TimelineEntry {
   note: string;
 }
 
+export interface Depot {
+  id: string;
+  name: string;
+  lat_deg: number;
+  lon_deg: number;
+}
+
 export interface Delivery {
   id: string;
   state: string;
+  recipient: { resident_id: string | null; name: string | null };
   drop_point_id: string;
   items: { name: string; weight_kg: number }[];
   fee_yen: number | null;
   charge_status: string | null;
-  trip: { vehicle_id: string; takeoff_at: string; drop_at: string } | null;
+  trip: { vehicle_id: string; depot_id: string; takeoff_at: string; drop_at: string } | null;
   timeline: TimelineEntry[];
   created_at: string;
 }

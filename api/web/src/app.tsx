@@ -16,7 +16,7 @@ interface Route {
 const ROUTES: Route[] = [
   { path: "#/fields", word: "fields", roles: ["farmer", "city_admin"] },
   { path: "#/operations", word: "operations", roles: ["operator", "city_admin"] },
-  { path: "#/deliveries", word: "deliveries", roles: ["pharmacy", "operator", "city_admin", "farmer"] },
+  { path: "#/deliveries", word: "deliveries", roles: [] }, // anyone may be a recipient
 ];
 
 function useHash(): string {
@@ -48,7 +48,7 @@ export function App() {
   if (!token() || (!me && problem)) return <Login problem={problem} />;
   if (!me) return <p class="loading">{t("loading")}</p>;
 
-  const mine = ROUTES.filter((r) => r.roles.some((role) => me.roles.includes(role)));
+  const mine = ROUTES.filter((r) => r.roles.length === 0 || r.roles.some((role) => me.roles.includes(role)));
   const current = mine.find((r) => hash.startsWith(r.path)) ?? mine[0];
   return (
     <>
@@ -77,7 +77,7 @@ export function App() {
       <main>
         {current?.word === "fields" ? <FieldsPage /> : null}
         {current?.word === "operations" ? <OperationsPage /> : null}
-        {current?.word === "deliveries" ? <DeliveriesPage canRequest={me.roles.includes("pharmacy")} /> : null}
+        {current?.word === "deliveries" ? <DeliveriesPage canRequest={me.roles.includes("pharmacy")} me={me.id} /> : null}
       </main>
     </>
   );

@@ -13,6 +13,7 @@ export interface MapData {
   zones?: GeoJSON.FeatureCollection;
   vehicles?: GeoJSON.FeatureCollection;
   paths?: GeoJSON.FeatureCollection;
+  places?: GeoJSON.FeatureCollection;
   selected?: string[];
 }
 
@@ -27,6 +28,7 @@ const STYLE: maplibregl.StyleSpecification = {
     zones: { type: "geojson", data: EMPTY },
     vehicles: { type: "geojson", data: EMPTY },
     paths: { type: "geojson", data: EMPTY },
+    places: { type: "geojson", data: EMPTY },
   },
   layers: [
     { id: "land", type: "background", paint: { "background-color": "#eef2e6" } },
@@ -42,6 +44,17 @@ const STYLE: maplibregl.StyleSpecification = {
       },
     },
     { id: "fields-edge", type: "line", source: "fields", paint: { "line-color": "#33691e", "line-width": 1.2 } },
+    {
+      id: "places",
+      type: "circle",
+      source: "places",
+      paint: {
+        "circle-radius": ["case", ["boolean", ["get", "chosen"], false], 9, 6],
+        "circle-color": ["match", ["get", "kind"], "depot", "#6d4c41", "#8e24aa"],
+        "circle-stroke-color": "#ffffff",
+        "circle-stroke-width": 2,
+      },
+    },
     { id: "paths", type: "line", source: "paths", paint: { "line-color": "#1565c0", "line-width": 2, "line-opacity": 0.8 } },
     {
       id: "vehicles",
@@ -115,9 +128,10 @@ export function FieldMap(props: MapData & { onPick?: (fieldId: string) => void; 
     if (!m || !ready) return;
     (m.getSource("fields") as GeoJSONSource).setData(props.fields);
     (m.getSource("zones") as GeoJSONSource).setData(props.zones ?? EMPTY);
-    const bounds = boundsOf(props.fields, props.zones);
+    (m.getSource("places") as GeoJSONSource).setData(props.places ?? EMPTY);
+    const bounds = boundsOf(props.fields, props.zones, props.places);
     if (bounds) m.fitBounds(bounds, { padding: 40, duration: 0, maxZoom: 18 });
-  }, [ready, props.fields, props.zones]);
+  }, [ready, props.fields, props.zones, props.places]);
 
   useEffect(() => {
     const m = map.current;

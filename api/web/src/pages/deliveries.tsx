@@ -1,16 +1,22 @@
 // A pharmacy requests a delivery and follows it; a resident sees those for them.
-import { useEffect, useState } from "preact/hooks";
-import { ApiError, get, post, type Delivery, type DropPoint, type Page } from "../api";
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { ApiError, get, post, type Delivery, type Depot, type DropPoint, type Page } from "../api";
 import { jst, stateName, t } from "../i18n";
+import { FieldMap } from "../map";
 
-export function DeliveriesPage(props: { canRequest: boolean }) {
+const NOTHING = { type: "FeatureCollection" as const, features: [] };
+
+export function DeliveriesPage(props: { canRequest: boolean; me: string }) {
   const [drops, setDrops] = useState<DropPoint[]>([]);
+  const [depots, setDepots] = useState<Depot[]>([]);
+  const [chosen, setChosen] = useState<string | null>(null);
   const [rows, setRows] = useState<Delivery[] | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   async function load(): Promise<void> {
     try {
       setDrops((await get<Page<DropPoint>>("/drop-points?limit=200")).data);
+      setDepots((await get<Page<Depot>>("/depots?limit=50")).data);
       setRows((await get<Page<Delivery>>("/deliveries?limit=50")).data);
     } catch (e) {
       setError(e instanceof ApiError ? `${e.title}: ${e.detail}` : String(e));
@@ -22,15 +28,48 @@ export function DeliveriesPage(props: { canRequest: boolean }) {
     return () => window.clearInterval(every);
   }, []);
 
+  async function confirm(d: Delivery): Promise<void> {
+    try {
+      await post<Delivery>(`/deliveries/${d.id}/confirm`, {});
+      await load();
+    } catch (e) {
+      setError(e instanceof ApiError ? `${e.title}: ${e.detail}` : String(e));
+    }
+  }
+
+  // The map: depots and drop points; the chosen delivery's drop point larger, its route
+  // from the depot drawn once it is booked.
+  const followed = rows?.find((d) => d.id === chosen) ?? rows?.[0];
+  const places = useMemo(() => ({
+    type: "FeatureCollection" as const,
+    features: [
+      ...depots.map((p) => ({ type: "Feature" as const, geometry: { type: "Point" as const, coordinates: [p.lon_deg, p.lat_deg] }, properties: { id: p.id, kind: "depot", chosen: false } })),
+      ...drops.map((p) => ({ type: "Feature" as const, geometry: { type: "Point" as const, coordinates: [p.lon_deg, p.lat_deg] }, properties: { id: p.id, kind: "drop", chosen: p.id === followed?.drop_point_id } })),
+    ],
+  }), [depots, drops, followed?.drop_point_id]);
+  const route = useMemo(() => {
+    const depot = depots.find((p) => p.id === followed?.trip?.depot_id);
+    const drop = drops.find((p) => p.id === followed?.drop_point_id);
+    if (!depot || !drop) return NOTHING;
+    return {
+      type: "FeatureCollection" as const,
+      features: [{ type: "Feature" as const, properties: {}, geometry: { type: "LineString" as const, coordinates: [[depot.lon_deg, depot.lat_deg], [drop.lon_deg, drop.lat_deg]] } }],
+    };
+  }, [depots, drops, followed?.trip?.depot_id, followed?.drop_point_id]);
+
   return (
-    <div class="single">
+    <div class="split">
+      <section class="pane-map">
+        <FieldMap label={t("deliveries")} fields={NOTHING} places={places} paths={route} />
+      </section>
+      <section class="pane-side">
       {error ? <p class="problem" role="alert">{error}</p> : null}
       {props.canRequest ? <DeliveryForm drops={drops} onDone={load} /> : null}
       <h2>{t("deliveries")}</h2>
       {rows === null ? <p>{t("loading")}</p> : rows.length === 0 ? <p>{t("noDeliveries")}</p> : (
         <ul class="deliveries">
           {rows.map((d) => (
-            <li key={d.id} class="card">
+            <li key={d.id} class={d.id === followed?.id ? "card followed" : "card"} data-delivery={d.id} onClick={() => setChosen(d.id)}>
               <h3>
                 {d.items.map((i) => i.name).join("、")} → {drops.find((p) => p.id === d.drop_point_id)?.name ?? d.drop_point_id}
                 {" "}<span class={`state state-${d.state}`}>{stateName(d.state)}</span>
@@ -39,6 +78,9 @@ export function DeliveriesPage(props: { canRequest: boolean }) {
                 {t("fee")} {d.fee_yen !== null ? `¥${d.fee_yen.toLocaleString("ja-JP")}` : "—"}
                 {d.trip ? ` · ${d.trip.vehicle_id} · ${jst(d.trip.drop_at)}` : ""}
               </p>
+              {d.state === "released" && d.recipient.resident_id === props.me ? (
+                <button type="button" class="primary" onClick={() => void confirm(d)}>{t("received")}</button>
+              ) : null}
               <details>
                 <summary>{t("timeline")}</summary>
                 <ol class="timeline">
@@ -53,6 +95,7 @@ export function DeliveriesPage(props: { canRequest: boolean }) {
           ))}
         </ul>
       )}
+      </section>
     </div>
   );
 }
@@ -64,13 +107,14 @@ function DeliveryForm(props: { drops: DropPoint[]; onDone: () => Promise<void> }
   const [temperature, setTemperature] = useState("ambient");
   const [name, setName] = useState("");
   const [phone, setPhone] = useState("");
+  const [resident, setResident] = useState("");
   const [answer, setAnswer] = useState<string | null>(null);
 
   async function send(e: Event): Promise<void> {
     e.preventDefault();
     const body = {
       items: [{ name: item, weight_kg: Number(weight), size_cm: [20, 15, 8], temperature }],
-      recipient: { name, phone },
+      recipient: resident ? { resident_id: resident } : { name, phone },
       drop_point_id: drop || props.drops[0]?.id,
     };
     try {
@@ -100,8 +144,9 @@ function DeliveryForm(props: { drops: DropPoint[]; onDone: () => Promise<void> }
           <option value="frozen">{t("frozen")}</option>
         </select>
       </label>
-      <label>{t("recipientName")}<input type="text" required value={name} onInput={value(setName)} /></label>
-      <label>{t("recipientPhone")}<input type="tel" required value={phone} onInput={value(setPhone)} /></label>
+      <label>{t("recipientId")}<input type="text" value={resident} onInput={value(setResident)} /></label>
+      <label>{t("recipientName")}<input type="text" required={!resident} disabled={!!resident} value={name} onInput={value(setName)} /></label>
+      <label>{t("recipientPhone")}<input type="tel" required={!resident} disabled={!!resident} value={phone} onInput={value(setPhone)} /></label>
       <button type="submit">{t("send")}</button>
       {answer ? <p role="status" class="answer">{answer}</p> : null}
     </form>
