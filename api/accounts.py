@@ -35,9 +35,11 @@ __all__ = [
     "Principal",
     "Role",
     "authenticate",
+    "city_data_consents",
     "count_accounts",
     "create_account",
     "get_account",
+    "grant_city_data_consent",
     "issue_token",
     "link_identity",
     "list_accounts",
@@ -45,6 +47,7 @@ __all__ = [
     "revoke_token",
     "set_roles",
     "token_for_client",
+    "withdraw_city_data_consent",
 ]
 
 TOKEN_TTL = timedelta(hours=8)
@@ -86,6 +89,9 @@ class AccountRow(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_utc_column())
     updated_at: datetime = Field(sa_column=_utc_column())
     last_login_at: datetime | None = Field(default=None, sa_column=_utc_column(True))
+    city_data_consent_at: datetime | None = Field(default=None, sa_column=_utc_column(True))
+    """When the person agreed to their personal data being published on the city data
+    platform (``tanbo city``); None: no consent, nothing personal is published."""
 
 
 class ApiClientRow(SQLModel, table=True):
@@ -130,6 +136,7 @@ class Account:
     disabled: bool = False
     created_at: datetime
     last_login_at: datetime | None = None
+    city_data_consent_at: datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -172,6 +179,7 @@ def _account(row: AccountRow) -> Account:
         disabled=row.disabled,
         created_at=aware(row.created_at),
         last_login_at=aware(row.last_login_at) if row.last_login_at else None,
+        city_data_consent_at=aware(row.city_data_consent_at) if row.city_data_consent_at else None,
     )
 
 
@@ -474,3 +482,54 @@ def count_accounts(engine: Engine) -> int:
     """How many accounts there are."""
     with Session(engine) as session:
         return int(session.exec(select(func.count()).select_from(AccountRow)).one())
+
+
+def _set_city_data_consent(
+    engine: Engine, account_id: str, consent_at: datetime | None, clock: Clock | None
+) -> Account:
+    with Session(engine) as session:
+        row = session.get(AccountRow, account_id)
+        if row is None:
+            raise NotFound(f"no account with id {account_id!r}")
+        if (row.city_data_consent_at is None) != (consent_at is None):
+            row.city_data_consent_at = consent_at
+            row.updated_at = _now(clock)
+            session.add(row)
+            session.commit()
+            session.refresh(row)
+        return _account(row)
+
+
+def grant_city_data_consent(
+    engine: Engine, account_id: str, *, clock: Clock | None = None
+) -> Account:
+    """Record that the person agrees to their personal data being published on the city
+    data platform; granting again keeps the first time.
+
+    Raises
+    ------
+    NotFound
+        No account has that id.
+    """
+    return _set_city_data_consent(engine, account_id, _now(clock), clock)
+
+
+def withdraw_city_data_consent(
+    engine: Engine, account_id: str, *, clock: Clock | None = None
+) -> Account:
+    """Withdraw that consent: the next publish deletes the person's entities from the
+    platform.
+
+    Raises
+    ------
+    NotFound
+        No account has that id.
+    """
+    return _set_city_data_consent(engine, account_id, None, clock)
+
+
+def city_data_consents(engine: Engine) -> dict[str, datetime | None]:
+    """Every account id and when it consented to city data publishing (None: it did not)."""
+    with Session(engine) as session:
+        rows = session.exec(select(AccountRow.id, AccountRow.city_data_consent_at)).all()
+    return {account_id: aware(at) if at else None for account_id, at in rows}

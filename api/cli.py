@@ -272,6 +272,7 @@ _GROUPS: dict[str, tuple[str, str]] = {
     "irrigation": ("api.irrigation_cli", "irrigation_app"),
     "agronomy": ("api.agronomy_cli", "agronomy_app"),
     "logistics": ("api.logistics_cli", "logistics_app"),
+    "city": ("api.city_cli", "city_app"),
 }
 """The commands and command groups kept in modules of their own, in the order ``--help``
 lists them: name → (module, Typer app or command function)."""

@@ -106,6 +106,12 @@ class Settings(BaseSettings):
     irrigation_webhook_url: str | None = None
     """Where paddy alerts are also posted as JSON (the city app's webhook); None: only the
     farmer's notifications."""
+    city_broker_url: str | None = None
+    """The city data platform's NGSI-LD context broker (``http://host:1026``, the part before
+    ``/ngsi-ld/v1``) that ``tanbo city publish`` sends entities to; None: dry runs only."""
+    city_id_prefix: str = Field(default="tanbo", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    """The city's segment of every published entity id (``urn:ngsi-ld:AgriParcel:<prefix>:<field
+    id>``): a municipality code or the city's name; Tanbo owns the ids under it on the broker."""
 
     @field_validator("zone_buffers_m")
     @classmethod
