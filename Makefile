@@ -51,8 +51,9 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-bench: $(STAMP)
+bench: $(STAMP) $(CONSOLE)
 	scripts/ensure-postgres
+	scripts/ensure-chromium
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/coverage.py
 	$(BIN)/python bench/sim.py
@@ -60,6 +61,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/irrigation.py
 	$(BIN)/python bench/agronomy.py
 	$(BIN)/python bench/dispatch.py
+	$(BIN)/python bench/console.py
 
 clean:
 	rm -rf $(VENV) .tanbo .pytest_cache .mypy_cache .ruff_cache $(WEB)/node_modules $(WEB)/dist

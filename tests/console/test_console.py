@@ -141,7 +141,7 @@ def test_a_pharmacy_asks_for_a_delivery_and_sees_it_accepted_with_its_timeline(
 
 
 _CALL = re.compile(
-    r"""\b(get|post|call|exchange|download)(?:<.*?>)?\(\s*(?:"([A-Z]+)",\s*)?[`"](/[^`"]*)[`"]"""
+    r"""\b(get|getAll|post|call|exchange|download)(?:<.*?>)?\(\s*(?:"([A-Z]+)",\s*)?[`"](/[^`"]*)[`"]"""
 )
 _LINK = re.compile(r"""href="(/(?!console)[^"]*)\"""")
 _SOCKET = re.compile(r"""new WebSocket\(\s*`[^`]*?\$\{location\.host\}(/[^`?]*)""")

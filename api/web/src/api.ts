@@ -119,6 +119,17 @@ export interface FlightLogRow {
 }
 
 export const get = <T,>(path: string) => call<T>("GET", path);
+
+/** Every item of a paged listing (``path`` without limit or offset), 500 a page. */
+export async function getAll<T>(path: string): Promise<T[]> {
+  const items: T[] = [];
+  const join = path.includes("?") ? "&" : "?";
+  for (;;) {
+    const page = await get<Page<T>>(`${path}${join}limit=500&offset=${items.length}`);
+    items.push(...page.data);
+    if (page.data.length === 0 || items.length >= page.count) return items;
+  }
+}
 export const post = <T,>(path: string, body?: unknown) => call<T>("POST", path, body);
 
 export interface Page<T> {

@@ -15,6 +15,9 @@ export interface MapData {
   paths?: GeoJSON.FeatureCollection;
   places?: GeoJSON.FeatureCollection;
   selected?: string[];
+  /** The data has come (an empty collection then means none): once the map has drawn it,
+   * the page marks ``tanbo:map-rendered`` (bench/console.py reads it). */
+  loaded?: boolean;
 }
 
 maplibregl.setWorkerUrl(workerUrl);
@@ -131,7 +134,10 @@ export function FieldMap(props: MapData & { onPick?: (fieldId: string) => void; 
     (m.getSource("places") as GeoJSONSource).setData(props.places ?? EMPTY);
     const bounds = boundsOf(props.fields, props.zones, props.places);
     if (bounds) m.fitBounds(bounds, { padding: 40, duration: 0, maxZoom: 18 });
-  }, [ready, props.fields, props.zones, props.places]);
+    if (props.loaded && performance.getEntriesByName("tanbo:map-rendered").length === 0) {
+      m.once("idle", () => performance.mark("tanbo:map-rendered"));
+    }
+  }, [ready, props.fields, props.zones, props.places, props.loaded]);
 
   useEffect(() => {
     const m = map.current;

@@ -1,7 +1,7 @@
 // The farmer's fields: the map, the list, a file dropped in to import, and a spraying or
 // survey request for the fields picked.
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { ApiError, call, get, post, type Field, type ImportResult, type Page, type Zone } from "../api";
+import { ApiError, call, get, getAll, post, type Field, type ImportResult, type Page, type Zone } from "../api";
 import { jst, stateName, t } from "../i18n";
 import { FieldMap } from "../map";
 import type { Mission } from "../api";
@@ -28,8 +28,8 @@ export function FieldsPage() {
 
   async function load(): Promise<void> {
     try {
-      setFields((await get<Page<Field>>("/fields?limit=500")).data);
-      setZones((await get<Page<Zone>>("/zones?limit=500")).data);
+      setFields(await getAll<Field>("/fields"));
+      setZones(await getAll<Zone>("/zones"));
       setMissions((await get<Page<Mission>>("/missions?limit=50")).data);
     } catch (e) {
       setError(e instanceof ApiError ? `${e.title}: ${e.detail}` : String(e));
@@ -58,7 +58,7 @@ export function FieldsPage() {
   return (
     <div class="split">
       <section class="pane-map">
-        <FieldMap label={t("fields")} fields={fieldData} zones={zoneData} selected={selected} onPick={toggle} />
+        <FieldMap label={t("fields")} fields={fieldData} zones={zoneData} selected={selected} onPick={toggle} loaded={fields !== null} />
       </section>
       <section class="pane-side">
         <Importer onFile={upload} />

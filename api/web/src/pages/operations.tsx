@@ -2,7 +2,7 @@
 // and the flight logs (飛行日誌) to read and download.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import {
-  ApiError, download, exchange, get, liveStream,
+  ApiError, download, exchange, get, getAll, liveStream,
   type Field, type FlightLogRow, type LiveVehicle, type Mission, type Page,
 } from "../api";
 import { jst, stateName, t } from "../i18n";
@@ -45,7 +45,7 @@ export function OperationsPage() {
 
   useEffect(() => {
     void load();
-    get<Page<Field>>("/fields?limit=500").then((page) => setFields(page.data)).catch(() => undefined);
+    getAll<Field>("/fields").then(setFields).catch(() => undefined);
     const every = window.setInterval(() => void load(), 2000);
     return () => {
       window.clearInterval(every);
