@@ -23,6 +23,7 @@ from api.problems import install_problem_handlers
 from api.routes import (
     auth,
     billing,
+    city,
     deliveries,
     delivery_places,
     delivery_proof,
@@ -32,6 +33,7 @@ from api.routes import (
     images,
     live,
     missions,
+    open_data,
     paddies,
     paddy_state,
     plans,
@@ -195,6 +197,8 @@ def create_app(
         delivery_places.depots_router,
         delivery_places.drop_points_router,
         delivery_places.vehicles_router,
+        city.router,
+        open_data.router,
     ):
         app.include_router(router)
     mount_console(app)

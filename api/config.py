@@ -113,6 +113,18 @@ class Settings(BaseSettings):
     """The city's segment of every published entity id (``urn:ngsi-ld:AgriParcel:<prefix>:<field
     id>``): a municipality code or the city's name; Tanbo owns the ids under it on the broker."""
 
+    # The city's view: the dashboard and the open data (GET /city/dashboard, /open-data).
+    districts_file: Path | None = None
+    """The city's districts (大字・地区) as GeoJSON polygons in lon/lat, each with a ``name``
+    (or e-Stat's ``S_NAME``) property: the city's figures are grouped by them (a field by its
+    centroid); None: by the fields' municipality codes."""
+    open_data_min_group: int = Field(default=3, ge=2)
+    """Open data leaves blank any figure made from fewer distinct farmers or recipients."""
+    continuous_flooding_mm_day: float | None = Field(default=None, gt=0, le=200)
+    """減水深: the water a continuously flooded paddy loses a day (evapotranspiration and
+    percolation, mm/day; the city's or land improvement district's planning figure), which
+    the water saved by the paddies' control is counted against; None: no saving is given."""
+
     @field_validator("zone_buffers_m")
     @classmethod
     def _buffers_not_negative(cls, value: dict[ZoneKind, float]) -> dict[ZoneKind, float]:

@@ -27,6 +27,9 @@ PUBLIC = {
     ("POST", "/currency/webhooks"),  # signed by the platform (HMAC), not a bearer token
 }
 ANYONE = {Role.FARMER, Role.OPERATOR, Role.PHARMACY, Role.CITY_ADMIN}
+OPEN_TO_ALL = {"/open-data", "/open-data/{dataset}.csv", "/open-data/{dataset}.geojson"}
+"""MATRIX templates anyone may read without logging in (open data): 200 without a token,
+where every other route answers 401."""
 CREW = {Role.OPERATOR, Role.CITY_ADMIN}
 INVOLVED = {Role.FARMER, *CREW}
 KEEPERS = {Role.FARMER, Role.CITY_ADMIN}
@@ -160,6 +163,11 @@ MATRIX: list[tuple[str, str, object, set[Role]]] = [
     ("POST", "/drop-points", DROP_POINT, {Role.CITY_ADMIN}),
     ("GET", "/delivery-vehicles", None, ANYONE),
     ("POST", "/delivery-vehicles", STATION, CREW),
+    ("GET", "/city/dashboard", None, {Role.CITY_ADMIN}),
+    ("GET", "/city/dashboard?from=2026-04&to=2026-06", None, {Role.CITY_ADMIN}),
+    ("GET", "/open-data", None, ANYONE),
+    ("GET", "/open-data/{dataset}.csv", None, ANYONE),
+    ("GET", "/open-data/{dataset}.geojson", None, ANYONE),
 ]
 
 
@@ -189,7 +197,8 @@ def test_every_route_has_an_authorisation_case(tmp_path) -> None:  # type: ignor
             .replace("{image}", "{image_id}")
             .replace("{prescription}", "{prescription_id}")
             .replace("{delivery}", "{delivery_id}")
-            .replace("{drop}", "{drop_point_id}"),
+            .replace("{drop}", "{drop_point_id}")
+            .replace("{dataset}", "{dataset_id}"),
         )
         for m, p in covered
     }
@@ -266,6 +275,7 @@ def test_route_answers_by_role(api: Api, sample_data, method, template, body, al
             prescription="none",
             delivery="none",
             drop="none",
+            dataset="activity-by-district-month",
         )
         answer = _call(client, method, path, body, sample)
         if role in allowed:
@@ -274,7 +284,8 @@ def test_route_answers_by_role(api: Api, sample_data, method, template, body, al
         else:
             assert answer.status_code == 403, (role, answer.text)
             assert answer.headers["content-type"] == "application/problem+json"
-        assert _call(api.client(), method, path, body, sample).status_code == 401
+        anonymous = _call(api.client(), method, path, body, sample).status_code
+        assert anonymous == (200 if template in OPEN_TO_ALL else 401), (template, anonymous)
 
 
 def test_tokens_expire_and_revoke(api: Api) -> None:
