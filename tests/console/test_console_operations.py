@@ -3,6 +3,7 @@ operator approves it in another, the scheduler books it, and the operator watche
 simulated drone fly it live on the map, then reads its 飛行日誌 (flight log)."""
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -133,4 +134,20 @@ def test_an_operator_approves_a_farmers_request_and_watches_it_fly(
     operator.shot("operator-done")
     farmer.page.reload()
     expect(farmer.page.locator("table.table tbody tr").first).to_contain_text("完了")
-    assert not [s for s in farmer.said + operator.said if s.startswith("pageerror")]
+
+    # City staff see the hectares on the city's dashboard, and where the open data is.
+    site.clock.advance(600)  # (the dashboard counts up to now: time has moved on since)
+    staff = next(_screen(browser, farmer.shots))
+    _log_in(staff, site, "suzuki")
+    who = next(a for a in list_accounts(engine)[0] if a.subject == "suzuki")
+    set_roles(engine, who.id, [Role.CITY_ADMIN])
+    staff.page.goto(f"{site.base}/console/#/city")
+    staff.page.reload()
+    june = staff.page.locator("table.city tbody tr", has_text="2026-06 市全体")
+    expect(june).to_have_count(1)
+    expect(june.locator("td").first).to_have_text("0.3")  # B000: 30 m × 100 m, sprayed once
+    expect(staff.page.get_by_role("link", name="CSV").first).to_have_attribute(
+        "href", re.compile(r"^/open-data/.+\.csv")
+    )
+    staff.shot("city-dashboard")
+    assert not [s for s in farmer.said + operator.said + staff.said if s.startswith("pageerror")]

@@ -2,6 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, forgetToken, get, post, token, type Me } from "./api";
 import { lang, setLang, t, type Word } from "./i18n";
+import { CityPage } from "./pages/city";
 import { DeliveriesPage } from "./pages/deliveries";
 import { FieldsPage } from "./pages/fields";
 import { OperationsPage } from "./pages/operations";
@@ -17,6 +18,7 @@ const ROUTES: Route[] = [
   { path: "#/fields", word: "fields", roles: ["farmer", "city_admin"] },
   { path: "#/operations", word: "operations", roles: ["operator", "city_admin"] },
   { path: "#/deliveries", word: "deliveries", roles: [] }, // anyone may be a recipient
+  { path: "#/city", word: "city", roles: ["city_admin"] },
 ];
 
 function useHash(): string {
@@ -77,6 +79,7 @@ export function App() {
       <main>
         {current?.word === "fields" ? <FieldsPage /> : null}
         {current?.word === "operations" ? <OperationsPage /> : null}
+        {current?.word === "city" ? <CityPage /> : null}
         {current?.word === "deliveries" ? <DeliveriesPage canRequest={me.roles.includes("pharmacy")} me={me.id} /> : null}
       </main>
     </>
