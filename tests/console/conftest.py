@@ -74,8 +74,11 @@ def console_built() -> Path:
     return CONSOLE_DIST
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser(console_built: Path) -> Iterator[Browser]:
+    """Chromium for one test. Not for the session: Playwright's sync API keeps an event loop
+    running in the thread while it is open, and the next test's ``asyncio.run`` (the MQTT
+    tests, the simulator's) would find it there."""
     if not CHROMIUM.exists():
         pytest.fail(f"no {CHROMIUM}: run scripts/ensure-chromium (Debian's chromium package)",
                     pytrace=False)  # fmt: skip
