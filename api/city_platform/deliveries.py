@@ -24,6 +24,12 @@ from api.logistics.records import StoredDelivery, StoredDropPoint
 from logistics.lifecycle import DeliveryState
 from logistics.model import Depot, DropPointKind
 
+_PUBLIC_PLACES = frozenset(
+    {DropPointKind.CLINIC, DropPointKind.COMMUNITY_CENTRE, DropPointKind.PHARMACY}
+)
+"""Drop points whose place is published: public places only (a garden, or an "other" that
+may be someone's, never)."""
+
 __all__ = ["RESULTS", "delivery_operation"]
 
 RESULTS: dict[DeliveryState, str] = {
@@ -57,7 +63,7 @@ def delivery_operation(
         if trip.depot_id in depots:
             entity["initiatingLocation"] = geo_point(depots[trip.depot_id].location)
     drop = drop_points.get(delivery.request.drop_point_id)
-    if drop is not None and drop.resident_id is None and drop.drop.kind is not DropPointKind.GARDEN:
+    if drop is not None and drop.resident_id is None and drop.drop.kind in _PUBLIC_PLACES:
         entity["location"] = geo_point(drop.drop.location)
     events = delivery.lifecycle.events
     started = next((e.at for e in events if e.to_state is DeliveryState.IN_FLIGHT), None)

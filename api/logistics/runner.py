@@ -142,6 +142,8 @@ class DeliveryRunner:
         self._flying[delivery.id] = flight
         try:
             flight.prepare()
+            if store.get_delivery(self.service.engine, delivery.id).state is not S.LOADING:
+                raise TanboError("cancelled while the mission was being uploaded: not flown")
             flight.fly(timeout_s=self.flight_timeout_s, stop=stop)
         except TanboError as exc:
             _log.warning("delivery %s: %s", delivery.id, exc)
@@ -156,8 +158,10 @@ class DeliveryRunner:
             ended = self._back_to_dispatch(ended, flight)
         elif ended.state in (S.IN_FLIGHT, S.ARRIVED):
             ended = self._came_back(ended, spec, flight)
-        # The flight took what it took: the rest is planned again from where things stand.
-        self.service.dispatch()
+        # The flight took what it took: the rest is planned again from where things stand
+        # (unless the service is stopping: the next start plans it).
+        if not stop.is_set():
+            self.service.dispatch()
         return ended
 
     def _flight(self, spec: DeliveryFlight, vehicle: VehicleLink, d: StoredDelivery) -> Flight:
@@ -214,7 +218,10 @@ class DeliveryRunner:
                 and here.distance_m(spec.drop) <= NEAR_M
             ):
                 told_near = True
-                self._tell(store.get_delivery(self.service.engine, spec.delivery_id), "near")
+                try:
+                    self._tell(store.get_delivery(self.service.engine, spec.delivery_id), "near")
+                except TanboError:  # the database may be away: the watch (and recalls) go on
+                    _log.exception("delivery %s: 'near' not told", spec.delivery_id)
             polls += 1
             if polls % look_every or spec.delivery_id in self._recalled:
                 continue
@@ -243,7 +250,10 @@ class DeliveryRunner:
         )
         why = "; ".join(a.text for a in rec.anomalies[-3:]) or rec.outcome.value
         signal = Signal(kind=SignalKind.LANDED, at_depot=at_depot)
-        if at_depot and delivery.id not in self._recalled:
+        recalled = delivery.id in self._recalled or bool(delivery.recall_note)
+        if rec.landing_at is None:
+            back = self._not_seen_landing(delivery, spec, why, recalled=recalled)
+        elif at_depot and not recalled:
             now, by = self.service.clock.now(), f"vehicle:{spec.vehicle_id}"
             note = f"vehicle fault ({why}): the parcel is back at the depot, to be flown again"
 
@@ -260,6 +270,31 @@ class DeliveryRunner:
             if kind is not None:
                 self._tell(back, kind)
         self._changed(back)
+        return back
+
+    def _not_seen_landing(
+        self, delivery: StoredDelivery, spec: DeliveryFlight, why: str, *, recalled: bool
+    ) -> StoredDelivery:
+        """Tanbo stopped watching before the drone landed (the service shut down while it
+        flew home, or the watch timed out): never called failed on that alone. A recalled
+        parcel goes back to the pharmacy; any other back to dispatch, to be flown again once
+        the crew has seen it back at the depot."""
+        now, by = self.service.clock.now(), f"vehicle:{spec.vehicle_id}"
+        target = S.RETURNED_TO_PHARMACY if recalled else S.ACCEPTED
+        note = f"Tanbo stopped watching before the drone landed ({why})"
+        if delivery.recall_note:
+            note += f"; {delivery.recall_note}"
+
+        def settle(d: StoredDelivery) -> StoredDelivery:
+            if d.state not in (S.IN_FLIGHT, S.ARRIVED):
+                return d
+            moved = step(d.lifecycle, target, at=now, by=by, note=note)
+            return replace(d, lifecycle=moved, trip=None if target is S.ACCEPTED else d.trip)
+
+        back = self.service.settle_if_over(store.change(self.service.engine, delivery.id, settle))
+        kind = _TOLD.get(back.state)
+        if kind is not None and back.state is not delivery.state:
+            self._tell(back, kind)
         return back
 
     def _back_to_dispatch(self, delivery: StoredDelivery, flight: Flight) -> StoredDelivery:

@@ -113,7 +113,7 @@ class DeliveryService:
     without them (:class:`api.logistics.flying.DeliveryFleet` keeps it)."""
     _dispatching: threading.Lock = field(default_factory=threading.Lock, repr=False)
     """One dispatch at a time in this process (vehicles landing together re-plan in turn; a
-    dispatch in another process meets the version check and is refused, not merged)."""
+    dispatch in another process finds what it read changed and leaves it, not merged)."""
 
     # -- what dispatch sees ---------------------------------------------------------
 
@@ -248,11 +248,11 @@ class DeliveryService:
             before = next(d for d in waiting if d.id == trip.request_id)
             try:
                 after = store.change(self.engine, trip.request_id,
-                                     partial(_schedule, trip, code, now))  # fmt: skip
-            except (LogisticsError, Conflict) as exc:  # cancelled (or moved on) meanwhile
+                                     partial(_schedule, trip, code, now, before))  # fmt: skip
+            except (LogisticsError, Conflict) as exc:  # moved on meanwhile: the plan is stale
                 _log.info("delivery %s not scheduled: %s", trip.request_id, exc)
                 continue
-            if before.state is S.ACCEPTED:
+            if after.code_hash != before.code_hash:
                 codes[trip.request_id] = code
                 self.tell(after, "scheduled", code=code)
         for left in plan.unassigned:
@@ -390,8 +390,19 @@ class DeliveryService:
         return str(uuid.uuid4())
 
 
-def _schedule(trip: Trip, code: str, now: datetime, d: StoredDelivery) -> StoredDelivery:
-    """A delivery with its (new) trip; scheduled, with its code, the first time."""
+def _schedule(
+    trip: Trip, code: str, now: datetime, planned: StoredDelivery, d: StoredDelivery
+) -> StoredDelivery:
+    """A delivery with its (new) trip; scheduled, with its code, the first time.
+
+    Raises
+    ------
+    Conflict
+        Its state or trip changed since dispatch read it as ``planned`` (another dispatch
+        booked it, its vehicle took it up): this plan is stale for it, and nothing is stored.
+    """
+    if (d.state, d.trip) != (planned.state, planned.trip):
+        raise Conflict(f"delivery {d.id} changed while it was being dispatched")
     record = trip_record(trip)
     if d.state is S.SCHEDULED:
         return replace(d, trip=record)

@@ -156,13 +156,24 @@ def login(
             examples=["/console/"],
         ),
     ] = None,
+    console_state: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[A-Za-z0-9_-]{16,128}$",
+            description="With ``return_to``: a random value the console keeps; it comes back "
+            "beside the token, so the console takes only the token of a login it began.",
+            examples=["4f1c9e0b7a2d4c3e8b6a5d1f0e9c8b7a"],
+        ),
+    ] = None,
 ) -> RedirectResponse:
     """Redirect to the city's OpenID provider (authorization code + PKCE)."""
     start = _identity(services).begin_login()
     answer = RedirectResponse(start.authorization_url, status_code=302)
     answer.set_cookie(
         _LOGIN_COOKIE,
-        _serializer(services).dumps(asdict(start.pending) | {"return_to": return_to}),
+        _serializer(services).dumps(
+            asdict(start.pending) | {"return_to": return_to, "console_state": console_state}
+        ),
         max_age=_LOGIN_MAX_AGE_S,
         httponly=True,
         samesite="lax",
@@ -201,6 +212,7 @@ def callback(
     try:
         kept = dict(_serializer(services).loads(cookie, max_age=_LOGIN_MAX_AGE_S))
         return_to = kept.pop("return_to", None)
+        console_state = kept.pop("console_state", None)
         pending = PendingLogin(**kept)
     except (BadSignature, TypeError, ValueError) as exc:
         raise BadCredentials("the login has expired or was tampered with; start again") from exc
@@ -222,8 +234,10 @@ def callback(
     if isinstance(return_to, str) and re.fullmatch(_RETURN_TO, return_to):
         # The console's page, the token in the fragment: browsers never send a fragment to
         # a server, so it stays out of logs; the page takes it and clears the address.
-        fragment = urlencode({"access_token": issued.access_token, "token_type": "Bearer",
-                              "expires_in": issued.expires_in})  # fmt: skip
+        fragment = urlencode(
+            {"access_token": issued.access_token, "token_type": "Bearer",
+             "expires_in": issued.expires_in, "state": console_state or ""}
+        )  # fmt: skip
         answer = RedirectResponse(f"{return_to}#{fragment}", status_code=303)
     answer.delete_cookie(_LOGIN_COOKIE, path="/auth")
     answer.headers["Cache-Control"] = "no-store"  # RFC 6749 §5.1

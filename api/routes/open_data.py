@@ -82,9 +82,11 @@ class Catalogue(BaseModel):
 
 
 def _months(services: Services, first: str | None, last: str | None) -> list[Month]:
-    """The months asked for; by default the twelve complete ones before this month."""
-    this_month = month_of(services.clock.now())
-    return months_asked(first, last, default_last=this_month.previous(), latest=this_month)
+    """The months asked for, complete months only (by default the twelve before this one):
+    a month still filling would let successive downloads tell one party's newest records
+    apart, round the group-size blanking."""
+    last_complete = month_of(services.clock.now()).previous()
+    return months_asked(first, last, default_last=last_complete, latest=last_complete)
 
 
 _FROM = Query(alias="from", pattern=MONTH_PATTERN, examples=["2025-04"],

@@ -107,14 +107,18 @@ def test_a_console_login_comes_back_to_the_console_with_the_token_in_the_fragmen
     api: Api, provider: Provider
 ) -> None:
     with _browser(api) as browser:
-        start = browser.get("/auth/login", params={"return_to": "/console/"})
+        state = "4f1c9e0b7a2d4c3e8b6a5d1f0e9c8b7a"
+        start = browser.get("/auth/login", params={"return_to": "/console/",
+                                                   "console_state": state})  # fmt: skip
         answer = log_in(start.headers["location"], "tanaka")
         back = browser.get(answer.url)
         assert back.status_code == 303
         assert back.headers["cache-control"] == "no-store"
         page, _, fragment = back.headers["location"].partition("#")
         assert page == "/console/"
-        token = dict(parse_qsl(fragment))["access_token"]
+        answered = dict(parse_qsl(fragment))
+        assert answered["state"] == state  # the console takes only the login it began
+        token = answered["access_token"]
     me = api.client(token).get("/me").json()
     assert me["display_name"]
     # Only the console's own pages: anything else would be an open redirect.

@@ -12,12 +12,12 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from api.web_console import CONSOLE_DIST
 
@@ -125,3 +125,22 @@ def screen(browser: Browser, tmp_path: Path) -> Iterator[Screen]:
     )
     yield made
     context.close()
+
+
+@pytest.fixture
+def another_screen(browser: Browser, screen: Screen) -> Iterator[Callable[[], Screen]]:
+    """Makes the windows of other people in the same test (their own contexts: separate
+    logins), closed at the end; screenshots go with the first screen's."""
+    contexts: list[BrowserContext] = []
+
+    def make() -> Screen:
+        context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ja-JP",
+                                      timezone_id="Asia/Tokyo")  # fmt: skip
+        contexts.append(context)
+        made = Screen(page=context.new_page(), shots=screen.shots)
+        made.page.on("pageerror", lambda error: made.said.append(f"pageerror: {error}"))
+        return made
+
+    yield make
+    for context in contexts:
+        context.close()

@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -14,7 +15,7 @@ from fastapi import FastAPI
 from playwright.sync_api import expect
 from starlette.routing import WebSocketRoute
 
-from api.accounts import Role, list_accounts, set_roles
+from api.accounts import Role, create_account, issue_token, list_accounts, set_roles
 from api.app import create_app
 from api.config import load_settings
 from api.db import connect, migrate
@@ -24,7 +25,7 @@ from api.identity import OidcClient
 from api.problems import install_problem_handlers
 from api.routes import live
 from api.serving import serving
-from api.web_console import CONSOLE_DIST, mount_console
+from api.web_console import mount_console
 from core.clock import SystemClock
 from tests.console.conftest import WEB, Screen
 from tests.oidc import ACCOUNTS, running_provider
@@ -186,7 +187,23 @@ def test_every_api_call_of_the_console_is_in_the_openapi_document(tmp_path: Path
     assert all(any(rx.match(p) for rx in streams) for p in sockets)
 
 
-def test_without_a_build_the_console_says_how_to_make_one(tmp_path: Path) -> None:
+def test_a_token_from_a_login_this_tab_did_not_begin_is_refused(site: Site, screen: Screen) -> None:
+    """Someone's link with their own token in it must not sign a victim in as them."""
+    engine, page = site.services.engine, screen.page
+    planter = create_account(engine, display_name="someone else", roles=[Role.PHARMACY])
+    token = issue_token(engine, planter.id, ttl=timedelta(hours=1)).access_token
+    for fragment in (f"access_token={token}", f"access_token={token}&state=guessed-state-1234"):
+        page.goto("about:blank")  # a link opened afresh, as it would be from a message
+        page.goto(f"{site.base}/console/#{fragment}")
+        expect(page.get_by_role("alert")).to_contain_text("このタブで始めたログインではない")
+        expect(page.get_by_role("link", name="マイナンバーカードでログイン")).to_be_visible()
+        assert "access_token" not in page.url
+        assert page.evaluate("sessionStorage.getItem('tanbo.token')") is None
+
+
+def test_without_a_build_the_console_says_how_to_make_one(
+    tmp_path: Path, console_built: Path
+) -> None:
     app = FastAPI()
     install_problem_handlers(app)
     mount_console(app, tmp_path / "nothing-built")
@@ -196,4 +213,4 @@ def test_without_a_build_the_console_says_how_to_make_one(tmp_path: Path) -> Non
         assert answer.headers["content-type"] == "application/problem+json"
         assert "make console" in answer.json()["detail"]
         assert client.get("/").headers["location"] == "/console/"
-    assert (CONSOLE_DIST / "index.html").is_file()  # the real one is built (by the fixture)
+    assert (console_built / "index.html").is_file()  # the real one is built (by the fixture)

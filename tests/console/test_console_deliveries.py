@@ -2,11 +2,11 @@
 service dispatches it and flies it on a simulated drone; the resident, signed in, confirms
 receipt in their own browser."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
 from api.accounts import Role, list_accounts, set_roles
 from api.app import create_app
@@ -23,7 +23,6 @@ from tests.api.logistics.conftest import START
 from tests.api.logistics.test_serve_flies import SIM, SPEEDUP
 from tests.console.conftest import Screen
 from tests.console.test_console import Site, _log_in
-from tests.console.test_console_operations import _screen
 from tests.oidc import running_provider
 
 
@@ -50,14 +49,14 @@ def delivery_site(tmp_path: Path, console_built: Path) -> Iterator[Site]:
 
 
 def test_a_pharmacy_follows_a_delivery_until_the_resident_confirms_it(
-    delivery_site: Site, screen: Screen, browser: Browser
+    delivery_site: Site, screen: Screen, another_screen: Callable[[], Screen]
 ) -> None:
     site, resident = delivery_site, screen
     engine = site.services.engine
     _log_in(resident, site, "tanaka")
     resident_id = next(a for a in list_accounts(engine)[0] if a.subject == "tanaka").id
 
-    pharmacy = next(_screen(browser, resident.shots))
+    pharmacy = another_screen()
     _log_in(pharmacy, site, "suzuki")
     set_roles(engine, next(a for a in list_accounts(engine)[0] if a.subject == "suzuki").id,
               [Role.PHARMACY])  # fmt: skip

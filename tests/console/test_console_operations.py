@@ -4,14 +4,14 @@ simulated drone fly it live on the map, then reads its 飛行日誌 (flight log)
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 import shapely
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
 from api import fleet_store
 from api.accounts import Role, list_accounts, set_roles
@@ -79,17 +79,8 @@ def fleet_site(tmp_path: Path, console_built: Path, sample_data: Path) -> Iterat
     engine.dispose()
 
 
-def _screen(browser: Browser, shots: Path) -> Iterator[Screen]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ja-JP",
-                                  timezone_id="Asia/Tokyo")  # fmt: skip
-    made = Screen(page=context.new_page(), shots=shots)
-    made.page.on("pageerror", lambda error: made.said.append(f"pageerror: {error}"))
-    yield made
-    context.close()
-
-
 def test_an_operator_approves_a_farmers_request_and_watches_it_fly(
-    fleet_site: FleetSite, screen: Screen, browser: Browser, tmp_path: Path
+    fleet_site: FleetSite, screen: Screen, another_screen: Callable[[], Screen]
 ) -> None:
     site, farmer = fleet_site, screen
     _log_in(farmer, site, "tanaka")
@@ -101,7 +92,7 @@ def test_an_operator_approves_a_farmers_request_and_watches_it_fly(
     farmer.page.get_by_role("button", name="依頼する").click()
     expect(farmer.page.locator(".answer")).to_contain_text("#1: 依頼済み")
 
-    operator = next(_screen(browser, farmer.shots))
+    operator = another_screen()
     _log_in(operator, site, "yamada")
     engine = site.services.engine
     who = next(a for a in list_accounts(engine)[0] if a.subject == "yamada")
@@ -137,7 +128,7 @@ def test_an_operator_approves_a_farmers_request_and_watches_it_fly(
 
     # City staff see the hectares on the city's dashboard, and where the open data is.
     site.clock.advance(600)  # (the dashboard counts up to now: time has moved on since)
-    staff = next(_screen(browser, farmer.shots))
+    staff = another_screen()
     _log_in(staff, site, "suzuki")
     who = next(a for a in list_accounts(engine)[0] if a.subject == "suzuki")
     set_roles(engine, who.id, [Role.CITY_ADMIN])

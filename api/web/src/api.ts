@@ -17,22 +17,43 @@ export function token(): string | null {
   return sessionStorage.getItem(TOKEN_KEY);
 }
 
-/** Take the token the login left in the address's fragment, and clear it from there. */
-export function adoptTokenFromFragment(): void {
+const LOGIN_STATE_KEY = "tanbo.login-state";
+
+/** Where the login button goes: the city identity, then back here with the token and the
+ * random state kept in this tab (a token that comes back with another state is refused, so
+ * nobody can slip their own login into this tab by a link). */
+export function loginUrl(): string {
+  const state = crypto.randomUUID().replaceAll("-", "");
+  sessionStorage.setItem(LOGIN_STATE_KEY, state);
+  return `/auth/login?return_to=/console/&console_state=${state}`;
+}
+
+/** Take the token the login left in the address's fragment, if this tab began that login;
+ * clear it from the address either way. False: a token was there and was refused. */
+export function adoptTokenFromFragment(): boolean {
   const fragment = new URLSearchParams(location.hash.replace(/^#/, ""));
   const access = fragment.get("access_token");
-  if (access) {
-    sessionStorage.setItem(TOKEN_KEY, access);
-    history.replaceState(null, "", location.pathname + "#/");
-  }
+  if (!access) return true;
+  const expected = sessionStorage.getItem(LOGIN_STATE_KEY);
+  sessionStorage.removeItem(LOGIN_STATE_KEY);
+  history.replaceState(null, "", location.pathname + "#/");
+  if (!expected || fragment.get("state") !== expected) return false;
+  sessionStorage.setItem(TOKEN_KEY, access);
+  return true;
 }
 
 export function forgetToken(): void {
   sessionStorage.removeItem(TOKEN_KEY);
 }
 
-export async function call<T>(method: string, path: string, body?: unknown, ifMatch?: string): Promise<T> {
-  return (await exchange<T>(method, path, body, ifMatch)).data;
+export async function call<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  ifMatch?: string,
+  extra?: Record<string, string>,
+): Promise<T> {
+  return (await exchange<T>(method, path, body, ifMatch, extra)).data;
 }
 
 /** A call's answer with its ETag (what a later change names in If-Match). */
@@ -41,8 +62,9 @@ export async function exchange<T>(
   path: string,
   body?: unknown,
   ifMatch?: string,
+  extra?: Record<string, string>,
 ): Promise<{ data: T; etag: string | null }> {
-  const headers: Record<string, string> = { Accept: "application/json" };
+  const headers: Record<string, string> = { Accept: "application/json", ...extra };
   if (ifMatch) headers["If-Match"] = ifMatch;
   const bearer = token();
   if (bearer) headers.Authorization = `Bearer ${bearer}`;

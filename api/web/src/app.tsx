@@ -1,6 +1,6 @@
 // The console's frame: who is signed in, what their roles let them see, the language.
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, forgetToken, get, post, token, type Me } from "./api";
+import { ApiError, forgetToken, get, loginUrl, post, token, type Me } from "./api";
 import { lang, setLang, t, type Word } from "./i18n";
 import { CityPage } from "./pages/city";
 import { DeliveriesPage } from "./pages/deliveries";
@@ -31,7 +31,7 @@ function useHash(): string {
   return hash;
 }
 
-export function App() {
+export function App(props: { refused?: boolean }) {
   useSignal(lang); // re-render everything in the new language
   const [me, setMe] = useState<Me | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
@@ -47,7 +47,9 @@ export function App() {
       });
   }, []);
 
-  if (!token() || (!me && problem)) return <Login problem={problem} />;
+  if (!token() || (!me && problem)) {
+    return <Login problem={problem ?? (props.refused ? t("loginRefused") : null)} />;
+  }
   if (!me) return <p class="loading">{t("loading")}</p>;
 
   const mine = ROUTES.filter((r) => r.roles.length === 0 || r.roles.some((role) => me.roles.includes(role)));
@@ -92,7 +94,7 @@ function Login({ problem }: { problem: string | null }) {
       <h1>{t("title")}</h1>
       <p>{t("loginWhy")}</p>
       {problem ? <p class="problem" role="alert">{problem}</p> : null}
-      <a class="button" href="/auth/login?return_to=/console/">{t("login")}</a>
+      <a class="button" href="/auth/login" onClick={(e) => { e.preventDefault(); location.href = loginUrl(); }}>{t("login")}</a>
       <p>
         <button type="button" class="link" onClick={() => setLang(lang.get() === "ja" ? "en" : "ja")}>{t("language")}</button>
       </p>

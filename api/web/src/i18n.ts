@@ -11,6 +11,10 @@ const WORDS = {
     en: "You log in with the city's shared identity (My Number card).",
   },
   logout: { ja: "ログアウト", en: "Log out" },
+  loginRefused: {
+    ja: "このタブで始めたログインではないため、受け付けませんでした。もう一度ログインしてください。",
+    en: "That login was not started in this tab, so it was not taken. Please log in again.",
+  },
   language: { ja: "English", en: "日本語" },
   fields: { ja: "圃場", en: "Fields" },
   missions: { ja: "ミッション", en: "Missions" },

@@ -4,6 +4,6 @@ import { App } from "./app";
 import { lang } from "./i18n";
 import "./style.css";
 
-adoptTokenFromFragment();
+const adopted = adoptTokenFromFragment();
 document.documentElement.lang = lang.get();
-render(<App />, document.getElementById("app")!);
+render(<App refused={!adopted} />, document.getElementById("app")!);

@@ -210,3 +210,47 @@ def test_a_delivery_cancelled_while_loading_does_not_fly(
         fleet.close()
     assert store.get_delivery(service.engine, cool.id).state is S.CANCELLED
     assert fleet_store.list_flight_logs(service.engine) == []
+
+
+def _flying_cool_parcel(service: DeliveryService, live: int) -> tuple[DeliveryFleet, str]:
+    """SIM-DELIVERY-1 put on the simulator, a cool parcel booked on it and in the air."""
+    fleet_store.update_vehicle(service.engine, "SIM-DELIVERY-1",
+                               {"connection": f"tcp:127.0.0.1:{live}"})  # fmt: skip
+    fleet = DeliveryFleet(service, pilot="test pilot",
+                          options=FleetOptions(close_timeout_s=0.5))  # fmt: skip
+    cool = _cool_parcel(service, "resident")
+    assert fleet.tick() == ["SIM-DELIVERY-1"]
+    until(lambda: store.get_delivery(service.engine, cool.id).state is S.IN_FLIGHT, 120,
+          "the parcel in the air")  # fmt: skip
+    return fleet, cool.id
+
+
+def test_a_recall_recorded_by_another_process_turns_the_drone_round(
+    fleet_world: tuple[DeliveryService, BackgroundSim, int],
+) -> None:
+    service, _, live = fleet_world
+    fleet, delivery_id = _flying_cool_parcel(service, live)
+    try:
+        # Another API process: the same database, no flight of its own to turn round.
+        elsewhere = DeliveryService(engine=service.engine, clock=service.clock)
+        elsewhere.recall(delivery_id, by="operator:o-1", reason="留守")
+        back = until(lambda: (d := store.get_delivery(service.engine, delivery_id)).state
+                     is S.RETURNED_TO_PHARMACY and d, 120, "the parcel back")  # fmt: skip
+    finally:
+        fleet.close()
+    assert back.release_at is None
+    assert back.lifecycle.events[-1].note.endswith("recalled by operator:o-1: 留守")
+
+
+def test_a_shutdown_with_a_drone_in_the_air_never_fails_its_delivery(
+    fleet_world: tuple[DeliveryService, BackgroundSim, int],
+) -> None:
+    service, _, live = fleet_world
+    fleet, delivery_id = _flying_cool_parcel(service, live)
+    fleet.close()  # the drone flies home; Tanbo stops watching it after 0.5 s
+    after = store.get_delivery(service.engine, delivery_id)
+    assert after.state is S.ACCEPTED, after.lifecycle.events[-1]
+    assert after.trip is None  # back to dispatch once the service runs again
+    assert "stopped watching before the drone landed" in after.lifecycle.events[-1].note
+    (log,) = fleet_store.list_flight_logs(service.engine)  # what flew is logged
+    assert log.registration == "SIM-DELIVERY-1"

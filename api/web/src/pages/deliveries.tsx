@@ -1,6 +1,6 @@
 // A pharmacy requests a delivery and follows it; a resident sees those for them.
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { ApiError, get, post, type Delivery, type Depot, type DropPoint, type Page } from "../api";
+import { ApiError, call, get, post, type Delivery, type Depot, type DropPoint, type Page } from "../api";
 import { jst, stateName, t } from "../i18n";
 import { FieldMap } from "../map";
 
@@ -109,6 +109,7 @@ function DeliveryForm(props: { drops: DropPoint[]; onDone: () => Promise<void> }
   const [phone, setPhone] = useState("");
   const [resident, setResident] = useState("");
   const [answer, setAnswer] = useState<string | null>(null);
+  const [key, setKey] = useState(() => crypto.randomUUID());
 
   async function send(e: Event): Promise<void> {
     e.preventDefault();
@@ -118,8 +119,10 @@ function DeliveryForm(props: { drops: DropPoint[]; onDone: () => Promise<void> }
       drop_point_id: drop || props.drops[0]?.id,
     };
     try {
-      const made = await post<Delivery>("/deliveries", body);
+      // One key per filled-in form: a double click or a retry makes one delivery, not two.
+      const made = await call<Delivery>("POST", "/deliveries", body, undefined, { "Idempotency-Key": key });
       setAnswer(`${stateName(made.state)} · ${t("fee")} ¥${(made.fee_yen ?? 0).toLocaleString("ja-JP")}`);
+      setKey(crypto.randomUUID()); // the next request is another delivery
       await props.onDone();
     } catch (error) {
       setAnswer(error instanceof ApiError ? `${t("error")}: ${error.detail || error.title}` : String(error));

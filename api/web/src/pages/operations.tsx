@@ -55,9 +55,9 @@ export function OperationsPage() {
 
   async function act(m: Mission, action: "approve" | "reject" | "abort"): Promise<void> {
     try {
-      // The change names the version the operator saw (If-Match): a mission changed
-      // meanwhile is refused, not overwritten.
-      const etag = (await exchange<Mission>("GET", `/missions/${m.id}`)).etag ?? undefined;
+      // The change names the version the operator saw (If-Match, the mission's ETag): a
+      // mission changed meanwhile is refused (412), not overwritten.
+      const etag = `"mission-${m.id}-v${m.version}"`;
       if (action === "approve") await exchange<Mission>("POST", `/missions/${m.id}/approve`, undefined, etag);
       else if (action === "reject") await exchange<Mission>("POST", `/missions/${m.id}/reject`, { reason: "" }, etag);
       else await exchange<Mission>("POST", `/missions/${m.id}/abort`, { reason: t("abortReason") }, etag);
