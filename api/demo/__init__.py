@@ -108,7 +108,8 @@ def run_demo(engine: Engine, settings: Settings, out: Console) -> None:
     run_agronomy_demo(engine, settings, out)
     run_delivery_demo(engine, settings, out)
     out.print(
-        "\nnext: [bold]tanbo serve[/bold] (the API; docs at /docs), "
+        "\nnext: [bold]tanbo serve[/bold] (the API, the browser console at /console/, the "
+        "docs at /docs), "
         "[bold]tanbo fields show B000[/bold], "
         "[bold]tanbo plan spray B000,B001 --swath 5 --out plans[/bold], "
         "[bold]tanbo irrigation sim --faults[/bold], "

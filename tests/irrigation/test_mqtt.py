@@ -127,19 +127,23 @@ def test_a_bad_message_is_reported_once_and_the_stream_goes_on(
             await publish_readings(shared_settings, good[1:])
             await until(lambda: len(sink.stored) == 2)
             await until(lambda: ingestor.stats().messages == 5)  # all five acknowledged
+            first_errors.extend(errors)
         async with MqttIngestor(shared_settings, sink, on_error=errors.append) as ingestor:
             await ingestor.wait_connected()
-            # A message never acknowledged comes back on reconnecting, before this one.
             await publish_readings(shared_settings, marker)
             await until(lambda: len(sink.stored) == 3)
-            assert ingestor.stats().messages == 1
+            # At least once: a PUBACK still on its way when the first session stopped lets
+            # the broker send that message again; nothing else of the first session comes.
+            assert 1 <= ingestor.stats().messages <= 1 + 5
         await clear_session(shared_settings, client_id=ingestor.client_id)
 
+    first_errors: list[str] = []
     run(main())
-    assert set(sink.stored) == keys(good + marker)
-    assert len(errors) == 2, errors
-    assert errors[0].startswith(f"{prefix}/kasai/p0/wl-0/water_level: payload is not JSON")
-    assert "unknown metric 'salinity'" in errors[1]
+    assert set(sink.stored) == keys(good + marker)  # each reading stored once, however sent
+    assert len(first_errors) == 2, first_errors  # each bad message reported once
+    assert first_errors[0].startswith(f"{prefix}/kasai/p0/wl-0/water_level: payload is not JSON")
+    assert "unknown metric 'salinity'" in first_errors[1]
+    assert set(errors) == set(first_errors)  # a redelivered bad message says the same
 
 
 def test_a_batch_the_sink_could_not_store_is_delivered_again(shared_settings: MqttSettings) -> None:
