@@ -130,8 +130,7 @@ class DeliveryFleet:
         the vehicles started."""
         if self._stop.is_set() or not self._leading():
             return []
-        self._retry_grounded()
-        self._dispatch_waiting()
+        self._dispatch_waiting(also=self._retry_grounded())
         now = self.service.clock.now()
         started = []
         for registration, loading_at in sorted(self._first_loadings().items()):
@@ -181,15 +180,16 @@ class DeliveryFleet:
             first[d.trip.vehicle_id] = min(at, first.get(d.trip.vehicle_id, at))
         return first
 
-    def _dispatch_waiting(self) -> None:
-        """Dispatch when a delivery was accepted since the last run, or when accepted ones
-        still wait and :attr:`FleetOptions.dispatch_s` has passed."""
+    def _dispatch_waiting(self, *, also: bool) -> None:
+        """Dispatch when a delivery was accepted since the last run, when accepted ones
+        still wait and :attr:`FleetOptions.dispatch_s` has passed, or ``also`` (a grounded
+        vehicle answers again)."""
         accepted, _ = store.list_deliveries(
             self.service.engine, states=[DeliveryState.ACCEPTED], limit=10_000
         )
         waiting = {d.id for d in accepted}
         due = time.monotonic() - self._dispatched_at >= self.options.dispatch_s
-        if waiting and (waiting - self._seen or due):
+        if also or (waiting and (waiting - self._seen or due)):
             self._dispatched_at = time.monotonic()
             self._seen = waiting
             self.service.dispatch()
@@ -220,9 +220,9 @@ class DeliveryFleet:
             _log.info("delivery vehicle %s answers again", registration)
         return VehicleLink(registration=registration, link=link, system_id=system_id)
 
-    def _retry_grounded(self) -> None:
+    def _retry_grounded(self) -> bool:
         """Try each grounded vehicle again once :attr:`FleetOptions.retry_s` has passed;
-        dispatch again when one answers."""
+        whether one answered (dispatch should plan with it again)."""
         back = False
         for registration in sorted(self.service.grounded):
             since = self._tried.get(registration, 0.0)
@@ -232,8 +232,7 @@ class DeliveryFleet:
             if link is not None:
                 link.link.close()
                 back = True
-        if back:
-            self.service.dispatch()
+        return back
 
     def _start(self, link: VehicleLink) -> None:
         registration = link.registration

@@ -103,16 +103,18 @@ class DeliveryRunner:
     def fly_vehicle(self, registration: str, stop: threading.Event) -> None:
         """Fly this vehicle's scheduled trips, in take-off order, until none is left."""
         while not stop.is_set():
-            waiting, _ = store.list_deliveries(
-                self.service.engine, states=[S.SCHEDULED], limit=10_000
-            )
-            mine = sorted(
-                (d for d in waiting if d.trip is not None and d.trip.vehicle_id == registration),
-                key=lambda d: d.trip.takeoff_at if d.trip else datetime.max,
-            )
-            if not mine:
+            first = self._next_trip(registration)
+            if first is None:
                 return
-            self.fly_delivery(mine[0], stop)
+            self.fly_delivery(first, stop)
+
+    def _next_trip(self, registration: str) -> StoredDelivery | None:
+        """The vehicle's scheduled delivery that takes off first, if any."""
+        waiting, _ = store.list_deliveries(self.service.engine, states=[S.SCHEDULED],
+                                           limit=10_000)  # fmt: skip
+        mine = [d for d in waiting if d.trip is not None and d.trip.vehicle_id == registration]
+        return min(mine, key=lambda d: d.trip.takeoff_at if d.trip else datetime.max,
+                   default=None)  # fmt: skip
 
     def fly_delivery(self, delivery: StoredDelivery, stop: threading.Event) -> StoredDelivery:
         """Load, fly and follow one scheduled delivery; the delivery as it ended."""
@@ -254,14 +256,10 @@ class DeliveryRunner:
         if rec.landing_at is None:
             back = self._not_seen_landing(delivery, spec, why, recalled=recalled)
         elif at_depot and not recalled:
-            now, by = self.service.clock.now(), f"vehicle:{spec.vehicle_id}"
-            note = f"vehicle fault ({why}): the parcel is back at the depot, to be flown again"
-
-            def again(d: StoredDelivery) -> StoredDelivery:
-                moved = step(d.lifecycle, S.ACCEPTED, at=now, by=by, note=note)
-                return replace(d, lifecycle=moved, trip=None)
-
-            back = store.change(self.service.engine, delivery.id, again)
+            back = self.service.back_to_dispatch(
+                delivery.id, from_states={S.IN_FLIGHT, S.ARRIVED}, by=f"vehicle:{spec.vehicle_id}",
+                note=f"vehicle fault ({why}): the parcel is back at the depot, to be flown again",
+            )  # fmt: skip
         else:
             back = on_signal(self.service, delivery.id, signal, marks=spec.marks,
                              vehicle_id=spec.vehicle_id, position=rec.landing_place,
@@ -300,17 +298,11 @@ class DeliveryRunner:
     def _back_to_dispatch(self, delivery: StoredDelivery, flight: Flight) -> StoredDelivery:
         failed = [c for c in flight.record.checks if not c.ok]
         why = "; ".join(f"{c.name}: {c.detail}" for c in failed) or "not flown"
-        now, by = (
-            self.service.clock.now(),
-            f"vehicle:{delivery.trip.vehicle_id if delivery.trip else '?'}",
-        )
-
-        def unload(d: StoredDelivery) -> StoredDelivery:
-            note = f"refused on the ground: {why}"
-            return replace(d, lifecycle=step(d.lifecycle, S.ACCEPTED, at=now, by=by, note=note),
-                           trip=None)  # fmt: skip
-
-        back = store.change(self.service.engine, delivery.id, unload)
+        back = self.service.back_to_dispatch(
+            delivery.id, from_states={S.LOADING},
+            by=f"vehicle:{delivery.trip.vehicle_id if delivery.trip else '?'}",
+            note=f"refused on the ground: {why}",
+        )  # fmt: skip
         self._changed(back)
         return back
 
@@ -352,27 +344,15 @@ class DeliveryRunner:
             polls += 1
             if polls % look_every:
                 continue
-            waiting, _ = store.list_deliveries(
-                self.service.engine, states=[S.SCHEDULED], limit=10_000
-            )
-            mine = [d for d in waiting if d.trip is not None and d.trip.vehicle_id == vehicle]
-            first = min(mine, key=lambda d: d.trip.takeoff_at if d.trip else datetime.max,
-                        default=None)  # fmt: skip
+            first = self._next_trip(vehicle)
             if first is None or first.id != delivery.id or first.trip != delivery.trip:
                 return False
         return True
 
     def _unload(self, delivery_id: str, why: str) -> StoredDelivery:
         """Take a loaded parcel out again (nothing took off): back to accepted."""
-        now = self.service.clock.now()
-
-        def unload(d: StoredDelivery) -> StoredDelivery:
-            if d.state is not S.LOADING:
-                return d
-            moved = step(d.lifecycle, S.ACCEPTED, at=now, by="dispatcher", note=why)
-            return replace(d, lifecycle=moved, trip=None)
-
-        back = store.change(self.service.engine, delivery_id, unload)
+        back = self.service.back_to_dispatch(delivery_id, from_states={S.LOADING},
+                                             by="dispatcher", note=why)  # fmt: skip
         self._changed(back)
         return back
 

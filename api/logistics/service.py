@@ -258,15 +258,25 @@ class DeliveryService:
         for left in plan.unassigned:
             before = next(d for d in waiting if d.id == left.request_id)
             if before.state is S.SCHEDULED:
-
-                def unschedule(d: StoredDelivery, why: str = left.reason) -> StoredDelivery:
-                    if d.state is not S.SCHEDULED:
-                        return d  # taken up by its vehicle (or cancelled) meanwhile
-                    moved = step(d.lifecycle, S.ACCEPTED, at=now, by="dispatcher", note=why)
-                    return replace(d, lifecycle=moved, trip=None)
-
-                store.change(self.engine, left.request_id, unschedule)
+                self.back_to_dispatch(left.request_id, from_states={S.SCHEDULED},
+                                      by="dispatcher", note=left.reason)  # fmt: skip
         return Dispatched(plan=plan, codes=codes)
+
+    def back_to_dispatch(
+        self, delivery_id: str, *, from_states: set[DeliveryState], by: str, note: str
+    ) -> StoredDelivery:
+        """Put a delivery back among those waiting to be dispatched (accepted, its trip
+        gone), if it is still in one of ``from_states``; as it is otherwise (taken up by its
+        vehicle, cancelled, … meanwhile)."""
+        now = self.clock.now()
+
+        def back(d: StoredDelivery) -> StoredDelivery:
+            if d.state not in from_states:
+                return d
+            moved = step(d.lifecycle, S.ACCEPTED, at=now, by=by, note=note)
+            return replace(d, lifecycle=moved, trip=None)
+
+        return store.change(self.engine, delivery_id, back)
 
     def holds(self, places: Places, now: datetime) -> list[Hold]:
         """The weather holds at the depots within the planning horizon."""

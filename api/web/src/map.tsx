@@ -73,6 +73,16 @@ const STYLE: maplibregl.StyleSpecification = {
   ],
 };
 
+/** Fields or zones as the map's GeoJSON: each feature keyed by its id (for selection). */
+export function shapes(items: { id: string; geometry: GeoJSON.Geometry }[]): GeoJSON.FeatureCollection {
+  return {
+    type: "FeatureCollection",
+    features: items.map((item) => ({
+      type: "Feature", id: item.id, geometry: item.geometry, properties: { id: item.id },
+    })),
+  };
+}
+
 /** The bounds of every coordinate in ``collections`` (None when they hold nothing). */
 export function boundsOf(...collections: (GeoJSON.FeatureCollection | undefined)[]): LngLatBoundsLike | null {
   let west = Infinity, south = Infinity, east = -Infinity, north = -Infinity;

@@ -3,20 +3,8 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError, call, get, getAll, post, type Field, type ImportResult, type Page, type Zone } from "../api";
 import { jst, stateName, t } from "../i18n";
-import { FieldMap } from "../map";
+import { FieldMap, shapes } from "../map";
 import type { Mission } from "../api";
-
-function collection(items: { id: string; geometry: GeoJSON.Geometry }[], extra = (_: never) => ({})) {
-  return {
-    type: "FeatureCollection" as const,
-    features: items.map((item) => ({
-      type: "Feature" as const,
-      id: item.id,
-      geometry: item.geometry,
-      properties: { id: item.id, ...extra(item as never) },
-    })),
-  };
-}
 
 export function FieldsPage() {
   const [fields, setFields] = useState<Field[] | null>(null);
@@ -37,8 +25,8 @@ export function FieldsPage() {
   }
   useEffect(() => void load(), []);
 
-  const fieldData = useMemo(() => collection(fields ?? []), [fields]);
-  const zoneData = useMemo(() => collection(zones), [zones]);
+  const fieldData = useMemo(() => shapes(fields ?? []), [fields]);
+  const zoneData = useMemo(() => shapes(zones), [zones]);
   const toggle = (id: string) =>
     setSelected((now) => (now.includes(id) ? now.filter((x) => x !== id) : [...now, id]));
 

@@ -6,7 +6,7 @@ import {
   type Field, type FlightLogRow, type LiveVehicle, type Mission, type Page,
 } from "../api";
 import { jst, stateName, t } from "../i18n";
-import { FieldMap } from "../map";
+import { FieldMap, shapes } from "../map";
 
 const LIVE = new Set(["dispatched", "flying"]);
 
@@ -67,10 +67,7 @@ export function OperationsPage() {
     }
   }
 
-  const fieldData = useMemo(() => ({
-    type: "FeatureCollection" as const,
-    features: fields.map((f) => ({ type: "Feature" as const, id: f.id, geometry: f.geometry, properties: { id: f.id } })),
-  }), [fields]);
+  const fieldData = useMemo(() => shapes(fields), [fields]);
   const vehicleData = useMemo(() => ({
     type: "FeatureCollection" as const,
     features: Object.values(live)
