@@ -160,6 +160,8 @@ class DeliveryRunner:
             ended = self._back_to_dispatch(ended, flight)
         elif ended.state in (S.IN_FLIGHT, S.ARRIVED):
             ended = self._came_back(ended, spec, flight)
+        elif ended.state in (S.RELEASED, S.CONFIRMED) and flight.record.landing_at is not None:
+            ended = self._landed(ended, spec, flight)
         # The flight took what it took: the rest is planned again from where things stand
         # (unless the service is stopping: the next start plans it).
         if not stop.is_set():
@@ -187,13 +189,11 @@ class DeliveryRunner:
         return flight
 
     def _on_event(self, spec: DeliveryFlight, event: VehicleEvent, flight: Flight) -> None:
-        signal = _signal(event, flight.position(), spec.mission.home)
+        signal = _signal(event)
         if signal is None:
             return
         try:
             before = store.get_delivery(self.service.engine, spec.delivery_id)
-            if signal.kind is SignalKind.LANDED and before.state in (S.IN_FLIGHT, S.ARRIVED):
-                return  # with the parcel aboard: why it came back is judged once it is over
             after = on_signal(self.service, spec.delivery_id, signal, marks=spec.marks,
                               vehicle_id=spec.vehicle_id, position=flight.position())  # fmt: skip
         except TanboError:  # a report the delivery cannot take is logged, never fatal
@@ -247,9 +247,7 @@ class DeliveryRunner:
         pharmacy), a fault brought it back to the depot (a failsafe, a lost link, Tanbo's own
         return on a low battery: to be flown again), or it came down elsewhere (failed)."""
         rec = flight.record
-        at_depot = rec.landing_place is not None and (
-            rec.landing_place.distance_m(spec.mission.home) <= AT_DEPOT_M
-        )
+        at_depot = _at_depot(rec.landing_place, spec)
         why = "; ".join(a.text for a in rec.anomalies[-3:]) or rec.outcome.value
         signal = Signal(kind=SignalKind.LANDED, at_depot=at_depot)
         recalled = delivery.id in self._recalled or bool(delivery.recall_note)
@@ -267,6 +265,19 @@ class DeliveryRunner:
             kind = _TOLD.get(back.state)
             if kind is not None:
                 self._tell(back, kind)
+        self._changed(back)
+        return back
+
+    def _landed(
+        self, delivery: StoredDelivery, spec: DeliveryFlight, flight: Flight
+    ) -> StoredDelivery:
+        """The parcel delivered, the drone has landed: recorded once its flight log is kept,
+        so a delivery whose vehicle returned always has its 飛行日誌."""
+        rec = flight.record
+        at_depot = _at_depot(rec.landing_place, spec)
+        back = on_signal(self.service, delivery.id, Signal(kind=SignalKind.LANDED,
+                         at_depot=at_depot), marks=spec.marks, vehicle_id=spec.vehicle_id,
+                         position=rec.landing_place)  # fmt: skip
         self._changed(back)
         return back
 
@@ -363,14 +374,17 @@ class DeliveryRunner:
         return True
 
 
-def _signal(event: VehicleEvent, here: GeoPoint | None, depot: GeoPoint) -> Signal | None:
+def _at_depot(landed: GeoPoint | None, spec: DeliveryFlight) -> bool:
+    return landed is not None and landed.distance_m(spec.mission.home) <= AT_DEPOT_M
+
+
+def _signal(event: VehicleEvent) -> Signal | None:
+    """The delivery's reading of a vehicle event while it flies; its landing is read from
+    the flight's record once the flight is over (see ``_landed`` and ``_came_back``)."""
     if event.kind is EventKind.ARMED:
         return Signal(kind=SignalKind.TOOK_OFF)
     if event.kind is EventKind.ITEM_REACHED and event.value is not None:
         return Signal(kind=SignalKind.ITEM_REACHED, seq=int(event.value))
     if event.kind is EventKind.STATUS_TEXT:
         return Signal(kind=SignalKind.STATUS_TEXT, text=event.detail)
-    if event.kind is EventKind.DISARMED:
-        at_depot = here is not None and here.distance_m(depot) <= AT_DEPOT_M
-        return Signal(kind=SignalKind.LANDED, at_depot=at_depot)
     return None
