@@ -154,3 +154,9 @@ export function jst(iso: string | null): string {
     timeStyle: "short",
   }).format(new Date(iso));
 }
+
+/** A page's own words, kept beside the page: `const w = words({ gate: { ja: "水門", en:
+ * "Gate" } })`, then `w("gate")` in the reader's language (shared words stay in WORDS). */
+export function words<K extends string>(dict: Record<K, { ja: string; en: string }>): (word: K) => string {
+  return (word: K) => dict[word][lang.get()];
+}
