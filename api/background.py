@@ -21,6 +21,8 @@ from api.currency import (
 )
 from api.deps import Services
 from api.fleet_dispatch import FleetDispatch
+from api.fleet_watch import FleetWatch, vehicle_work
+from api.link_pool import LinkPool
 from api.logistics.flying import DeliveryFleet, FleetOptions
 from api.logistics.progress import escalate_overdue
 from api.logistics.service import DeliveryService
@@ -69,6 +71,8 @@ class Background:
     fleet: FleetDispatch | None = None
     billing: Billing | None = field(default=None)
     deliveries: DeliveryFleet | None = None
+    watch: FleetWatch | None = None
+    links: LinkPool = field(default_factory=LinkPool)
     _stopping: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
@@ -83,9 +87,11 @@ class Background:
             )
         notifier = BillingNotifier(StoredNotifier(s.engine, clock=s.clock), s.engine, self.billing)
         self.fleet = FleetDispatch(
-            s.engine, s.settings, clock=s.clock, pilot_name=s.settings.pilot_name, notifier=notifier
-        )
+            s.engine, s.settings, clock=s.clock, pilot_name=s.settings.pilot_name,
+            notifier=notifier, links=self.links,
+        )  # fmt: skip
         s.extras["dispatch"] = self.fleet
+        s.extras["links"] = self.links
         weather = RecordedWeather.read(s.settings.weather_file or SAMPLE_WEATHER)
         self.scheduler = MissionScheduler(
             s.engine,
@@ -104,9 +110,16 @@ class Background:
                 csv_path=s.settings.data_dir / "flight-logs.csv",
                 leading=lambda: scheduler.leading,
                 options=FleetOptions(tick_s=min(s.settings.scheduler_tick_s, 2.0)),
+                links=self.links,
             )  # fmt: skip
             s.extras["delivery_fleet"] = self.deliveries
             self.deliveries.start()
+        if s.settings.fleet_watch:
+            leader = self.scheduler
+            self.watch = FleetWatch(s.engine, self.links, leading=lambda: leader.leading,
+                                    work=vehicle_work(s.extras))  # fmt: skip
+            s.extras["fleet_watch"] = self.watch
+            self.watch.start()
         threading.Thread(
             target=self._escalate_every,
             args=(s.settings.scheduler_tick_s,),
@@ -174,3 +187,6 @@ class Background:
             self.deliveries.close()
         if self.fleet is not None:
             self.fleet.close()
+        if self.watch is not None:
+            self.watch.close()
+        self.links.close()

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     """Recorded hourly weather for spraying holds; default the generated Kasai sample."""
     scheduler_tick_s: float = Field(default=30.0, gt=0)
     """How often the scheduler books, re-checks the weather and dispatches, s."""
+    fleet_watch: bool = True
+    """Keep every registered vehicle with a connection linked, for the operators' live map
+    (the process that flies the fleet does; a vehicle then takes no other connection)."""
     currency_url: str | None = None
     """The city currency platform (or ``tanbo currency-sandbox``); None: nothing is charged."""
     currency_api_key: str | None = None

@@ -36,8 +36,18 @@ from sqlalchemy import Engine
 from api.config import Settings
 from api.errors import ConfigError
 from api.fleet_dispatch_plan import DispatchRefused, mission_dir, prepare_flight
-from api.flight_ops import FlyJob, Pilot, finish_log, first_checks, fly_sorties, snapshot, who
+from api.flight_ops import (
+    FlyJob,
+    Pilot,
+    finish_log,
+    first_checks,
+    fly_sorties,
+    snapshot,
+    tank_left_l,
+    who,
+)
 from api.flying import sorties_of
+from api.link_pool import LinkPool
 from api.scheduling import (
     FINAL,
     Mission,
@@ -52,7 +62,6 @@ from core.errors import TanboError
 from fleet.errors import LinkError
 from fleet.events import EventKind, VehicleEvent
 from fleet.flight import FlightOptions, FlightRecord, Outcome
-from fleet.link import Link
 
 __all__ = ["DispatchOptions", "DispatchRefused", "FleetDispatch", "mission_dir"]
 
@@ -143,6 +152,8 @@ class FleetDispatch:
         Tells the farmer of the progress (as the scheduler's notices).
     options
         How the flights are run.
+    links
+        The process's links (shared with the fleet watch and the delivery drones).
 
     Raises
     ------
@@ -159,6 +170,7 @@ class FleetDispatch:
         pilot_name: str,
         notifier: Notifier | None = None,
         options: DispatchOptions | None = None,
+        links: LinkPool | None = None,
     ) -> None:
         if not pilot_name.strip():
             raise ConfigError("the flight logs need the pilot's name")
@@ -171,6 +183,7 @@ class FleetDispatch:
         self._lock = threading.Lock()
         self._runs: dict[int, _Run] = {}
         self._closed = False
+        self._links = links or LinkPool()
 
     # -- the port ----------------------------------------------------------------------
 
@@ -253,6 +266,21 @@ class FleetDispatch:
             "mission_total": status.mission_total,
         }
 
+    def by_vehicle(self) -> dict[str, dict[str, Any]]:
+        """What each vehicle flying a mission here is doing: the mission, the sortie and
+        the litres left in its tank (estimated), by registration."""
+        with self._lock:
+            runs = [r for r in self._runs.values() if not r.finished.is_set()]
+        return {
+            run.registration: {
+                "mission_id": run.mission_id,
+                "sortie": run.pilot.sortie_number,
+                "sorties": len(run.pilot.sorties),
+                "tank_left_l": tank_left_l(run.pilot),
+            }
+            for run in runs
+        }
+
     def running(self) -> list[int]:
         """The missions being flown now, by id."""
         with self._lock:
@@ -309,7 +337,7 @@ class FleetDispatch:
     def _fly_mission(self, run: _Run) -> tuple[ProgressKind, str]:
         p, job = run.pilot, run.job
         try:
-            link = Link(p.url, open_timeout_s=self._options.open_timeout_s)
+            link = self._links.acquire(p.url, open_timeout_s=self._options.open_timeout_s)
         except LinkError as exc:
             return ProgressKind.FAILED, f"{run.registration}: no link: {exc}"
         try:
@@ -336,7 +364,7 @@ class FleetDispatch:
             self._note_takeoff(run)
             return _ending(run)
         finally:
-            link.close()
+            self._links.release(link)
 
     def _watch(self, run: _Run, flyer: threading.Thread) -> None:
         """While the sorties fly: snapshots, the take-off, aborts recorded elsewhere."""
@@ -383,7 +411,7 @@ class FleetDispatch:
             link = run.pilot.link if run.in_checks else None
             flight = run.pilot.flight
         if link is not None:
-            link.close()
+            self._links.discard(link)
         elif flight is not None:
             flight.abort()
 

@@ -41,6 +41,7 @@ __all__ = [
     "fly_sorties",
     "in_parallel",
     "snapshot",
+    "tank_left_l",
     "who",
 ]
 
@@ -89,6 +90,19 @@ class FlyJob:
     say: Say = print
     warn: Say = print
     on_event: Callable[[Pilot, VehicleEvent], None] = lambda pilot, event: None
+
+
+def tank_left_l(p: Pilot) -> float | None:
+    """Litres left in the tank, estimated (MAVLink does not report a tank): the registered
+    tank less the plan's L/ha over the area this sortie has sprayed so far; None when
+    nothing sprays or nothing is known yet."""
+    flight = p.flight
+    if flight is None or p.vehicle is None or not p.vehicle.tank_l:
+        return None
+    rate, sprayed = flight.info.rate_l_ha, flight.sprayed_so_far_m2()
+    if not rate or sprayed is None:
+        return None
+    return max(0.0, p.vehicle.tank_l - rate * sprayed / 10_000.0)
 
 
 def who(p: Pilot) -> str:

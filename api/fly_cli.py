@@ -41,6 +41,7 @@ from api.flight_ops import (
     fly_sorties,
     in_parallel,
     snapshot,
+    tank_left_l,
     who,
 )
 from api.flying import load_flight_file, returning_home, share_sorties, sorties_of
@@ -311,14 +312,8 @@ def _progress(pilots: list[Pilot]) -> Table:
 
 
 def _tank_left(p: Pilot) -> str:
-    """Litres left, estimated (MAVLink does not report a tank): the registered tank less
-    the plan's L/ha over the area sprayed so far."""
-    assert p.flight is not None
-    rate = p.flight.info.rate_l_ha
-    sprayed = p.flight.sprayed_so_far_m2()
-    if p.vehicle is None or not p.vehicle.tank_l or not rate or sprayed is None:
-        return "—"
-    return f"~{max(0.0, p.vehicle.tank_l - rate * sprayed / 10_000.0):.1f}"
+    left = tank_left_l(p)
+    return "—" if left is None else f"~{left:.1f}"
 
 
 def _summary(pilots: list[Pilot], csv_path: Path) -> None:

@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from api import fleet_store
+from api.link_pool import LinkPool
 from api.logistics import store
 from api.logistics.runner import DeliveryRunner, VehicleLink
 from api.logistics.service import DeliveryService
@@ -84,6 +85,8 @@ class DeliveryFleet:
         Whether this process may start flights now (the scheduler's leadership).
     options
         How the flights are run.
+    links
+        The process's links (shared with the fleet watch and the missions' flights).
     """
 
     def __init__(
@@ -94,8 +97,10 @@ class DeliveryFleet:
         csv_path: Path | None = None,
         leading: Callable[[], bool] = lambda: True,
         options: FleetOptions | None = None,
+        links: LinkPool | None = None,
     ) -> None:
         self.service = service
+        self._pool = links or LinkPool()
         self.options = options or FleetOptions()
         self._leading = leading
         self._links: dict[str, VehicleLink] = {}
@@ -203,13 +208,14 @@ class DeliveryFleet:
             record = fleet_store.get_vehicle(self.service.engine, registration)
             if not record.connection:
                 raise LinkError("the register gives it no connection")
-            link = Link(record.connection, open_timeout_s=self.options.open_timeout_s)
+            link = self._pool.acquire(record.connection,
+                                      open_timeout_s=self.options.open_timeout_s)  # fmt: skip
             system_id = link.wait_for_vehicle(
                 record.system_id, timeout_s=self.options.heartbeat_timeout_s
             )
         except (TanboError, OSError) as exc:
             if link is not None:
-                link.close()
+                self._pool.release(link)
             why = f"not reachable: {exc}"
             if self.service.grounded.get(registration) != why:
                 _log.warning("delivery vehicle %s %s; dispatch plans without it", registration,
@@ -230,7 +236,7 @@ class DeliveryFleet:
                 continue
             link = self._link(registration)
             if link is not None:
-                link.link.close()
+                self._pool.release(link.link)
                 back = True
         return back
 
@@ -249,7 +255,7 @@ class DeliveryFleet:
         except Exception:  # a bug: the next tick links the vehicle again for what is left
             _log.exception("delivery vehicle %s: flying failed", link.registration)
         finally:
-            link.link.close()
+            self._pool.release(link.link)
             with self._lock:
                 self._links.pop(link.registration, None)
 

@@ -75,6 +75,8 @@ class DeliveryRunner:
     flight_timeout_s: float = 1800.0
     _flying: dict[str, Flight] = field(default_factory=dict, repr=False)
     """Delivery id → the flight carrying it now."""
+    _carrying: dict[str, str] = field(default_factory=dict, repr=False)
+    """Vehicle → the delivery it is flying now."""
     _recalled: set[str] = field(default_factory=set, repr=False)
 
     def recall(self, delivery_id: str) -> bool:
@@ -86,6 +88,10 @@ class DeliveryRunner:
         self._recalled.add(delivery_id)
         flight.abort()
         return True
+
+    def carrying(self) -> dict[str, str]:
+        """The delivery each vehicle is flying now (linked, loaded or in the air)."""
+        return dict(self._carrying)
 
     def return_all(self, why: str) -> None:
         """Bring every vehicle in the air home with its parcel (the service stops): RTL;
@@ -142,6 +148,7 @@ class DeliveryRunner:
                                    daemon=True)  # fmt: skip
         watcher.start()
         self._flying[delivery.id] = flight
+        self._carrying[trip.vehicle_id] = delivery.id
         try:
             flight.prepare()
             if store.get_delivery(self.service.engine, delivery.id).state is not S.LOADING:
@@ -151,6 +158,7 @@ class DeliveryRunner:
             _log.warning("delivery %s: %s", delivery.id, exc)
         finally:
             self._flying.pop(delivery.id, None)
+            self._carrying.pop(trip.vehicle_id, None)
             watching.set()
             watcher.join()
         self._save_log(spec, flight, delivery)

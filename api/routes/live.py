@@ -9,10 +9,14 @@ message, when the mission reaches a final status. A bad token or a mission the c
 not see closes the socket with code 4401 or 4404 before anything is sent; the token is
 checked again every 10 s (a logout or expiry closes with 4401), and a stream ends after
 four hours (4408).
+
+``/fleet/live?access_token=…`` (operators and city staff; others get 4404) sends what
+``GET /fleet/status`` gives, twice a second, for as long as it is open.
 """
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -20,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.accounts import BadCredentials, Principal, Role, authenticate
 from api.deps import Services
+from api.routes.fleet_status import fleet_status
 from api.scheduling import Mission, MissionNotFound, MissionStatus, get_mission
 
 __all__ = ["router"]
@@ -66,6 +71,47 @@ def _visible(services: Services, caller: Principal, mission_id: int) -> Mission:
 async def live(websocket: WebSocket, mission_id: int, access_token: str = "") -> None:
     """Stream a mission's status and its vehicle's telemetry until the mission ends."""
     services: Services = websocket.app.state.services
+    fleet = services.extras.get("dispatch")
+
+    def allowed(caller: Principal) -> str | None:
+        try:
+            _visible(services, caller, mission_id)
+        except MissionNotFound:
+            return f"no mission {mission_id}"
+        return None
+
+    def message() -> tuple[dict[str, Any], bool]:
+        mission = get_mission(services.engine, mission_id)
+        vehicle = fleet.live(mission_id) if fleet is not None else None
+        return {"mission": _mission(mission), "vehicle": vehicle}, mission.status in FINAL
+
+    await _stream(websocket, access_token, allowed, message)
+
+
+@router.websocket("/fleet/live")
+async def fleet_live(websocket: WebSocket, access_token: str = "") -> None:
+    """Stream every registered vehicle as the operators' map shows it (``GET /fleet/status``
+    twice a second); for operators and city staff."""
+    services: Services = websocket.app.state.services
+
+    def allowed(caller: Principal) -> str | None:
+        return None if caller.has(Role.OPERATOR, Role.CITY_ADMIN) else "the fleet is for the crew"
+
+    def message() -> tuple[dict[str, Any], bool]:
+        return fleet_status(services), False
+
+    await _stream(websocket, access_token, allowed, message)
+
+
+async def _stream(
+    websocket: WebSocket,
+    access_token: str,
+    allowed: Callable[[Principal], str | None],
+    message: Callable[[], tuple[dict[str, Any], bool]],
+) -> None:
+    """Send ``message()`` every :data:`PERIOD_S` until it says it was the last (or the
+    token or the stream's time runs out); ``allowed`` names why a caller may not see it."""
+    services: Services = websocket.app.state.services
     # Accepted first: a close before the handshake reaches the client as a bare HTTP 403,
     # without the code that says why.
     await websocket.accept()
@@ -76,12 +122,10 @@ async def live(websocket: WebSocket, mission_id: int, access_token: str = "") ->
     except BadCredentials:
         await websocket.close(code=4401, reason="a valid access_token is needed")
         return
-    try:
-        await run_in_threadpool(_visible, services, caller, mission_id)
-    except MissionNotFound:
-        await websocket.close(code=4404, reason=f"no mission {mission_id}")
+    refused = await run_in_threadpool(allowed, caller)
+    if refused is not None:
+        await websocket.close(code=4404, reason=refused)
         return
-    fleet = services.extras.get("dispatch")
     opened = time.monotonic()
     checked = opened
     try:
@@ -98,10 +142,9 @@ async def live(websocket: WebSocket, mission_id: int, access_token: str = "") ->
             if time.monotonic() - opened > MAX_STREAM_S:
                 await websocket.close(code=4408, reason="the stream's time is up; open it again")
                 return
-            mission = await run_in_threadpool(get_mission, services.engine, mission_id)
-            vehicle = fleet.live(mission_id) if fleet is not None else None
-            await websocket.send_json({"mission": _mission(mission), "vehicle": vehicle})
-            if mission.status in FINAL:
+            payload, last = await run_in_threadpool(message)
+            await websocket.send_json(payload)
+            if last:
                 await websocket.close()
                 return
             await asyncio.sleep(PERIOD_S)

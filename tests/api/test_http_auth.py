@@ -88,6 +88,7 @@ MATRIX: list[tuple[str, str, object, set[Role]]] = [
     ("POST", "/plans/spray", {"field_ids": ["B000"], "swath_m": 5}, {Role.FARMER, *CREW}),
     ("POST", "/plans/survey", {"field_id": "B000", "camera": "p4m", "gsd_cm": 3}, INVOLVED),
     ("GET", "/vehicles", None, CREW),
+    ("GET", "/fleet/status", None, CREW),
     ("POST", "/vehicles", VEHICLE, CREW),
     ("GET", "/vehicles/{vehicle}", None, CREW),
     ("PATCH", "/vehicles/{vehicle}", {"notes": "ok"}, CREW),

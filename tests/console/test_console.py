@@ -181,9 +181,9 @@ def test_every_api_call_of_the_console_is_in_the_openapi_document(tmp_path: Path
     missing = [(m, p) for m, p in calls if not any(m == v and rx.match(p) for v, rx in documented)]
     assert missing == []
     # WebSockets are outside OpenAPI: the console's must be the API's own streams (the live
-    # router's; the operator's test watches a flight through it).
+    # router's; the operator's test watches a flight and the fleet through them).
     streams = [_template(r.path) for r in live.router.routes if isinstance(r, WebSocketRoute)]
-    assert sockets == {"/missions/x/live"}
+    assert sockets == {"/missions/x/live", "/fleet/live"}
     assert all(any(rx.match(p) for rx in streams) for p in sockets)
 
 

@@ -104,6 +104,10 @@ def test_an_operator_approves_a_farmers_request_and_watches_it_fly(
     expect(row).to_contain_text("依頼済み")
     row.get_by_role("button", name="承認").click()
     expect(row).to_contain_text("予定確定", timeout=15_000)  # booked by the scheduler
+    # The fleet: the drone is linked and heard on the ground before anything flies.
+    drone = page.locator("table.fleet tbody tr").first
+    expect(drone).to_contain_text("待機中", timeout=15_000)
+    expect(drone.locator(".battery")).to_contain_text("%")
 
     slot = datetime.fromisoformat(until(
         lambda: page.evaluate("fetch('/missions/1', {headers: {Authorization: 'Bearer ' "
@@ -114,6 +118,7 @@ def test_an_operator_approves_a_farmers_request_and_watches_it_fly(
     live = page.locator(".live[data-mission='1']")
     expect(live).to_contain_text("SIM-", timeout=60_000)
     expect(live.locator(".battery")).to_contain_text("%")
+    expect(drone.locator(".doing")).to_contain_text("ミッション #1")
     operator.shot("operator-live")
     expect(row).to_contain_text("完了", timeout=120_000)
     expect(page.locator("table.logs tbody tr")).to_have_count(1, timeout=10_000)

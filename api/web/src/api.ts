@@ -109,6 +109,44 @@ export function liveStream(missionId: number, onMessage: (message: LiveMessage) 
   return () => socket.close();
 }
 
+/** The whole fleet, twice a second, for the crew (``GET /fleet/status`` as a stream). */
+export function fleetStream(onMessage: (message: FleetStatus) => void): () => void {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const socket = new WebSocket(
+    `${scheme}://${location.host}/fleet/live?access_token=${encodeURIComponent(token() ?? "")}`,
+  );
+  socket.onmessage = (event) => onMessage(JSON.parse(String(event.data)) as FleetStatus);
+  return () => socket.close();
+}
+
+export interface FleetVehicle {
+  registration: string;
+  model: string;
+  tank_l: number;
+  linked: boolean;
+  connected: boolean;
+  why: string | null;
+  mode?: string | null;
+  armed?: boolean | null;
+  lat_deg?: number | null;
+  lon_deg?: number | null;
+  alt_rel_m?: number | null;
+  heading_deg?: number | null;
+  groundspeed_m_s?: number | null;
+  battery_pct?: number | null;
+  mission_id: number | null;
+  sortie: number | null;
+  sorties: number | null;
+  tank_left_l: number | null;
+  delivery_id: string | null;
+}
+
+export interface FleetStatus {
+  at: string;
+  watching: boolean;
+  vehicles: FleetVehicle[];
+}
+
 export interface LiveVehicle {
   registration: string;
   sortie: number;

@@ -16,7 +16,8 @@ export interface MapData {
   places?: GeoJSON.FeatureCollection;
   selected?: string[];
   /** The data has come (an empty collection then means none): once the map has drawn it,
-   * the page marks ``tanbo:map-rendered`` (bench/console.py reads it). */
+   * the page marks ``tanbo:map-rendered``, and ``tanbo:vehicles-rendered`` once it has
+   * drawn the first vehicles (bench/console.py reads them). */
   loaded?: boolean;
 }
 
@@ -154,6 +155,9 @@ export function FieldMap(props: MapData & { onPick?: (fieldId: string) => void; 
     if (!m || !ready) return;
     (m.getSource("vehicles") as GeoJSONSource).setData(props.vehicles ?? EMPTY);
     (m.getSource("paths") as GeoJSONSource).setData(props.paths ?? EMPTY);
+    if (props.vehicles?.features.length && performance.getEntriesByName("tanbo:vehicles-rendered").length === 0) {
+      m.once("idle", () => performance.mark("tanbo:vehicles-rendered"));
+    }
   }, [ready, props.vehicles, props.paths]);
 
   useEffect(() => {

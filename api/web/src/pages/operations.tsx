@@ -2,10 +2,20 @@
 // and the flight logs (飛行日誌) to read and download.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import {
-  ApiError, download, exchange, get, getAll, liveStream,
-  type Field, type FlightLogRow, type LiveVehicle, type Mission, type Page,
+  ApiError, download, exchange, fleetStream, get, getAll, liveStream,
+  type Field, type FleetVehicle, type FlightLogRow, type LiveVehicle, type Mission, type Page,
 } from "../api";
-import { jst, stateName, t } from "../i18n";
+import { jst, stateName, t, words } from "../i18n";
+
+const w = words({
+  idle: { ja: "待機中", en: "on the ground" },
+  unreachable: { ja: "未接続", en: "not reachable" },
+  flyingMission: { ja: "ミッション", en: "mission" },
+  flyingDelivery: { ja: "配送", en: "delivery" },
+  tankLeft: { ja: "タンク残量", en: "Tank left" },
+  doing: { ja: "作業", en: "Work" },
+  fleetTable: { ja: "機体一覧", en: "The fleet" },
+});
 import { FieldMap, shapes } from "../map";
 
 const LIVE = new Set(["dispatched", "flying"]);
@@ -16,6 +26,8 @@ export function OperationsPage() {
   const [logs, setLogs] = useState<FlightLogRow[]>([]);
   const [live, setLive] = useState<Record<number, LiveVehicle>>({});
   const [trails, setTrails] = useState<Record<number, [number, number][]>>({});
+  const [fleet, setFleet] = useState<FleetVehicle[]>([]);
+  const [fieldsLoaded, setFieldsLoaded] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
   const streams = useRef(new Map<number, () => void>());
 
@@ -45,10 +57,17 @@ export function OperationsPage() {
 
   useEffect(() => {
     void load();
-    getAll<Field>("/fields").then(setFields).catch(() => undefined);
+    getAll<Field>("/fields")
+      .then((rows) => {
+        setFields(rows);
+        setFieldsLoaded(true);
+      })
+      .catch(() => undefined);
     const every = window.setInterval(() => void load(), 2000);
+    const stopFleet = fleetStream((message) => setFleet(message.vehicles));
     return () => {
       window.clearInterval(every);
+      stopFleet();
       for (const stop of streams.current.values()) stop();
     };
   }, []);
@@ -68,16 +87,18 @@ export function OperationsPage() {
   }
 
   const fieldData = useMemo(() => shapes(fields), [fields]);
+  // Every vehicle the service hears, from the fleet's stream (the missions' streams draw
+  // the paths flown).
   const vehicleData = useMemo(() => ({
     type: "FeatureCollection" as const,
-    features: Object.values(live)
-      .filter((v) => v.lat_deg !== null && v.lon_deg !== null)
+    features: fleet
+      .filter((v) => v.connected && v.lat_deg != null && v.lon_deg != null)
       .map((v) => ({
         type: "Feature" as const,
         geometry: { type: "Point" as const, coordinates: [v.lon_deg as number, v.lat_deg as number] },
-        properties: { registration: v.registration, armed: v.armed },
+        properties: { registration: v.registration, armed: Boolean(v.armed) },
       })),
-  }), [live]);
+  }), [fleet]);
   const pathData = useMemo(() => ({
     type: "FeatureCollection" as const,
     features: Object.entries(trails)
@@ -92,7 +113,7 @@ export function OperationsPage() {
   return (
     <div class="split">
       <section class="pane-map">
-        <FieldMap label={t("fleet")} fields={fieldData} vehicles={vehicleData} paths={pathData} />
+        <FieldMap label={t("fleet")} fields={fieldData} vehicles={vehicleData} paths={pathData} loaded={fieldsLoaded} />
       </section>
       <section class="pane-side">
         {problem ? <p class="problem" role="alert">{problem}</p> : null}
@@ -136,6 +157,24 @@ export function OperationsPage() {
             </dl>
           </div>
         ))}
+        <h2>{w("fleetTable")}</h2>
+        <table class="table fleet" aria-live="polite">
+          <thead>
+            <tr><th>{t("vehicle")}</th><th>{w("doing")}</th><th>{t("mode")}</th><th>{t("battery")}</th><th>{t("altitude")}</th><th>{w("tankLeft")}</th></tr>
+          </thead>
+          <tbody>
+            {fleet.map((v) => (
+              <tr key={v.registration} data-vehicle={v.registration} class={v.connected ? "" : "muted"}>
+                <td>{v.registration}</td>
+                <td class="doing">{doing(v)}</td>
+                <td class="mode">{v.connected ? `${v.mode ?? "—"}${v.armed ? ` · ${t("armed")}` : ""}` : "—"}</td>
+                <td class="battery">{v.battery_pct != null && v.connected ? `${Math.round(v.battery_pct)} %` : "—"}</td>
+                <td>{v.alt_rel_m != null && v.connected ? `${v.alt_rel_m.toFixed(1)} m` : "—"}</td>
+                <td>{v.tank_left_l != null ? `~${v.tank_left_l.toFixed(1)} / ${v.tank_l} L` : v.tank_l ? `${v.tank_l} L` : "—"}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
         <h2>{t("flightLogs")}</h2>
         <button type="button" class="secondary" onClick={() => void download("/flight-logs.csv", "flight-logs.csv")}>
           {t("downloadCsv")}
@@ -156,4 +195,11 @@ export function OperationsPage() {
       </section>
     </div>
   );
+}
+
+function doing(v: FleetVehicle): string {
+  if (v.mission_id != null) return `${w("flyingMission")} #${v.mission_id} (${t("sortie")} ${v.sortie}/${v.sorties})`;
+  if (v.delivery_id != null) return `${w("flyingDelivery")} ${v.delivery_id.slice(0, 8)}`;
+  if (!v.connected) return v.why ? `${w("unreachable")}: ${v.why}` : w("unreachable");
+  return w("idle");
 }
