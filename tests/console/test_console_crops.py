@@ -120,7 +120,8 @@ def test_a_farmer_sees_zones_makes_a_prescription_and_reads_the_forecast(
     whole = api.get("/fields/B000/indices", params={"image_id": image["id"]}).json()
     shown = page.locator(".whole-field [data-figure=mean]").inner_text()
     assert _number(shown) == pytest.approx(whole["indices"]["NDVI"]["mean"], abs=0.0006)
-    expect(page.locator(".legend")).to_contain_text("NDVI")
+    expect(page.locator(".legend")).to_contain_text("NDVI — 画素")  # the index pixel by pixel
+    expect(canvas).to_have_attribute("data-overlay", "drawn")
     weakest = rows.first.get_by_role("button")
     weakest.focus()
     page.keyboard.press("Enter")  # a zone picked from the keyboard is outlined on the map

@@ -1,7 +1,7 @@
 // The map: MapLibre GL with a plain style of its own (no tiles, no fonts, nothing from the
 // internet), showing fields, zones and flight paths from GeoJSON the API gives.
 import * as maplibregl from "maplibre-gl";
-import type { GeoJSONSource, LngLatBoundsLike, MapLayerMouseEvent } from "maplibre-gl";
+import type { Coordinates, GeoJSONSource, LngLatBoundsLike, MapLayerMouseEvent } from "maplibre-gl";
 import "maplibre-gl/dist/maplibre-gl.css";
 // MapLibre 6 loads its worker from a file of its own: Vite bundles it (with the chunk it
 // shares with the library) and hands back its URL.
@@ -18,6 +18,9 @@ export interface MapData {
    * keyed by their ``id`` property; ``picked`` is outlined. */
   areas?: GeoJSON.FeatureCollection;
   picked?: string | null;
+  /** An image laid over four corners (west-north, east-north, east-south, west-south),
+   * under the areas: an index drawn pixel by pixel. */
+  overlay?: { url: string; corners: [number, number][] } | null;
   selected?: string[];
   /** The data has come (an empty collection then means none): once the map has drawn it,
    * the page marks ``tanbo:map-rendered`` (bench/console.py reads it). */
@@ -149,6 +152,7 @@ export function FieldMap(
       // What the map has drawn, for tests and readers of the page: the areas on the canvas.
       const drawn = new Set(m.queryRenderedFeatures({ layers: ["areas"] }).map((f) => String(f.properties.id)));
       if (holder.current) holder.current.dataset.areasDrawn = [...drawn].sort().join(" ");
+      if (holder.current) holder.current.dataset.overlay = m.getLayer("overlay") && m.isSourceLoaded("overlay") ? "drawn" : "none";
     });
     m.on("click", "fields", (event: MapLayerMouseEvent) => {
       const id = event.features?.[0]?.properties?.id;
@@ -196,6 +200,19 @@ export function FieldMap(
       features: areas.features.map((f) => ({ ...f, properties: { ...f.properties, picked: String(f.properties?.id) === picked } })),
     });
   }, [ready, props.areas, props.picked]);
+
+  useEffect(() => {
+    const m = map.current;
+    if (!m || !ready) return;
+    if (m.getLayer("overlay")) m.removeLayer("overlay");
+    if (m.getSource("overlay")) m.removeSource("overlay");
+    if (!props.overlay) return;
+    m.addSource("overlay", { type: "image", url: props.overlay.url, coordinates: props.overlay.corners as Coordinates });
+    m.addLayer(
+      { id: "overlay", type: "raster", source: "overlay", paint: { "raster-resampling": "nearest", "raster-fade-duration": 0 } },
+      "areas",
+    );
+  }, [ready, props.overlay]);
 
   useEffect(() => {
     const m = map.current;

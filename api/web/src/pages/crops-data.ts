@@ -144,15 +144,53 @@ const VIGOUR: Rgb[] = [[215, 25, 28], [253, 174, 97], [255, 255, 191], [166, 217
 const DOSE: Rgb[] = [[255, 255, 204], [161, 218, 180], [65, 182, 196], [44, 127, 184], [37, 52, 148]];
 export type Ramp = "vigour" | "dose";
 
-/** The colour of ``value`` on a ramp from ``low`` to ``high`` (clamped). */
-export function colour(ramp: Ramp, value: number, low: number, high: number): string {
+/** The red, green and blue of ``value`` on a ramp from ``low`` to ``high`` (clamped). */
+export function rgbOf(ramp: Ramp, value: number, low: number, high: number): Rgb {
   const stops = ramp === "vigour" ? VIGOUR : DOSE;
   const share = high > low ? Math.min(1, Math.max(0, (value - low) / (high - low))) : 0.5;
   const at = share * (stops.length - 1);
   const i = Math.min(stops.length - 2, Math.floor(at));
   const mix = at - i;
-  const rgb = stops[i].map((c, k) => Math.round(c + (stops[i + 1][k] - c) * mix));
-  return `rgb(${rgb.join(", ")})`;
+  const [r, g, b] = stops[i].map((c, k) => Math.round(c + (stops[i + 1][k] - c) * mix));
+  return [r, g, b];
+}
+
+/** The CSS colour of ``value`` on a ramp from ``low`` to ``high`` (clamped). */
+export function colour(ramp: Ramp, value: number, low: number, high: number): string {
+  return `rgb(${rgbOf(ramp, value, low, high).join(", ")})`;
+}
+
+export interface IndexGrid {
+  field_id: string;
+  image_id: string;
+  image_date: string | null;
+  index: string;
+  bounds_wgs84: [number, number, number, number];
+  width_px: number;
+  height_px: number;
+  pixel_m: number;
+  values: (number | null)[][];
+}
+
+/** The grid drawn as an image (PNG data URL) on the vigour ramp, clear where it has no
+ * value, and the corners a map lays it over. */
+export function gridImage(grid: IndexGrid, low: number, high: number): { url: string; corners: [number, number][] } {
+  const canvas = document.createElement("canvas");
+  canvas.width = grid.width_px;
+  canvas.height = grid.height_px;
+  const context = canvas.getContext("2d");
+  if (!context) throw new Error("no 2D canvas");
+  const pixels = context.createImageData(grid.width_px, grid.height_px);
+  grid.values.forEach((row, y) =>
+    row.forEach((value, x) => {
+      if (value === null) return;
+      const at = 4 * (y * grid.width_px + x);
+      pixels.data.set([...rgbOf("vigour", value, low, high), 255], at);
+    }),
+  );
+  context.putImageData(pixels, 0, 0);
+  const [west, south, east, north] = grid.bounds_wgs84;
+  return { url: canvas.toDataURL("image/png"), corners: [[west, north], [east, north], [east, south], [west, south]] };
 }
 
 export function gradient(ramp: Ramp): string {

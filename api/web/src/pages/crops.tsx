@@ -9,8 +9,8 @@ import { FieldMap, shapes } from "../map";
 import { ForecastCard } from "./crops-forecast";
 import { PrescriptionCards } from "./crops-rx";
 import {
-  INDEX_BANDS, colour, day, gradient, num,
-  type FieldIndices, type Prescription, type Ramp, type SurveyImage, type ZoneMap,
+  INDEX_BANDS, colour, day, gradient, gridImage, num,
+  type FieldIndices, type IndexGrid, type Prescription, type Ramp, type SurveyImage, type ZoneMap,
 } from "./crops-data";
 
 const w = words({
@@ -29,7 +29,8 @@ const w = words({
   zoneCount: { ja: "ゾーン数", en: "Zones" },
   minZone: { ja: "最小ゾーン面積 (m²)", en: "Smallest zone (m²)" },
   show: { ja: "地図の表示", en: "Map shows" },
-  showIndex: { ja: "生育（指数）", en: "Vigour (index)" },
+  showPixels: { ja: "生育（画素ごとの指数）", en: "Vigour (index, pixel by pixel)" },
+  showIndex: { ja: "生育（ゾーン平均）", en: "Vigour (zone means)" },
   showRate: { ja: "施肥量（処方）", en: "Rate (prescription)" },
   overField: { ja: "圃場全体", en: "Whole field" },
   mean: { ja: "平均", en: "Mean" },
@@ -40,6 +41,7 @@ const w = words({
   zone: { ja: "ゾーン", en: "Zone" },
   area: { ja: "面積", en: "Area" },
   legendIndex: { ja: "ゾーン平均（色は圃場の p10–p90）", en: "Zone mean (colours span the field's p10–p90)" },
+  legendPixels: { ja: "画素（色は圃場の p10–p90）", en: "Pixels (colours span the field's p10–p90)" },
   legendRate: { ja: "窒素 kg N/ha", en: "Nitrogen, kg N/ha" },
   zonesNote: {
     ja: "ゾーン1が最も指数の低い区画です。行を選ぶと地図で強調します。",
@@ -62,10 +64,11 @@ export function CropsPage() {
   const [minZone, setMinZone] = useState(200);
   const [stats, setStats] = useState<FieldIndices | null>(null);
   const [zoneMap, setZoneMap] = useState<ZoneMap | null>(null);
+  const [grid, setGrid] = useState<IndexGrid | null>(null);
   const [prescriptions, setPrescriptions] = useState<Prescription[]>([]);
   const [rxId, setRxId] = useState<string>("");
   const [rxMap, setRxMap] = useState<GeoJSON.FeatureCollection | null>(null);
-  const [mode, setMode] = useState<"index" | "rate">("index");
+  const [mode, setMode] = useState<"pixels" | "index" | "rate">("pixels");
   const [picked, setPicked] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -95,7 +98,7 @@ export function CropsPage() {
   }
 
   useEffect(() => {
-    setImages(null); setStats(null); setZoneMap(null); setPicked(null); setError(null);
+    setImages(null); setStats(null); setZoneMap(null); setGrid(null); setPicked(null); setError(null);
     loadImages().catch((e) => setError(problemText(e)));
     loadPrescriptions().catch((e) => setError(problemText(e)));
     if (fieldId) history.replaceState(null, "", `#/crops?field=${encodeURIComponent(fieldId)}`);
@@ -112,9 +115,10 @@ export function CropsPage() {
     Promise.all([
       get<FieldIndices>(`/fields/${field}/indices?image_id=${img}&index=${index}`),
       get<ZoneMap>(`/fields/${field}/zones?image_id=${img}&index=${index}&zones=${zoneCount}&min_zone_area_m2=${minZone}`),
+      get<IndexGrid>(`/fields/${field}/indices/grid?image_id=${img}&index=${index}`),
     ])
-      .then(([s, z]) => { setStats(s); setZoneMap(z); })
-      .catch((e) => { setStats(null); setZoneMap(null); setError(problemText(e)); })
+      .then(([s, z, g]) => { setStats(s); setZoneMap(z); setGrid(g); })
+      .catch((e) => { setStats(null); setZoneMap(null); setGrid(null); setError(problemText(e)); })
       .finally(() => setBusy(false));
   }, [fieldId, imageId, index, zoneCount, minZone]);
 
@@ -135,6 +139,10 @@ export function CropsPage() {
     return rates.length ? [Math.min(...rates), Math.max(...rates)] : [0, 1];
   }, [prescription]);
   const indexRange: [number, number] = [whole?.p10 ?? 0, whole?.p90 ?? 1];
+  const overlay = useMemo(
+    () => (mode === "pixels" && grid ? gridImage(grid, indexRange[0], indexRange[1]) : null),
+    [mode, grid, indexRange[0], indexRange[1]],
+  );
   const areas = useMemo((): GeoJSON.FeatureCollection => {
     if (mode === "rate" && rxMap) {
       return {
@@ -149,7 +157,12 @@ export function CropsPage() {
       type: "FeatureCollection",
       features: (zoneMap?.features ?? []).map((f) => ({
         ...f,
-        properties: { ...f.properties, id: String(f.properties.zone), color: colour("vigour", f.properties.mean ?? Number.NaN, ...indexRange) },
+        properties: {
+          ...f.properties,
+          id: String(f.properties.zone),
+          // Over the pixels only the zones' borders show.
+          color: mode === "pixels" ? "rgba(0, 0, 0, 0)" : colour("vigour", f.properties.mean ?? Number.NaN, ...indexRange),
+        },
       })),
     };
   }, [mode, rxMap, zoneMap, rateRange, indexRange[0], indexRange[1]]);
@@ -167,12 +180,13 @@ export function CropsPage() {
           fields={fieldData}
           areas={areas}
           picked={picked}
+          overlay={overlay}
           onPickArea={(id) => setPicked((now) => (now === id ? null : id))}
           loaded={fields !== null}
         />
         {areas.features.length ? <Legend
           ramp={mode === "rate" && rxMap ? "dose" : "vigour"}
-          title={mode === "rate" && rxMap ? w("legendRate") : `${index} — ${w("legendIndex")}`}
+          title={mode === "rate" && rxMap ? w("legendRate") : `${index} — ${w(mode === "pixels" ? "legendPixels" : "legendIndex")}`}
           range={mode === "rate" && rxMap ? rateRange : indexRange}
           digits={mode === "rate" && rxMap ? 1 : 2}
         /> : null}
@@ -212,6 +226,7 @@ export function CropsPage() {
           </div>
           <fieldset class="modes">
             <legend>{w("show")}</legend>
+            <label><input type="radio" name="map-mode" checked={mode === "pixels"} onChange={() => setMode("pixels")} /> {w("showPixels")}</label>
             <label><input type="radio" name="map-mode" checked={mode === "index"} onChange={() => setMode("index")} /> {w("showIndex")}</label>
             <label><input type="radio" name="map-mode" checked={mode === "rate"} disabled={!prescription} onChange={() => setMode("rate")} /> {w("showRate")}</label>
           </fieldset>
