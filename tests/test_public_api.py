@@ -91,7 +91,7 @@ def test_irrigation_root_stays_light() -> None:
 
 
 AGRONOMY_ROOT_MODULES = (
-    "bands", "errors", "imagefiles", "indices", "isoxml", "model", "prescription",
+    "bands", "errors", "imagefiles", "index_grid", "indices", "isoxml", "model", "prescription",
     "prescription_io", "products", "rasters", "rate_grid", "rate_map", "reading", "sentinel2",
     "zonal", "zones_io",
 )  # fmt: skip

@@ -23,6 +23,7 @@ from api.agronomy.jobs import fields_bounds
 from api.agronomy.store import StoredImage
 from fields import FieldRecord
 from fields.agronomy.errors import AgronomyError
+from fields.agronomy.index_grid import IndexGrid, index_grid
 from fields.agronomy.indices import write_index_rasters
 from fields.agronomy.mgmt_zones import management_zones
 from fields.agronomy.model import FieldShape, IndexStats, ManagementZone, ZoneMap
@@ -33,6 +34,7 @@ from fields.agronomy.zonal import FieldStats, ProblemReason, index_time_series, 
 
 __all__ = [
     "SeriesPoint",
+    "field_index_grid",
     "field_indices",
     "field_series",
     "field_shape",
@@ -180,6 +182,24 @@ def field_zones(
     if zone_map.image_date is None and stored.image_date is not None:
         zone_map = dataclasses.replace(zone_map, image_date=stored.image_date.isoformat())
     return zone_map
+
+
+def field_index_grid(
+    data_dir: Path, stored: StoredImage, field: FieldShape, *, index: str, max_px: int
+) -> IndexGrid:
+    """The index's pixels over the field on a longitude/latitude grid (for a web map).
+
+    Raises
+    ------
+    FieldOutsideImage
+        The field is not on the image, or every pixel over it is masked.
+    BandProblem
+        The image lacks a band the index needs, or a band is not reflectance.
+    """
+    image = open_stored(data_dir, stored)
+    raster = index_rasters(data_dir, stored, image, field, [index])[index]
+    with scrubbed(raster.parent):
+        return index_grid(raster, field, max_px=max_px)
 
 
 def prescription_for(

@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.accounts import Principal, Role
 from api.agronomy import service, store
@@ -21,7 +21,7 @@ from api.routes.common import ProblemResponses
 from fields.agronomy.model import IndexStats
 from fields.agronomy.zones_io import zone_map_document
 
-__all__ = ["IndexName", "IndexStatsPublic", "router", "stats_public"]
+__all__ = ["IndexGridPublic", "IndexName", "IndexStatsPublic", "router", "stats_public"]
 
 router = APIRouter(prefix="/fields", tags=["agronomy"], responses=ProblemResponses)
 
@@ -155,6 +155,79 @@ def field_index_series(
             for p in points
         ],
         problems=problems,
+    )
+
+
+class IndexGridPublic(BaseModel):
+    """A field's index pixel by pixel, on a grid aligned with longitude and latitude (an
+    image a web map lays over ``bounds_wgs84``), north row first; null outside the field
+    and where the image has no valid pixel."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "field_id": "B000",
+                    "image_id": "0f8e2c1a-5b7d-4c3e-9a21-6d4f8b0e7c15",
+                    "image_date": "2026-07-20",
+                    "index": "NDVI",
+                    "bounds_wgs84": [134.8391, 34.9281, 134.8395, 34.929],
+                    "width_px": 3,
+                    "height_px": 2,
+                    "pixel_m": 0.5,
+                    "values": [[None, 0.712, 0.745], [0.598, 0.631, None]],
+                }
+            ]
+        }
+    )
+
+    field_id: str
+    image_id: str
+    image_date: date | None
+    index: IndexName
+    bounds_wgs84: tuple[float, float, float, float] = Field(
+        description="west, south, east, north (WGS84 degrees): the field's bounds."
+    )
+    width_px: int
+    height_px: int
+    pixel_m: float = Field(description="The grid's pixel size on the ground, metres.")
+    values: list[list[float | None]] = Field(description="height_px rows of width_px values.")
+
+
+@router.get(
+    "/{field_id}/indices/grid", response_model=IndexGridPublic, summary="A field's index pixels"
+)
+def field_index_grid(
+    field_id: str,
+    services: ServicesDep,
+    caller: Keepers,
+    image_id: _ImageId,
+    index: Annotated[IndexName, Query(description="Which index.")] = IndexName.NDVI,
+    max_px: Annotated[
+        int, Query(ge=1, le=1000, description="The most pixels a side; coarser beyond.")
+    ] = 400,
+) -> IndexGridPublic:
+    """The index over the field pixel by pixel (nearest pixel, at about the image's own
+    pixel size unless that exceeds max_px), for drawing it on a map."""
+    field = service.field_shape(visible_field(services.engine, caller, field_id))
+    image = visible_image(services.engine, caller, image_id)
+    grid = service.field_index_grid(
+        services.settings.data_dir, image, field, index=index.value, max_px=max_px
+    )
+    rows = [
+        [None if v != v else round(float(v), 4) for v in row]  # NaN: no value there
+        for row in grid.values.tolist()
+    ]
+    return IndexGridPublic(
+        field_id=field_id,
+        image_id=image.id,
+        image_date=image.image_date,
+        index=index,
+        bounds_wgs84=(grid.west_deg, grid.south_deg, grid.east_deg, grid.north_deg),
+        width_px=grid.values.shape[1],
+        height_px=grid.values.shape[0],
+        pixel_m=round(grid.pixel_m, 3),
+        values=rows,
     )
 
 

@@ -46,6 +46,7 @@ from fields.agronomy.imagefiles import (
     scan_files,
     translating_errors,
 )
+from fields.agronomy.index_grid import IndexGrid, index_grid
 from fields.agronomy.indices import (
     INDEX_NAMES,
     IndexInfo,
@@ -176,6 +177,7 @@ __all__ = [
     "GridCrs",
     "Image",
     "ImageReader",
+    "IndexGrid",
     "IndexInfo",
     "IndexStats",
     "IsoxmlLayout",
@@ -203,6 +205,7 @@ __all__ = [
     "get_profile",
     "grid_crs_for",
     "image_date",
+    "index_grid",
     "index_info",
     "index_time_series",
     "l2a_offset",

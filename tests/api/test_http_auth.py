@@ -135,6 +135,7 @@ MATRIX: list[tuple[str, str, object, set[Role]]] = [
     ("DELETE", "/images/{image}", None, KEEPERS),
     ("GET", "/fields/{field}/indices", None, KEEPERS),
     ("GET", "/fields/{field}/indices/series", None, KEEPERS),
+    ("GET", "/fields/{field}/indices/grid", None, KEEPERS),
     ("GET", "/fields/{field}/zones", None, KEEPERS),
     ("GET", "/fields/{field}/forecast?transplanted=2026-05-10", None, KEEPERS),
     ("GET", "/fields/{field}/forecast?transplanted=2026-05-10&zones=2", None, KEEPERS),

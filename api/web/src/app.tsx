@@ -3,6 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import { ApiError, forgetToken, get, loginUrl, post, token, type Me } from "./api";
 import { lang, setLang, t, type Word } from "./i18n";
 import { CityPage } from "./pages/city";
+import { CropsPage } from "./pages/crops";
 import { DeliveriesPage } from "./pages/deliveries";
 import { FieldsPage } from "./pages/fields";
 import { OperationsPage } from "./pages/operations";
@@ -16,6 +17,7 @@ interface Route {
 
 const ROUTES: Route[] = [
   { path: "#/fields", word: "fields", roles: ["farmer", "city_admin"] },
+  { path: "#/crops", word: "crops", roles: ["farmer", "city_admin"] },
   { path: "#/operations", word: "operations", roles: ["operator", "city_admin"] },
   { path: "#/deliveries", word: "deliveries", roles: [] }, // anyone may be a recipient
   { path: "#/city", word: "city", roles: ["city_admin"] },
@@ -80,6 +82,7 @@ export function App(props: { refused?: boolean }) {
       </header>
       <main>
         {current?.word === "fields" ? <FieldsPage /> : null}
+        {current?.word === "crops" ? <CropsPage /> : null}
         {current?.word === "operations" ? <OperationsPage /> : null}
         {current?.word === "city" ? <CityPage /> : null}
         {current?.word === "deliveries" ? <DeliveriesPage canRequest={me.roles.includes("pharmacy")} me={me.id} /> : null}

@@ -17,6 +17,7 @@ const WORDS = {
   },
   language: { ja: "English", en: "日本語" },
   fields: { ja: "圃場", en: "Fields" },
+  crops: { ja: "生育・施肥", en: "Crops" }, // the crop page's own words are in pages/crops.tsx
   missions: { ja: "ミッション", en: "Missions" },
   deliveries: { ja: "配送", en: "Deliveries" },
   noFields: { ja: "登録された圃場はありません。", en: "No fields are registered." },

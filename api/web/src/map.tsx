@@ -1,7 +1,7 @@
 // The map: MapLibre GL with a plain style of its own (no tiles, no fonts, nothing from the
 // internet), showing fields, zones and flight paths from GeoJSON the API gives.
 import * as maplibregl from "maplibre-gl";
-import type { GeoJSONSource, LngLatBoundsLike, MapLayerMouseEvent } from "maplibre-gl";
+import type { Coordinates, GeoJSONSource, LngLatBoundsLike, MapLayerMouseEvent } from "maplibre-gl";
 import "maplibre-gl/dist/maplibre-gl.css";
 // MapLibre 6 loads its worker from a file of its own: Vite bundles it (with the chunk it
 // shares with the library) and hands back its URL.
@@ -14,6 +14,13 @@ export interface MapData {
   vehicles?: GeoJSON.FeatureCollection;
   paths?: GeoJSON.FeatureCollection;
   places?: GeoJSON.FeatureCollection;
+  /** Polygons filled with their own ``color`` property (management zones by index or rate),
+   * keyed by their ``id`` property; ``picked`` is outlined. */
+  areas?: GeoJSON.FeatureCollection;
+  picked?: string | null;
+  /** An image laid over four corners (west-north, east-north, east-south, west-south),
+   * under the areas: an index drawn pixel by pixel. */
+  overlay?: { url: string; corners: [number, number][] } | null;
   selected?: string[];
   /** The data has come (an empty collection then means none): once the map has drawn it,
    * the page marks ``tanbo:map-rendered``, and ``tanbo:vehicles-rendered`` once it has
@@ -33,6 +40,7 @@ const STYLE: maplibregl.StyleSpecification = {
     vehicles: { type: "geojson", data: EMPTY },
     paths: { type: "geojson", data: EMPTY },
     places: { type: "geojson", data: EMPTY },
+    areas: { type: "geojson", data: EMPTY },
   },
   layers: [
     { id: "land", type: "background", paint: { "background-color": "#eef2e6" } },
@@ -48,6 +56,16 @@ const STYLE: maplibregl.StyleSpecification = {
       },
     },
     { id: "fields-edge", type: "line", source: "fields", paint: { "line-color": "#33691e", "line-width": 1.2 } },
+    { id: "areas", type: "fill", source: "areas", paint: { "fill-color": ["get", "color"], "fill-opacity": 0.85 } },
+    {
+      id: "areas-edge",
+      type: "line",
+      source: "areas",
+      paint: {
+        "line-color": ["case", ["boolean", ["get", "picked"], false], "#000000", "#ffffff"],
+        "line-width": ["case", ["boolean", ["get", "picked"], false], 3, 1],
+      },
+    },
     {
       id: "places",
       type: "circle",
@@ -101,13 +119,17 @@ export function boundsOf(...collections: (GeoJSON.FeatureCollection | undefined)
   return Number.isFinite(west) ? [[west, south], [east, north]] : null;
 }
 
-export function FieldMap(props: MapData & { onPick?: (fieldId: string) => void; label: string }) {
+export function FieldMap(
+  props: MapData & { onPick?: (fieldId: string) => void; onPickArea?: (id: string) => void; label: string },
+) {
   const holder = useRef<HTMLDivElement>(null);
   const map = useRef<maplibregl.Map | null>(null);
   const [ready, setReady] = useState(false);
   const [broken, setBroken] = useState<string | null>(null);
   const pick = useRef(props.onPick);
   pick.current = props.onPick;
+  const pickArea = useRef(props.onPickArea);
+  pickArea.current = props.onPickArea;
 
   useEffect(() => {
     if (!holder.current) return;
@@ -127,12 +149,24 @@ export function FieldMap(props: MapData & { onPick?: (fieldId: string) => void; 
     m.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
     m.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
     m.on("load", () => setReady(true));
+    m.on("idle", () => {
+      // What the map has drawn, for tests and readers of the page: the areas on the canvas.
+      const drawn = new Set(m.queryRenderedFeatures({ layers: ["areas"] }).map((f) => String(f.properties.id)));
+      if (holder.current) holder.current.dataset.areasDrawn = [...drawn].sort().join(" ");
+      if (holder.current) holder.current.dataset.overlay = m.getLayer("overlay") && m.isSourceLoaded("overlay") ? "drawn" : "none";
+    });
     m.on("click", "fields", (event: MapLayerMouseEvent) => {
       const id = event.features?.[0]?.properties?.id;
       if (typeof id === "string") pick.current?.(id);
     });
-    m.on("mouseenter", "fields", () => (m.getCanvas().style.cursor = "pointer"));
-    m.on("mouseleave", "fields", () => (m.getCanvas().style.cursor = ""));
+    m.on("click", "areas", (event: MapLayerMouseEvent) => {
+      const id = event.features?.[0]?.properties?.id;
+      if (id !== undefined) pickArea.current?.(String(id));
+    });
+    for (const layer of ["fields", "areas"]) {
+      m.on("mouseenter", layer, () => (m.getCanvas().style.cursor = "pointer"));
+      m.on("mouseleave", layer, () => (m.getCanvas().style.cursor = ""));
+    }
     map.current = m;
     return () => m.remove();
   }, []);
@@ -159,6 +193,30 @@ export function FieldMap(props: MapData & { onPick?: (fieldId: string) => void; 
       m.once("idle", () => performance.mark("tanbo:vehicles-rendered"));
     }
   }, [ready, props.vehicles, props.paths]);
+
+  useEffect(() => {
+    const m = map.current;
+    if (!m || !ready) return;
+    const picked = props.picked ?? null;
+    const areas = props.areas ?? EMPTY;
+    (m.getSource("areas") as GeoJSONSource).setData({
+      ...areas,
+      features: areas.features.map((f) => ({ ...f, properties: { ...f.properties, picked: String(f.properties?.id) === picked } })),
+    });
+  }, [ready, props.areas, props.picked]);
+
+  useEffect(() => {
+    const m = map.current;
+    if (!m || !ready) return;
+    if (m.getLayer("overlay")) m.removeLayer("overlay");
+    if (m.getSource("overlay")) m.removeSource("overlay");
+    if (!props.overlay) return;
+    m.addSource("overlay", { type: "image", url: props.overlay.url, coordinates: props.overlay.corners as Coordinates });
+    m.addLayer(
+      { id: "overlay", type: "raster", source: "overlay", paint: { "raster-resampling": "nearest", "raster-fade-duration": 0 } },
+      "areas",
+    );
+  }, [ready, props.overlay]);
 
   useEffect(() => {
     const m = map.current;
