@@ -6,6 +6,7 @@ import { CityPage } from "./pages/city";
 import { DeliveriesPage } from "./pages/deliveries";
 import { FieldsPage } from "./pages/fields";
 import { OperationsPage } from "./pages/operations";
+import { WaterPage } from "./pages/water";
 import { useSignal } from "./state";
 
 interface Route {
@@ -16,6 +17,7 @@ interface Route {
 
 const ROUTES: Route[] = [
   { path: "#/fields", word: "fields", roles: ["farmer", "city_admin"] },
+  { path: "#/water", word: "water", roles: ["farmer", "city_admin"] },
   { path: "#/operations", word: "operations", roles: ["operator", "city_admin"] },
   { path: "#/deliveries", word: "deliveries", roles: [] }, // anyone may be a recipient
   { path: "#/city", word: "city", roles: ["city_admin"] },
@@ -80,6 +82,7 @@ export function App(props: { refused?: boolean }) {
       </header>
       <main>
         {current?.word === "fields" ? <FieldsPage /> : null}
+        {current?.word === "water" ? <WaterPage /> : null}
         {current?.word === "operations" ? <OperationsPage /> : null}
         {current?.word === "city" ? <CityPage /> : null}
         {current?.word === "deliveries" ? <DeliveriesPage canRequest={me.roles.includes("pharmacy")} me={me.id} /> : null}
