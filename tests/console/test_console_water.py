@@ -186,12 +186,13 @@ def _cm(value: float) -> str:
 
 
 def test_a_farmer_reads_the_water_moves_the_gate_by_hand_and_sees_the_alert(
-    site: Site, screen: Screen, sample_data: Path
+    site: Site, screen: Screen, sample_data: Path, request: pytest.FixtureRequest
 ) -> None:
     engine, page = site.services.engine, screen.page
     _log_in(screen, site, "tanaka")
     me = next(a for a in list_accounts(engine)[0] if a.subject == "tanaka")
     farmer = _client(site, me.id)
+    request.addfinalizer(farmer.close)
     now = site.services.clock.now()
     levels = _paddy_with_readings(farmer, sample_data, now)
     controller = Controller(site)
@@ -303,9 +304,9 @@ def test_a_farmer_reads_the_water_moves_the_gate_by_hand_and_sees_the_alert(
     # City staff declare a heavy-rain warning: the next tick holds the water (田んぼダム) and
     # tells the farmer, who sees the warning and the notice and marks it read.
     staff = create_account(engine, display_name="加西市 防災", roles=[Role.CITY_ADMIN])
-    declared = _client(site, staff.id).post(
-        "/water-warnings", json={"area": "*", "hours": 6, "reason": "大雨警報（加西市）"}
-    )
+    with _client(site, staff.id) as city:
+        warning = {"area": "*", "hours": 6, "reason": "大雨警報（加西市）"}
+        declared = city.post("/water-warnings", json=warning)
     assert declared.status_code == 201, declared.text
     controller.tick()
     notices = [
@@ -340,4 +341,3 @@ def test_a_farmer_reads_the_water_moves_the_gate_by_hand_and_sees_the_alert(
     assert len(refused) == 1, screen.said  # the refusal the page showed, and nothing else
     assert f"/overrides/{other['id']}" in refused[0]
     assert not [s for s in screen.said if s.startswith("pageerror")], screen.said
-    farmer.close()
