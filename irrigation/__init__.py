@@ -8,7 +8,15 @@ import the MQTT client; the database and routes live in ``api``. Import from her
     from irrigation import Paddy, Reading, GateCommand, decide, target_for
 """
 
-from irrigation.calendar import CyclePhase, StageChange, Target, stage_changes, target_for
+from irrigation.calendar import (
+    CyclePhase,
+    StageChange,
+    Target,
+    TargetSpan,
+    stage_changes,
+    target_for,
+    target_spans,
+)
 from irrigation.calendar_presets import (
     DEFAULT_CALENDAR,
     KOSHIHIKARI,
@@ -198,6 +206,7 @@ __all__ = [
     "StageChange",
     "StagePlan",
     "Target",
+    "TargetSpan",
     "TickInputs",
     "TickReport",
     "TopicParts",
@@ -251,5 +260,6 @@ __all__ = [
     "step",
     "storage_mm",
     "target_for",
+    "target_spans",
     "water_stress",
 ]

@@ -52,12 +52,14 @@ __all__ = [
     "StageChange",
     "StagePlan",
     "Target",
+    "TargetSpan",
     "WaterCalendar",
     "WaterRegime",
     "WaterStage",
     "calendar_for",
     "stage_changes",
     "target_for",
+    "target_spans",
 ]
 
 _DAY_S = 86_400.0
@@ -196,3 +198,87 @@ def stage_changes(
             changes.append(StageChange(at=at, stage=stage, previous=previous))
         previous = stage
     return changes
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TargetSpan:
+    """A stretch of time ``[start, end)`` over which the target stays the same."""
+
+    start: datetime
+    end: datetime
+    target: Target
+
+
+def _boundaries(calendar: WaterCalendar, transplanted_on: date) -> list[datetime]:
+    """Every instant the target may change: stage starts, settle ends, cycle switches."""
+    day0 = _day0(transplanted_on)
+    hours: list[float] = []
+    for plan in calendar.stages:
+        begin_h, end_h = plan.start_day * 24.0, plan.end_day * 24.0
+        hours += [begin_h, begin_h + plan.settle_h]
+        if plan.cycle is not None:
+            period_h = plan.cycle.flood_h + plan.cycle.recede_h
+            cycle_h = begin_h
+            while cycle_h < end_h:
+                hours += [cycle_h, cycle_h + plan.cycle.fill_h, cycle_h + plan.cycle.flood_h]
+                hours.append(cycle_h + plan.cycle.flood_h + plan.cycle.fill_h)
+                cycle_h += period_h
+    hours.append(calendar.season_days * 24.0)
+    return sorted({day0 + timedelta(hours=h) for h in hours})
+
+
+def target_spans(
+    calendar: WaterCalendar, transplanted_on: date | None, start: datetime, end: datetime
+) -> list[TargetSpan]:
+    """The targets over ``[start, end)``, oldest first, each span as long as it holds: what a
+    chart draws as the target band over a day, a week or the season.
+
+    Parameters
+    ----------
+    calendar
+        The paddy's water calendar.
+    transplanted_on
+        The transplanting date (a Japan date); None: one IDLE span.
+    start, end
+        The period, timezone-aware, ``start < end``.
+
+    Raises
+    ------
+    ValueError
+        If a bound has no time zone or the period is empty.
+
+    >>> from datetime import UTC, date, datetime
+    >>> spans = target_spans(DEFAULT_CALENDAR, date(2026, 5, 10),
+    ...     datetime(2026, 5, 9, tzinfo=UTC), datetime(2026, 5, 12, tzinfo=UTC))
+    >>> [(s.start.isoformat(), s.target.stage.value, s.target.band, s.target.transition)
+    ...  for s in spans]  # doctest: +NORMALIZE_WHITESPACE
+    [('2026-05-09T00:00:00+00:00', 'before_transplanting', None, False),
+     ('2026-05-09T15:00:00+00:00', 'rooting', (5.0, 7.0), True),
+     ('2026-05-10T15:00:00+00:00', 'rooting', (5.0, 7.0), False)]
+    """
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("the period's bounds need a time zone")
+    if not start < end:
+        raise ValueError(f"the period {start.isoformat()} … {end.isoformat()} is empty")
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    inside = [] if transplanted_on is None else _boundaries(calendar, transplanted_on)
+    instants = [start, *(b.astimezone(UTC) for b in inside if start < b < end)]
+    spans: list[TargetSpan] = []
+    for at, until in zip(instants, [*instants[1:], end], strict=True):
+        target = target_for(calendar, transplanted_on, at)
+        last = spans[-1] if spans else None
+        if last is not None and _same(last.target, target):
+            spans[-1] = TargetSpan(start=last.start, end=until, target=last.target)
+        else:
+            spans.append(TargetSpan(start=at, end=until, target=target))
+    return spans
+
+
+def _same(a: Target, b: Target) -> bool:
+    """The same target for a reader: stage, setpoint, band and whether it is settling."""
+    return (a.stage, a.setpoint_cm, a.band, a.transition) == (
+        b.stage,
+        b.setpoint_cm,
+        b.band,
+        b.transition,
+    )

@@ -116,6 +116,7 @@ MATRIX: list[tuple[str, str, object, set[Role]]] = [
     ("PATCH", "/paddies/{paddy}", {"variety": "山田錦"}, KEEPERS),
     ("GET", "/paddies/{paddy}/readings", None, KEEPERS),
     ("GET", "/paddies/{paddy}/state", None, KEEPERS),
+    ("GET", "/paddies/{paddy}/targets", None, KEEPERS),
     ("GET", "/paddies/{paddy}/events", None, KEEPERS),
     ("POST", "/paddies/{paddy}/overrides", {"action": "close", "minutes": 10}, KEEPERS),
     ("GET", "/paddies/{paddy}/overrides", None, KEEPERS),

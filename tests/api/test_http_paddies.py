@@ -213,6 +213,40 @@ def test_the_state_shows_the_target_and_what_the_controller_did(api: Api) -> Non
     assert gates.openings_pct[(farm, "p4", "p4-in")] == 100.0
 
 
+def test_the_targets_over_a_period_are_the_calendars_spans(api: Api) -> None:
+    _, farmer = api.person(Role.FARMER)
+    _, other = api.person(Role.FARMER, name="other")
+    # The API's clock stands at 2026-06-01 09:00 JST: day 3 of deep water while rooting.
+    paddy = {"id": "p9", "area_m2": 2000, "transplanted_on": "2026-05-29"}
+    assert farmer.post("/paddies", json=paddy).status_code == 201
+    day = farmer.get("/paddies/p9/targets")
+    assert day.status_code == 200, day.text
+    assert [(s["stage"], s["band_cm"], s["transition"]) for s in day.json()] == [
+        ("rooting", [5.0, 7.0], False)
+    ]
+    assert day.json()[0]["end"].startswith("2026-06-01T00:00:00")  # now, in UTC
+    week = farmer.get("/paddies/p9/targets", params={"since": "2026-05-28T00:00:00+09:00"})
+    spans = week.json()
+    assert [(s["stage"], s["transition"]) for s in spans] == [
+        ("before_transplanting", False),
+        ("rooting", True),
+        ("rooting", False),
+    ]
+    assert spans[1]["start"].startswith("2026-05-28T15:00:00")  # 00:00 JST on 29 May
+    assert spans[1]["stage_ja"].startswith("活着期")
+    assert spans[0]["band_cm"] is None
+    for params, words in (
+        ({"since": "2026-05-28T00:00:00"}, "time zone"),
+        ({"since": "2026-06-02T00:00:00+09:00"}, "before until"),
+        ({"since": "2024-01-01T00:00:00+09:00"}, "at most 400 days"),
+    ):
+        refused = farmer.get("/paddies/p9/targets", params=params)
+        assert refused.status_code == 422, (params, refused.text)
+        assert refused.headers["content-type"] == PROBLEM
+        assert words in refused.json()["detail"]
+    assert other.get("/paddies/p9/targets").status_code == 404
+
+
 def test_city_staff_declare_and_end_a_heavy_rain_warning(api: Api) -> None:
     _, staff = api.person(Role.CITY_ADMIN)
     _, farmer = api.person(Role.FARMER)

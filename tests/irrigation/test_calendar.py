@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from hypothesis import given
@@ -23,6 +24,7 @@ from irrigation.calendar import (
     calendar_for,
     stage_changes,
     target_for,
+    target_spans,
 )
 from irrigation.errors import BadPaddy
 from irrigation.model import Paddy
@@ -286,3 +288,46 @@ def test_every_target_is_consistent_with_its_stage_and_the_announced_changes(
     announced = stage_changes(calendar, TRANSPLANTED, day0 - timedelta(days=1), just_after)
     expected = announced[-1].stage if announced else WaterStage.BEFORE_TRANSPLANTING
     assert target.stage is expected
+
+
+SEASON_START = datetime(2026, 5, 8, tzinfo=JST).astimezone(UTC)
+SEASON_END = SEASON_START + timedelta(days=140)
+
+
+@given(
+    calendar=st.sampled_from(PRESET_CALENDARS),
+    fractions=st.lists(st.floats(min_value=0.0, max_value=0.999999), min_size=1, max_size=20),
+)
+def test_target_spans_tile_the_period_and_hold_the_target_of_every_moment_in_them(
+    calendar: WaterCalendar, fractions: list[float]
+) -> None:
+    spans = target_spans(calendar, TRANSPLANTED, SEASON_START, SEASON_END)
+    assert spans[0].start == SEASON_START
+    assert spans[-1].end == SEASON_END
+    assert all(a.end == b.start for a, b in pairwise(spans))
+    for a, b in pairwise(spans):  # merged: neighbours differ
+        keys = [(s.target.stage, s.target.band, s.target.transition) for s in (a, b)]
+        assert keys[0] != keys[1]
+    for span in spans:
+        for fraction in fractions:
+            on = span.start + (span.end - span.start) * fraction
+            target = target_for(calendar, TRANSPLANTED, on)
+            assert (target.stage, target.band, target.transition) == (
+                span.target.stage,
+                span.target.band,
+                span.target.transition,
+            )
+
+
+def test_target_spans_of_a_day_and_of_a_paddy_without_a_date() -> None:
+    noon = datetime(2026, 5, 25, 12, tzinfo=JST)  # day 15: tillering, shallow
+    (day,) = target_spans(DEFAULT_CALENDAR, TRANSPLANTED, noon - timedelta(hours=24), noon)
+    assert day.target.stage is WaterStage.TILLERING
+    assert day.target.band is not None
+    (idle,) = target_spans(DEFAULT_CALENDAR, None, noon - timedelta(days=7), noon)
+    assert idle.target.stage is WaterStage.BEFORE_TRANSPLANTING
+    assert idle.target.band is None
+    with pytest.raises(ValueError, match="empty"):
+        target_spans(DEFAULT_CALENDAR, TRANSPLANTED, noon, noon)
+    with pytest.raises(ValueError, match="time zone"):
+        target_spans(DEFAULT_CALENDAR, TRANSPLANTED, datetime(2026, 5, 1), noon)

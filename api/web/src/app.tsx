@@ -7,6 +7,7 @@ import { CropsPage } from "./pages/crops";
 import { DeliveriesPage } from "./pages/deliveries";
 import { FieldsPage } from "./pages/fields";
 import { OperationsPage } from "./pages/operations";
+import { WaterPage } from "./pages/water";
 import { useSignal } from "./state";
 
 interface Route {
@@ -17,6 +18,7 @@ interface Route {
 
 const ROUTES: Route[] = [
   { path: "#/fields", word: "fields", roles: ["farmer", "city_admin"] },
+  { path: "#/water", word: "water", roles: ["farmer", "city_admin"] },
   { path: "#/crops", word: "crops", roles: ["farmer", "city_admin"] },
   { path: "#/operations", word: "operations", roles: ["operator", "city_admin"] },
   { path: "#/deliveries", word: "deliveries", roles: [] }, // anyone may be a recipient
@@ -82,6 +84,7 @@ export function App(props: { refused?: boolean }) {
       </header>
       <main>
         {current?.word === "fields" ? <FieldsPage /> : null}
+        {current?.word === "water" ? <WaterPage /> : null}
         {current?.word === "crops" ? <CropsPage /> : null}
         {current?.word === "operations" ? <OperationsPage /> : null}
         {current?.word === "city" ? <CityPage /> : null}

@@ -78,6 +78,7 @@ const WORDS = {
   inletM3: { ja: "取水 (m³)", en: "Water let in (m³)" },
   savedM3: { ja: "節水 (m³)", en: "Water saved (m³)" },
   damM3: { ja: "田んぼダム貯留 (m³)", en: "Paddy-dam storage (m³)" },
+  water: { ja: "水管理", en: "Paddy water" },
   alerts: { ja: "警報", en: "Alerts" },
   wholeCity: { ja: "市全体", en: "whole city" },
   openData: { ja: "オープンデータ", en: "Open data" },
