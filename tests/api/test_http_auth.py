@@ -100,6 +100,7 @@ MATRIX: list[tuple[str, str, object, set[Role]]] = [
     ("GET", "/missions", None, INVOLVED),
     ("GET", "/missions/{mission}", None, INVOLVED),
     ("GET", "/missions/{mission}/history", None, INVOLVED),
+    ("GET", "/missions/{mission}/plan", None, INVOLVED),
     ("POST", "/missions/{mission}/approve", None, CREW),
     ("POST", "/missions/{mission}/reject", {}, CREW),
     ("POST", "/missions/{mission}/abort", {}, CREW),

@@ -263,3 +263,30 @@ def test_a_live_stream_ends_when_its_token_is_revoked(
             _drain(socket)
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 4401
+
+
+def test_the_planned_path_shows_spray_on_and_off_and_each_sortie(api: Api, farm) -> None:  # type: ignore[no-untyped-def]
+    _, farmer, operator = farm
+    created = farmer.post("/missions", json=REQUEST)
+    mission = created.json()
+    answer = farmer.get(f"/missions/{mission['id']}/plan")
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/geo+json"
+    assert answer.headers["X-Tanbo-Plan"] == "requested"
+    legs = [f for f in answer.json()["features"] if f["properties"]["kind"] == "leg"]
+    sorties = sorted({leg["properties"]["sortie"] for leg in legs})
+    assert sorties == list(range(1, mission["sorties"] + 1))  # the sorties the request sized
+    actions = {leg["properties"]["action"] for leg in legs}
+    assert actions == {"spray", "transit"}
+    assert all(leg["geometry"]["type"] == "LineString" for leg in legs)
+    lon, lat = legs[0]["geometry"]["coordinates"][0]
+    assert 134.0 < lon < 135.5
+    assert 34.0 < lat < 35.5  # WGS 84, where the Kasai fields are
+    assert operator.get(f"/missions/{mission['id']}/plan").status_code == 200
+    _, stranger = api.person(Role.FARMER)
+    assert stranger.get(f"/missions/{mission['id']}/plan").status_code == 404
+    survey = farmer.post("/missions", json=SURVEY).json()
+    legs = [f for f in farmer.get(f"/missions/{survey['id']}/plan").json()["features"]
+            if f["properties"]["kind"] == "leg"]  # fmt: skip
+    assert "survey" in {leg["properties"]["action"] for leg in legs}
+    assert farmer.get("/missions/99999/plan").status_code == 404

@@ -8,11 +8,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 from starlette.routing import WebSocketRoute
 
 from api.accounts import Role, create_account, issue_token, list_accounts, set_roles
@@ -109,10 +110,31 @@ def test_a_farmer_logs_in_drops_a_field_file_and_asks_for_spraying(
     expect(row).to_contain_text("依頼済み")
     screen.shot("farmer-fields")
 
+    # The planned path on the map: every leg drawn, a line in the legend per sortie.
+    row.get_by_role("button", name="経路").click()
+    planned = _api_json(page, "/missions/1/plan")
+    legs = [f for f in planned["features"] if f["properties"]["kind"] == "leg"]
+    sorties = sorted({leg["properties"]["sortie"] for leg in legs})
+    expect(page.locator(".map-canvas")).to_have_attribute("data-plan-legs", str(len(legs)))
+    expect(page.locator(".plan-legend li")).to_have_count(len(sorties))
+    expect(page.locator(".plan-legend")).to_contain_text("散布（実線）")
+    assert {"spray", "transit"} == {leg["properties"]["action"] for leg in legs}
+    expect(row.get_by_role("button", name="経路")).to_have_attribute("aria-pressed", "true")
+    screen.shot("farmer-planned-path")
+
     page.get_by_role("button", name="English").click()  # the same page in English
     expect(page.get_by_role("link", name="Fields")).to_be_visible()
     expect(row).to_contain_text("requested")
     assert not [s for s in screen.said if s.startswith(("pageerror", "http "))], screen.said
+
+
+def _api_json(page: Page, path: str) -> Any:
+    """What the API answers the signed-in person of ``page`` (with the console's token)."""
+    return page.evaluate(
+        "(path) => fetch(path, {headers: {Authorization: 'Bearer ' "
+        "+ sessionStorage.getItem('tanbo.token')}}).then(r => r.json())",
+        path,
+    )
 
 
 def test_a_pharmacy_asks_for_a_delivery_and_sees_it_accepted_with_its_timeline(

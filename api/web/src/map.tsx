@@ -13,6 +13,10 @@ export interface MapData {
   zones?: GeoJSON.FeatureCollection;
   vehicles?: GeoJSON.FeatureCollection;
   paths?: GeoJSON.FeatureCollection;
+  /** A mission's planned legs (the planner's GeoJSON: ``action`` spray / transit / survey,
+   * ``sortie``): spraying drawn solid in its sortie's colour, transits dashed; the map
+   * moves to it when it comes. */
+  plan?: GeoJSON.FeatureCollection | null;
   places?: GeoJSON.FeatureCollection;
   /** Polygons filled with their own ``color`` property (management zones by index or rate),
    * keyed by their ``id`` property; ``picked`` is outlined. */
@@ -30,6 +34,9 @@ export interface MapData {
 
 maplibregl.setWorkerUrl(workerUrl);
 
+/** Each sortie's colour on the map, in turn (sortie 1 the first). */
+export const SORTIE_COLOURS = ["#1565c0", "#e65100", "#6a1b9a", "#00838f", "#ad1457", "#2e7d32"];
+
 const EMPTY: GeoJSON.FeatureCollection = { type: "FeatureCollection", features: [] };
 
 const STYLE: maplibregl.StyleSpecification = {
@@ -39,6 +46,7 @@ const STYLE: maplibregl.StyleSpecification = {
     zones: { type: "geojson", data: EMPTY },
     vehicles: { type: "geojson", data: EMPTY },
     paths: { type: "geojson", data: EMPTY },
+    plan: { type: "geojson", data: EMPTY },
     places: { type: "geojson", data: EMPTY },
     areas: { type: "geojson", data: EMPTY },
   },
@@ -75,6 +83,27 @@ const STYLE: maplibregl.StyleSpecification = {
         "circle-color": ["match", ["get", "kind"], "depot", "#6d4c41", "#8e24aa"],
         "circle-stroke-color": "#ffffff",
         "circle-stroke-width": 2,
+      },
+    },
+    {
+      id: "plan-transit",
+      type: "line",
+      source: "plan",
+      filter: ["==", ["get", "action"], "transit"],
+      paint: { "line-color": "#546e7a", "line-width": 1.5, "line-dasharray": [2, 2] },
+    },
+    {
+      id: "plan-work",
+      type: "line",
+      source: "plan",
+      filter: ["!=", ["get", "action"], "transit"],
+      paint: {
+        // The sortie's colour, in turn: SORTIE_COLOURS[(sortie - 1) % its length].
+        "line-color": [
+          "to-color",
+          ["at", ["%", ["-", ["to-number", ["get", "sortie"], 1], 1], SORTIE_COLOURS.length], ["literal", SORTIE_COLOURS]],
+        ] as maplibregl.ExpressionSpecification,
+        "line-width": 2.5,
       },
     },
     { id: "paths", type: "line", source: "paths", paint: { "line-color": "#1565c0", "line-width": 2, "line-opacity": 0.8 } },
@@ -193,6 +222,15 @@ export function FieldMap(
       m.once("idle", () => performance.mark("tanbo:vehicles-rendered"));
     }
   }, [ready, props.vehicles, props.paths]);
+
+  useEffect(() => {
+    const m = map.current;
+    if (!m || !ready) return;
+    (m.getSource("plan") as GeoJSONSource).setData(props.plan ?? EMPTY);
+    if (holder.current) holder.current.dataset.planLegs = String(props.plan?.features.length ?? 0);
+    const bounds = props.plan ? boundsOf(props.plan) : null;
+    if (bounds) m.fitBounds(bounds, { padding: 40, duration: 0, maxZoom: 18 });
+  }, [ready, props.plan]);
 
   useEffect(() => {
     const m = map.current;

@@ -5,6 +5,7 @@ import { ApiError, call, get, getAll, post, type Field, type ImportResult, type 
 import { jst, stateName, t } from "../i18n";
 import { FieldMap, shapes } from "../map";
 import type { Mission } from "../api";
+import { missionPlan, PlanLegend, planWords } from "../plan";
 
 export function FieldsPage() {
   const [fields, setFields] = useState<Field[] | null>(null);
@@ -13,6 +14,16 @@ export function FieldsPage() {
   const [report, setReport] = useState<ImportResult | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [missions, setMissions] = useState<Mission[]>([]);
+  const [plan, setPlan] = useState<{ id: number; legs: GeoJSON.FeatureCollection } | null>(null);
+
+  async function showPlan(id: number): Promise<void> {
+    if (plan?.id === id) return setPlan(null);
+    try {
+      setPlan({ id, legs: await missionPlan(id) });
+    } catch (e) {
+      setError(e instanceof ApiError ? `${e.title}: ${e.detail}` : String(e));
+    }
+  }
 
   async function load(): Promise<void> {
     try {
@@ -46,7 +57,7 @@ export function FieldsPage() {
   return (
     <div class="split">
       <section class="pane-map">
-        <FieldMap label={t("fields")} fields={fieldData} zones={zoneData} selected={selected} onPick={toggle} loaded={fields !== null} />
+        <FieldMap label={t("fields")} fields={fieldData} zones={zoneData} selected={selected} onPick={toggle} loaded={fields !== null} plan={plan?.legs ?? null} />
       </section>
       <section class="pane-side">
         <Importer onFile={upload} />
@@ -66,7 +77,8 @@ export function FieldsPage() {
           </ul>
         )}
         <MissionForm fieldIds={selected} onDone={load} />
-        <MissionList missions={missions} />
+        {plan ? <PlanLegend id={plan.id} plan={plan.legs} /> : null}
+        <MissionList missions={missions} shown={plan?.id ?? null} onShow={showPlan} />
       </section>
     </div>
   );
@@ -182,13 +194,14 @@ function MissionForm(props: { fieldIds: string[]; onDone: () => Promise<void> })
   );
 }
 
-function MissionList({ missions }: { missions: Mission[] }) {
+function MissionList(props: { missions: Mission[]; shown: number | null; onShow: (id: number) => void }) {
+  const { missions } = props;
   return (
     <>
       <h2>{t("missions")}</h2>
       {missions.length === 0 ? <p>{t("noMissions")}</p> : (
         <table class="table">
-          <thead><tr><th>#</th><th>{t("kind")}</th><th>{t("fields")}</th><th>{t("status")}</th><th>{t("slot")}</th></tr></thead>
+          <thead><tr><th>#</th><th>{t("kind")}</th><th>{t("fields")}</th><th>{t("status")}</th><th>{t("slot")}</th><th /></tr></thead>
           <tbody>
             {missions.map((m) => (
               <tr key={m.id}>
@@ -197,6 +210,11 @@ function MissionList({ missions }: { missions: Mission[] }) {
                 <td>{m.field_ids.join(", ")}</td>
                 <td class={`state state-${m.status}`}>{stateName(m.status)}{m.reason ? ` — ${m.reason}` : ""}</td>
                 <td>{jst(m.slot_start)}</td>
+                <td>
+                  <button type="button" class="secondary" aria-pressed={props.shown === m.id} onClick={() => props.onShow(m.id)}>
+                    {planWords("showPath")}
+                  </button>
+                </td>
               </tr>
             ))}
           </tbody>

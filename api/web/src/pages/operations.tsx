@@ -17,6 +17,7 @@ const w = words({
   fleetTable: { ja: "機体一覧", en: "The fleet" },
 });
 import { FieldMap, shapes } from "../map";
+import { missionPlan, PlanLegend, planWords } from "../plan";
 
 const LIVE = new Set(["dispatched", "flying"]);
 
@@ -28,6 +29,16 @@ export function OperationsPage() {
   const [trails, setTrails] = useState<Record<number, [number, number][]>>({});
   const [fleet, setFleet] = useState<FleetVehicle[]>([]);
   const [fieldsLoaded, setFieldsLoaded] = useState(false);
+  const [plan, setPlan] = useState<{ id: number; legs: GeoJSON.FeatureCollection } | null>(null);
+
+  async function showPlan(id: number): Promise<void> {
+    if (plan?.id === id) return setPlan(null);
+    try {
+      setPlan({ id, legs: await missionPlan(id) });
+    } catch (e) {
+      setProblem(e instanceof ApiError ? `${e.title}: ${e.detail}` : String(e));
+    }
+  }
   const [problem, setProblem] = useState<string | null>(null);
   const streams = useRef(new Map<number, () => void>());
 
@@ -113,7 +124,7 @@ export function OperationsPage() {
   return (
     <div class="split">
       <section class="pane-map">
-        <FieldMap label={t("fleet")} fields={fieldData} vehicles={vehicleData} paths={pathData} loaded={fieldsLoaded} />
+        <FieldMap label={t("fleet")} fields={fieldData} vehicles={vehicleData} paths={pathData} loaded={fieldsLoaded} plan={plan?.legs ?? null} />
       </section>
       <section class="pane-side">
         {problem ? <p class="problem" role="alert">{problem}</p> : null}
@@ -129,6 +140,9 @@ export function OperationsPage() {
                   <td class={`state state-${m.status}`}>{stateName(m.status)}{m.reason ? ` — ${m.reason}` : ""}</td>
                   <td>{m.vehicle ?? ""} {jst(m.slot_start)}</td>
                   <td class="actions">
+                    <button type="button" class="secondary" aria-pressed={plan?.id === m.id} onClick={() => void showPlan(m.id)}>
+                      {planWords("showPath")}
+                    </button>
                     {m.status === "requested" ? (
                       <>
                         <button type="button" class="primary" onClick={() => act(m, "approve")}>{t("approve")}</button>
@@ -144,6 +158,7 @@ export function OperationsPage() {
             </tbody>
           </table>
         )}
+        {plan ? <PlanLegend id={plan.id} plan={plan.legs} /> : null}
         {Object.entries(live).map(([id, v]) => (
           <div class="card live" key={id} aria-live="polite" data-mission={id}>
             <h3>#{id} {v.registration}</h3>
