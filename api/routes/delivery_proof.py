@@ -1,5 +1,5 @@
-"""A delivery's proof beyond its timeline: the payload's temperature log and its verdict
-against the parcel's class (:mod:`logistics.cold_chain`)."""
+"""A delivery beyond its timeline: where its drone is now, and the payload's temperature log
+with its verdict against the parcel's class (:mod:`logistics.cold_chain`)."""
 
 from datetime import datetime
 from typing import Annotated
@@ -7,14 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
-from api.deps import CurrentUser
+from api.deps import CurrentUser, ServicesDep
+from api.errors import NotFound
 from api.logistics.temperature import temperature_log, temperature_summary
 from api.routes.common import ProblemResponses
 from api.routes.delivery_deps import DeliveriesDep, visible_delivery
+from api.routes.fleet_status import fleet_status
+from logistics.lifecycle import DeliveryState
 
 _DeliveryId = Annotated[str, Path(description="The delivery's id (from its creation).")]
 
-__all__ = ["ColdChainPublic", "router"]
+__all__ = ["ColdChainPublic", "DronePosition", "router"]
 
 router = APIRouter(prefix="/deliveries", tags=["deliveries"], responses=ProblemResponses)
 
@@ -49,6 +52,63 @@ class ColdChainPublic(BaseModel):
     out_of_range_s: float = Field(description="Every spell out of range, spikes included.")
     excursions: list[ExcursionPublic]
     readings: list[ReadingPublic]
+
+
+_AIRBORNE = frozenset(
+    {DeliveryState.LOADING, DeliveryState.IN_FLIGHT, DeliveryState.ARRIVED,
+     DeliveryState.RELEASED, DeliveryState.CONFIRMED}
+)  # fmt: skip
+"""From loading until the drone is back: the parcel's drone is the delivery's business."""
+
+
+class DronePosition(BaseModel):
+    """Where the drone carrying the parcel is, as its telemetry says now."""
+
+    vehicle: str
+    lat_deg: float
+    lon_deg: float
+    alt_rel_m: float | None = Field(None, description="Height above its depot, m.")
+    heading_deg: float | None = None
+    groundspeed_m_s: float | None = None
+    mode: str | None = None
+    heard_s_ago: float | None = None
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"vehicle": "SIM-DELIVERY-1", "lat_deg": 34.9301, "lon_deg": 134.8452,
+                 "alt_rel_m": 60.0, "heading_deg": 84.0, "groundspeed_m_s": 10.0,
+                 "mode": "AUTO", "heard_s_ago": 0.3}
+            ]
+        }
+    }  # fmt: skip
+
+
+@router.get(
+    "/{delivery_id}/position",
+    response_model=DronePosition,
+    summary="Where a delivery's drone is now",
+)
+def delivery_position(
+    delivery_id: _DeliveryId, service: DeliveriesDep, caller: CurrentUser, services: ServicesDep
+) -> DronePosition:
+    """The drone carrying the parcel, from its loading until it is back at its depot, for
+    whoever may see the delivery (the pharmacy, the resident, the crew); 404 when no drone
+    carries it or none is heard now."""
+    delivery = visible_delivery(service, caller, delivery_id)
+    vehicle = delivery.trip.vehicle_id if delivery.trip else None
+    if delivery.state not in _AIRBORNE or vehicle is None:
+        raise NotFound(f"delivery {delivery.id} is {delivery.state.value}: no drone carries it")
+    heard = next((v for v in fleet_status(services)["vehicles"]
+                  if v["registration"] == vehicle), None)  # fmt: skip
+    if heard is None or not heard.get("connected") or heard.get("lat_deg") is None:
+        raise NotFound(f"delivery {delivery.id}: its drone {vehicle} is not heard here now")
+    return DronePosition(
+        vehicle=vehicle, lat_deg=heard["lat_deg"], lon_deg=heard["lon_deg"],
+        alt_rel_m=heard.get("alt_rel_m"), heading_deg=heard.get("heading_deg"),
+        groundspeed_m_s=heard.get("groundspeed_m_s"), mode=heard.get("mode"),
+        heard_s_ago=heard.get("heard_s_ago"),
+    )  # fmt: skip
 
 
 @router.get(

@@ -157,6 +157,7 @@ MATRIX: list[tuple[str, str, object, set[Role]]] = [
     ("GET", "/deliveries/{delivery}", None, ANYONE),
     ("GET", "/deliveries/{delivery}/timeline", None, ANYONE),
     ("GET", "/deliveries/{delivery}/temperature", None, ANYONE),
+    ("GET", "/deliveries/{delivery}/position", None, ANYONE),
     ("POST", "/deliveries/{delivery}/cancel", {}, {Role.PHARMACY, *CREW}),
     ("POST", "/deliveries/{delivery}/recall", {}, {Role.PHARMACY, *CREW}),
     ("POST", "/deliveries/{delivery}/confirm", {"code": "123456"}, ANYONE),

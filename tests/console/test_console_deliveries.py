@@ -72,6 +72,11 @@ def test_a_pharmacy_follows_a_delivery_until_the_resident_confirms_it(
     expect(card).to_contain_text("予定確定", timeout=30_000)  # dispatched by the service
     expect(page.locator(".map-canvas")).to_have_attribute("data-ready", "yes", timeout=20_000)
     expect(card).to_contain_text("飛行中", timeout=120_000)
+    # The drone carrying it on the map and in words, the one its trip names.
+    drone = page.locator(".drone-now")
+    expect(drone).to_contain_text("SIM-DELIVERY-", timeout=10_000)
+    vehicle = drone.get_attribute("data-vehicle")
+    expect(card).to_contain_text(f"{vehicle} ·")
     pharmacy.shot("pharmacy-following")
 
     resident.page.goto(f"{site.base}/console/#/deliveries")

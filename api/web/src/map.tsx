@@ -209,7 +209,17 @@ export function FieldMap(
     const bounds = boundsOf(props.fields, props.zones, props.places);
     if (bounds) m.fitBounds(bounds, { padding: 40, duration: 0, maxZoom: 18 });
     if (props.loaded && performance.getEntriesByName("tanbo:map-rendered").length === 0) {
-      m.once("idle", () => performance.mark("tanbo:map-rendered"));
+      // Drawn: the first frame after the fields' tiles are in (not the map's first idle,
+      // which a live fleet updating twice a second would put off).
+      const tiled = (e: maplibregl.MapSourceDataEvent) => {
+        if (e.sourceId !== "fields" || !e.tile || !m.isSourceLoaded("fields")) return;
+        m.off("sourcedata", tiled);
+        m.once("render", () => {
+          if (performance.getEntriesByName("tanbo:map-rendered").length === 0) performance.mark("tanbo:map-rendered");
+        });
+      };
+      if (props.fields.features.length) m.on("sourcedata", tiled);
+      else m.once("idle", () => performance.mark("tanbo:map-rendered"));
     }
   }, [ready, props.fields, props.zones, props.places, props.loaded]);
 

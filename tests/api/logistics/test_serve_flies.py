@@ -98,6 +98,16 @@ def test_served_deliveries_are_dispatched_flown_confirmed_or_recalled_by_the_ser
     assert code is not None
     # Nobody is home at the garden: the pharmacy recalls its drone once it is in the air.
     until(lambda: state(recalled) == "in_flight", 150, "the garden's parcel in the air")
+    # The pharmacy and the resident follow the drone on the map while it flies.
+    seen = until(lambda: (p := pharmacy.get(f"{recalled}/position")).status_code == 200
+                 and p.json(), 20, "the drone's position")  # fmt: skip
+    trip = pharmacy.get(recalled).json()["trip"]
+    assert seen["vehicle"] == trip["vehicle_id"]
+    assert 34.8 < seen["lat_deg"] < 35.1
+    assert 134.7 < seen["lon_deg"] < 135.0
+    assert resident.get(f"{recalled}/position").json()["vehicle"] == trip["vehicle_id"]
+    _, stranger = api.person(Role.PHARMACY)
+    assert stranger.get(f"{recalled}/position").status_code == 404
     ordered = pharmacy.post(f"{recalled}/recall", json={"reason": "留守でした"})
     assert ordered.status_code == 202, ordered.text
     assert ordered.json()["recall"] == f"recalled by pharmacy:{pharmacy_id}: 留守でした"
@@ -106,6 +116,9 @@ def test_served_deliveries_are_dispatched_flown_confirmed_or_recalled_by_the_ser
     answer = resident.post(f"{confirmed}/confirm", json={"code": code.group(1)})
     assert answer.status_code == 200, answer.text
     until(lambda: state(confirmed) == "vehicle_returned", 120, "the drone back at the depot")
+    over = pharmacy.get(f"{confirmed}/position")  # the drone is back: nothing to follow
+    assert over.status_code == 404
+    assert "no drone carries it" in over.json()["detail"]
     until(lambda: state(recalled) == "returned_to_pharmacy", 120, "the parcel brought back")
 
     done = pharmacy.get(confirmed).json()

@@ -1,10 +1,23 @@
 // A pharmacy requests a delivery and follows it; a resident sees those for them.
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError, call, get, post, type Delivery, type Depot, type DropPoint, type Page } from "../api";
-import { jst, stateName, t } from "../i18n";
+import { jst, stateName, t, words } from "../i18n";
 import { FieldMap } from "../map";
 
 const NOTHING = { type: "FeatureCollection" as const, features: [] };
+const CARRIED = new Set(["loading", "in_flight", "arrived", "released", "confirmed"]);
+
+const w = words({
+  droneNow: { ja: "ドローンの現在地", en: "The drone now" },
+});
+
+interface DronePosition {
+  vehicle: string;
+  lat_deg: number;
+  lon_deg: number;
+  alt_rel_m: number | null;
+  groundspeed_m_s: number | null;
+}
 
 export function DeliveriesPage(props: { canRequest: boolean; me: string }) {
   const [drops, setDrops] = useState<DropPoint[]>([]);
@@ -47,6 +60,23 @@ export function DeliveriesPage(props: { canRequest: boolean; me: string }) {
       ...drops.map((p) => ({ type: "Feature" as const, geometry: { type: "Point" as const, coordinates: [p.lon_deg, p.lat_deg] }, properties: { id: p.id, kind: "drop", chosen: p.id === followed?.drop_point_id } })),
     ],
   }), [depots, drops, followed?.drop_point_id]);
+  // The drone carrying the followed parcel, once a second while it does.
+  const [drone, setDrone] = useState<DronePosition | null>(null);
+  const carried = followed && CARRIED.has(followed.state) ? followed.id : null;
+  useEffect(() => {
+    setDrone(null);
+    if (!carried) return;
+    const look = () =>
+      get<DronePosition>(`/deliveries/${carried}/position`).then(setDrone).catch(() => setDrone(null));
+    void look();
+    const every = window.setInterval(look, 1000);
+    return () => window.clearInterval(every);
+  }, [carried]);
+  const drones = useMemo(() => drone ? {
+    type: "FeatureCollection" as const,
+    features: [{ type: "Feature" as const, geometry: { type: "Point" as const, coordinates: [drone.lon_deg, drone.lat_deg] }, properties: { registration: drone.vehicle, armed: true } }],
+  } : NOTHING, [drone]);
+
   const route = useMemo(() => {
     const depot = depots.find((p) => p.id === followed?.trip?.depot_id);
     const drop = drops.find((p) => p.id === followed?.drop_point_id);
@@ -60,10 +90,16 @@ export function DeliveriesPage(props: { canRequest: boolean; me: string }) {
   return (
     <div class="split">
       <section class="pane-map">
-        <FieldMap label={t("deliveries")} fields={NOTHING} places={places} paths={route} />
+        <FieldMap label={t("deliveries")} fields={NOTHING} places={places} paths={route} vehicles={drones} />
       </section>
       <section class="pane-side">
       {error ? <p class="problem" role="alert">{error}</p> : null}
+      {drone ? (
+        <p class="card drone-now" aria-live="polite" data-vehicle={drone.vehicle}>
+          {w("droneNow")}: {drone.vehicle} · {t("altitude")} {drone.alt_rel_m != null ? `${drone.alt_rel_m.toFixed(0)} m` : "—"}
+          {" "}· {t("speed")} {drone.groundspeed_m_s != null ? `${drone.groundspeed_m_s.toFixed(1)} m/s` : "—"}
+        </p>
+      ) : null}
       {props.canRequest ? <DeliveryForm drops={drops} onDone={load} /> : null}
       <h2>{t("deliveries")}</h2>
       {rows === null ? <p>{t("loading")}</p> : rows.length === 0 ? <p>{t("noDeliveries")}</p> : (
