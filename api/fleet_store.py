@@ -20,7 +20,7 @@ from dataclasses import fields, replace
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from sqlalchemy import Engine, delete, func, insert, text, update
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 
 from api.db import storage_errors
 from api.errors import Conflict, NotFound, PreconditionFailed, StorageError
+from api.flight_log_pdf import write_pdf
 from api.models import FlightLogRow, InspectionRow, VehicleRow
 from core.clock import Clock, SystemClock
 from core.geo import GeoPoint
@@ -56,6 +57,7 @@ __all__ = [
     "Saved",
     "add_vehicle",
     "export_flight_logs_csv",
+    "export_flight_logs_pdf",
     "get_flight_log",
     "get_inspection",
     "get_vehicle",
@@ -616,3 +618,26 @@ def export_flight_logs_csv(
     logs = list_flight_logs(engine, registration=registration, date_from=date_from, date_to=date_to)
     vehicles = {v.registration: v for v in list_vehicles(engine, include_retired=True)}
     return write_csv(logs, dest, vehicles=vehicles)
+
+
+def export_flight_logs_pdf(
+    engine: Engine,
+    dest: BinaryIO,
+    *,
+    printed_at: datetime,
+    registration: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> int:
+    """Write the chosen flight logs as the MLIT 飛行記録 table in a PDF (see
+    :func:`api.flight_log_pdf.write_pdf`); the number of flights written."""
+    logs = list_flight_logs(engine, registration=registration, date_from=date_from, date_to=date_to)
+    vehicles = {v.registration: v for v in list_vehicles(engine, include_retired=True)}
+    chosen = "、".join(
+        part for part in (
+            f"登録記号 {registration}" if registration else "",
+            "〜".join(d.strftime("%Y/%m/%d") if d else "" for d in (date_from, date_to))
+            if date_from or date_to else "",
+        ) if part
+    )  # fmt: skip
+    return write_pdf(logs, dest, vehicles=vehicles, chosen=chosen, printed_at=printed_at)

@@ -7,7 +7,7 @@ end with exit code 2 and one line on standard error.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -540,13 +540,30 @@ def logs_show(
 def logs_export(
     ctx: typer.Context,
     csv_path: Annotated[
-        Path, typer.Option("--csv", help="The CSV file to write (UTF-8 with BOM, for Excel).")
-    ],
+        Path | None,
+        typer.Option("--csv", help="The CSV file to write (UTF-8 with BOM, for Excel)."),
+    ] = None,
+    pdf_path: Annotated[
+        Path | None,
+        typer.Option("--pdf", help="The PDF to write: the MLIT 飛行記録 form, to print."),
+    ] = None,
     registration: RegistrationFilter = None,
     date_from: From = None,
     date_to: To = None,
 ) -> None:
-    """Export flight logs as CSV: the MLIT 飛行記録 columns, then Tanbo's."""
+    """Export flight logs as CSV (the MLIT 飛行記録 columns, then Tanbo's) and/or as a PDF
+    of the MLIT form."""
+    if csv_path is None and pdf_path is None:
+        raise typer.BadParameter("name a file to write with --csv or --pdf (or both)")
     filters = _filters(registration, date_from, date_to)
-    count = fleet_store.export_flight_logs_csv(state_of(ctx).db(), csv_path, **filters)
-    out.print(f"wrote {count} flight logs to {escape(str(csv_path))}")
+    engine = state_of(ctx).db()
+    if csv_path is not None:
+        count = fleet_store.export_flight_logs_csv(engine, csv_path, **filters)
+        out.print(f"wrote {count} flight logs to {escape(str(csv_path))}")
+    if pdf_path is not None:
+        pdf_path.parent.mkdir(parents=True, exist_ok=True)
+        with pdf_path.open("wb") as sink:
+            count = fleet_store.export_flight_logs_pdf(
+                engine, sink, printed_at=datetime.now(UTC), **filters
+            )
+        out.print(f"wrote {count} flight logs to {escape(str(pdf_path))}")

@@ -48,6 +48,7 @@ __all__ = [
     "FlightResult",
     "Place",
     "append_csv",
+    "mlit_row",
     "write_csv",
 ]
 
@@ -279,7 +280,8 @@ def _num(value: float | None, digits: int) -> str:
     return "" if value is None else f"{value:.{digits}f}"
 
 
-def _mlit_row(log: FlightLog, vehicle: VehicleRecord | None) -> list[str]:
+def mlit_row(log: FlightLog, vehicle: VehicleRecord | None) -> list[str]:
+    """The flight's 飛行記録 items, in the order of :data:`MLIT_COLUMNS` (times in JST)."""
     registration = log.registration + ("（シミュレータ・登録記号なし）" if log.simulated else "")
     if log.anomalies:
         events = "; ".join(f"{_jst_time(a.at, log.flight_date)} {a.text}" for a in log.anomalies)
@@ -346,7 +348,7 @@ def _write_rows(
         writer.writerow([*MLIT_COLUMNS, *EXTRA_COLUMNS])
     count = 0
     for log in logs:
-        writer.writerow([*_mlit_row(log, vehicles.get(log.registration)), *_extra_row(log)])
+        writer.writerow([*mlit_row(log, vehicles.get(log.registration)), *_extra_row(log)])
         count += 1
     return count
 

@@ -39,6 +39,21 @@ _EXAMPLE = {
 _Crew = Annotated[Principal, Depends(require(Role.OPERATOR, Role.CITY_ADMIN))]
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class LogChoice:
+    """Which flight logs: one vehicle's, between two flight dates (Japan time), or all."""
+
+    registration: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def filters(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+_Chosen = Annotated[LogChoice, Depends()]
+
+
 def _tag(stamped: Stamped[VehicleRecord]) -> str:
     return etag("vehicle", stamped.record.registration, stamped.updated_at)
 
@@ -128,16 +143,12 @@ def retire_vehicle(registration: str, services: ServicesDep, caller: _Crew) -> V
 def list_logs(
     services: ServicesDep,
     caller: _Crew,
-    registration: str | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
+    chosen: _Chosen,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Page[FlightLog]:
     """Flight logs in the order flown; dates are flight dates in Japan time."""
-    rows = fleet_store.list_flight_logs(
-        services.engine, registration=registration, date_from=date_from, date_to=date_to
-    )
+    rows = fleet_store.list_flight_logs(services.engine, **chosen.filters())
     return Page(data=rows[offset : offset + limit], count=len(rows), limit=limit, offset=offset)
 
 
@@ -150,19 +161,39 @@ def list_logs(
 def logs_csv(
     services: ServicesDep,
     caller: _Crew,
-    registration: str | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
+    chosen: _Chosen,
 ) -> Response:
     """The chosen flight logs in the MLIT columns (飛行日誌), UTF-8 with BOM for Excel."""
     sink = io.StringIO()
-    fleet_store.export_flight_logs_csv(
-        services.engine, sink, registration=registration, date_from=date_from, date_to=date_to
-    )
+    fleet_store.export_flight_logs_csv(services.engine, sink, **chosen.filters())
     return Response(
         content=sink.getvalue().encode("utf-8-sig"),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="flight-logs.csv"'},
+    )
+
+
+@logs_router.get(
+    ".pdf",
+    response_class=Response,
+    summary="Flight logs as PDF (the MLIT 飛行記録 form)",
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def logs_pdf(
+    services: ServicesDep,
+    caller: _Crew,
+    chosen: _Chosen,
+) -> Response:
+    """The chosen flight logs as the MLIT 飛行記録 table (A4 landscape, Japan time), to
+    print, sign and keep."""
+    sink = io.BytesIO()
+    fleet_store.export_flight_logs_pdf(
+        services.engine, sink, printed_at=services.clock.now(), **chosen.filters()
+    )
+    return Response(
+        content=sink.getvalue(),
+        media_type="application/pdf",
+        headers={"Content-Disposition": 'attachment; filename="flight-logs.pdf"'},
     )
 
 

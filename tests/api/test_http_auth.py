@@ -95,6 +95,7 @@ MATRIX: list[tuple[str, str, object, set[Role]]] = [
     ("POST", "/vehicles/{vehicle}/retire", None, CREW),
     ("GET", "/flight-logs", None, CREW),
     ("GET", "/flight-logs.csv", None, CREW),
+    ("GET", "/flight-logs.pdf", None, CREW),
     ("GET", "/flight-logs/{log}", None, CREW),
     ("POST", "/missions", MISSION, {Role.FARMER}),
     ("GET", "/missions", None, INVOLVED),

@@ -3,6 +3,8 @@
 import csv
 import io
 
+from pypdf import PdfReader
+
 from api import fleet_store
 from api.accounts import Role
 from tests.api.conftest import Api
@@ -91,3 +93,21 @@ def test_flight_logs_page_filter_and_csv(api: Api) -> None:
     rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
     assert len(rows) == 1 + 3
     assert operator.get("/flight-logs/none").status_code == 404
+
+
+def test_flight_logs_as_the_mlit_form_in_a_pdf(api: Api) -> None:
+    _, operator = api.person(Role.OPERATOR)
+    assert operator.post("/vehicles", json=DRONE).status_code == 201
+    for n in range(3):
+        fleet_store.save_flight_log(api.engine, flight(n))
+    answer = operator.get("/flight-logs.pdf", params={"date_from": "2026-06-03"})
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/pdf"
+    assert "flight-logs.pdf" in answer.headers["content-disposition"]
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(answer.content)).pages)
+    assert "飛行日誌（飛行記録）" in text
+    assert "2026/06/03〜" in text  # the chosen dates, under the title
+    assert "2 件" in text  # the two flights from 3 June on, not the first
+    assert text.count(REG) == 2
+    _, farmer = api.person(Role.FARMER)
+    assert farmer.get("/flight-logs.pdf").status_code == 403

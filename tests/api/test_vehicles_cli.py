@@ -10,6 +10,7 @@ from typing import Annotated
 
 import pytest
 import typer
+from pypdf import PdfReader
 from sqlalchemy import Engine
 from typer.testing import CliRunner, Result
 
@@ -179,6 +180,15 @@ def test_logs_list_show_and_export(tanbo: Tanbo, store: Engine, tmp_path: Path) 
     with out.open(encoding="utf-8-sig", newline="") as handle:
         (row,) = list(csv.DictReader(handle))
     assert (row["登録記号"], row["離陸時刻"]) == (REG, "08:30:00")
+    pdf = tmp_path / "export" / "journal.pdf"
+    printed = tanbo("logs", "export", "--pdf", pdf, "--registration", REG)
+    assert printed.exit_code == 0, printed.output
+    assert f"wrote 1 flight logs to {pdf}" in one_line(printed.stdout)
+    (page,) = PdfReader(pdf).pages
+    assert REG in page.extract_text().replace("\n", "")
+    neither = tanbo("logs", "export", "--to", "2026-06-02")
+    assert neither.exit_code == 2
+    assert "--csv or --pdf" in one_line(neither.stderr)
 
 
 def test_a_daily_inspection_is_recorded(tanbo: Tanbo, store: Engine) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import shapely
 from playwright.sync_api import expect
+from pypdf import PdfReader
 
 from api import fleet_store
 from api.accounts import Role, list_accounts, set_roles
@@ -127,6 +128,12 @@ def test_an_operator_approves_a_farmers_request_and_watches_it_fly(
         page.get_by_role("button", name="CSVでダウンロード").click()
     csv = Path(saved.value.path()).read_text("utf-8-sig")
     assert "SIM-" in csv.splitlines()[1]
+    with page.expect_download() as printed:
+        page.get_by_role("button", name="PDF（様式1）でダウンロード").click()
+    assert printed.value.suggested_filename == "flight-logs.pdf"
+    form = PdfReader(printed.value.path()).pages[0].extract_text()
+    assert "飛行日誌（飛行記録）" in form
+    assert "加西" in form
     operator.shot("operator-done")
     farmer.page.reload()
     expect(farmer.page.locator("table.table tbody tr").first).to_contain_text("完了")

@@ -15,6 +15,7 @@ const w = words({
   tankLeft: { ja: "タンク残量", en: "Tank left" },
   doing: { ja: "作業", en: "Work" },
   fleetTable: { ja: "機体一覧", en: "The fleet" },
+  downloadPdf: { ja: "PDF（様式1）でダウンロード", en: "Download as PDF (the MLIT form)" },
 });
 import { FieldMap, shapes } from "../map";
 import { missionPlan, PlanLegend, planWords } from "../plan";
@@ -193,6 +194,9 @@ export function OperationsPage() {
         <h2>{t("flightLogs")}</h2>
         <button type="button" class="secondary" onClick={() => void download("/flight-logs.csv", "flight-logs.csv")}>
           {t("downloadCsv")}
+        </button>{" "}
+        <button type="button" class="secondary" onClick={() => void download("/flight-logs.pdf", "flight-logs.pdf")}>
+          {w("downloadPdf")}
         </button>
         <table class="table logs">
           <thead><tr><th>{t("vehicle")}</th><th>{t("takeoff")}</th><th>{t("flightTime")}</th><th>{t("pilot")}</th></tr></thead>
