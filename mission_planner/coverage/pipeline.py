@@ -1,5 +1,6 @@
 """The coverage pipeline: headland → swaths at the best heading → order → the flown route."""
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ class RouteLeg:
     @property
     def length_m(self) -> float:
         """Length along the path."""
-        return float(LineString(self.path).length)
+        return sum(math.dist(a, b) for a, b in itertools.pairwise(self.path))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
