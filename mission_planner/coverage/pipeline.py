@@ -3,7 +3,7 @@
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import shapely
 import shapely.ops
@@ -41,6 +41,10 @@ class CoverageRoute:
     heading_deg: float
     swaths: int
     rings: int
+    alternatives: tuple[float, ...] = ()
+    """The other headings weighed for this area, next shortest first (those planned in
+    full, then the rest by the quick estimate): a mission cut into sorties may be shorter
+    with one of them (see :func:`~mission_planner.spray.plan_spray`)."""
 
     @property
     def length_m(self) -> float:
@@ -97,6 +101,11 @@ def _fly_swaths(swaths: Sequence[Swath], start: Point) -> list[RouteLeg]:
     return legs
 
 
+EXACT_HEADINGS = 2
+"""Headings planned in full, the best by the quick estimate; the rest are only named as
+alternatives."""
+
+
 def plan_coverage(
     area: BaseGeometry,
     width_m: float,
@@ -147,13 +156,16 @@ def plan_coverage(
         footprint_room = area.buffer(width_m / 2.0)
         if keep_out is not None:
             footprint_room = footprint_room.difference(keep_out)
+    untried: list[float] = []
     if heading_deg is not None:
         headings = [heading_deg % 180.0]
     else:
         shape = head.interior if not head.interior.is_empty else area
-        headings = best_of(candidate_angles(shape), shape, width_m)
+        candidates = candidate_angles(shape)
+        ranked = best_of(candidates, shape, width_m, top=len(candidates))
+        headings, untried = ranked[:EXACT_HEADINGS], ranked[EXACT_HEADINGS:]
     origin = start if start is not None else _corner(area)
-    best: CoverageRoute | None = None
+    routes: list[CoverageRoute] = []
     for h in headings:
         laid = swaths.swaths(footprint_room, head.interior, width_m, h)
         # Enter the rings beside the swath the sweep will begin with, so that the hop
@@ -164,12 +176,13 @@ def plan_coverage(
         legs = ring_legs + _fly_swaths(ordered, here)
         if legs and not legs[0].spray:
             legs.pop(0)
-        route = CoverageRoute(
-            legs=tuple(legs), heading_deg=h, swaths=len(ordered), rings=len(head.passes)
+        routes.append(
+            CoverageRoute(
+                legs=tuple(legs), heading_deg=h, swaths=len(ordered), rings=len(head.passes)
+            )
         )
-        if best is None or route.length_m < best.length_m:
-            best = route
-    assert best is not None
+    best, *others = sorted(routes, key=lambda r: r.length_m)
+    best = replace(best, alternatives=(*(r.heading_deg for r in others), *untried))
     return _with_leftovers(best, area, width_m, keep_out, swaths, order)
 
 
@@ -234,6 +247,7 @@ def _with_leftovers(
         heading_deg=route.heading_deg,
         swaths=route.swaths + len(extra),
         rings=route.rings,
+        alternatives=route.alternatives,
     )
 
 
