@@ -198,8 +198,8 @@ def quicker_headings(
     chosen: dict[str, float] = {}
     for field_id, others in covered.alternatives.items():
         for heading in others:
-            trial = cover({**chosen, field_id: heading})
-            try:
+            try:  # a hop or a sortie that works at one heading may not at another
+                trial = cover({**chosen, field_id: heading})
                 trial_legs = split(trial)
             except PlanRefused:
                 continue
