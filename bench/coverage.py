@@ -75,6 +75,8 @@ class Result:
     overspray: float
     zone_m2: float
     ms: float
+    sprayed: float
+    """Sprayed length ÷ (area / swath); the rest of ``ratio`` is flown with the sprayer off."""
 
 
 Paths = list[tuple[tuple[float, float], ...]]
@@ -131,6 +133,7 @@ def run(
                 m.overspray,
                 m.zone_spray_m2,
                 statistics.median(times) * 1000,
+                sum(LineString(p).length for p in paths) / (sprayable.area / SWATH_M),
             )
         )
     return results
@@ -191,6 +194,12 @@ def main() -> None:
     print(
         f"median time per field, Tanbo ÷ baseline (same process, zones ignored): {mine / base:.2f}"
     )
+    # Where the path goes: sprayed (area/swath at best; more where passes overlap) and
+    # flown with the sprayer off (the turns and hops), each ÷ (area / swath), median.
+    for name, res in rows.items():
+        sprayed = statistics.median(r.sprayed for r in res)
+        off = statistics.median(r.ratio - r.sprayed for r in res)
+        print(f"{name}: median sprayed {sprayed:.3f}, sprayer off {off:.3f} (÷ area/swath)")
 
 
 if __name__ == "__main__":
