@@ -20,17 +20,26 @@ import argparse
 import itertools
 import math
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import shapely
 from shapely import LineString, affinity
 from shapely.geometry.base import BaseGeometry
 
-from api.demo import DATA
-from fields import (
+ROOT = Path(__file__).resolve().parents[1]
+# Run as a script, this file's folder comes first on the path, and bench/api.py would
+# hide the api package: look in the repository instead.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from api.demo import DATA  # noqa: E402
+from fields import (  # noqa: E402
     DEFAULT_BUFFERS_M,
     ImportOptions,
     buffered_zone,
@@ -39,10 +48,10 @@ from fields import (
     read_features,
     to_local,
 )
-from fields.crs import LocalCrs
-from mission_planner.coverage import plan_coverage
-from mission_planner.coverage.swaths import candidate_angles
-from mission_planner.metrics import measure_coverage
+from fields.crs import LocalCrs  # noqa: E402
+from mission_planner.coverage import plan_coverage  # noqa: E402
+from mission_planner.coverage.swaths import candidate_angles  # noqa: E402
+from mission_planner.metrics import measure_coverage  # noqa: E402
 
 SWATH_M = 5.0
 F2C = {
@@ -66,6 +75,8 @@ class Result:
     overspray: float
     zone_m2: float
     ms: float
+    sprayed: float
+    """Sprayed length ÷ (area / swath); the rest of ``ratio`` is flown with the sprayer off."""
 
 
 Paths = list[tuple[tuple[float, float], ...]]
@@ -122,6 +133,7 @@ def run(
                 m.overspray,
                 m.zone_spray_m2,
                 statistics.median(times) * 1000,
+                sum(LineString(p).length for p in paths) / (sprayable.area / SWATH_M),
             )
         )
     return results
@@ -182,6 +194,12 @@ def main() -> None:
     print(
         f"median time per field, Tanbo ÷ baseline (same process, zones ignored): {mine / base:.2f}"
     )
+    # Where the path goes: sprayed (area/swath at best; more where passes overlap) and
+    # flown with the sprayer off (the turns and hops), each ÷ (area / swath), median.
+    for name, res in rows.items():
+        sprayed = statistics.median(r.sprayed for r in res)
+        off = statistics.median(r.ratio - r.sprayed for r in res)
+        print(f"{name}: median sprayed {sprayed:.3f}, sprayer off {off:.3f} (÷ area/swath)")
 
 
 if __name__ == "__main__":

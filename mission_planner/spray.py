@@ -3,8 +3,10 @@
 The sprayable area of a field is the field less its no-spray and no-fly zones,
 each grown by its buffer. The coverage pipeline plans the passes over it; fields
 are taken nearest first; hops that would cross a no-fly zone go round it; the
-route is cut into sorties by tank and battery; the safety check runs last, and a
-plan that breaks a rule is refused, never returned.
+route is cut into sorties by tank and battery (and where that takes several, each
+field's other headings are tried for a quicker mission, see
+:mod:`mission_planner.spray_route`); the safety check runs last, and a plan that
+breaks a rule is refused, never returned.
 
 Given a :class:`~mission_planner.variable_rate.RateMap`, the rate follows the zones
 (see :mod:`mission_planner.variable_rate`): the passes are planned over the area the
@@ -13,23 +15,21 @@ leg's rate; everything else is the constant-rate planner's.
 """
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import shapely
 from shapely import LineString, Polygon
-from shapely.geometry.base import BaseGeometry
 
 from fields import LocalCrs
-from mission_planner.coverage import CoverageRoute, RouteLeg, plan_coverage
-from mission_planner.detour import shortest_path_around
+from mission_planner.coverage import RouteLeg
 from mission_planner.fence import DEFAULT_FENCE_MARGIN_M, fence_around, rally_point
-from mission_planner.metrics import measure_coverage
-from mission_planner.plan import Action, FlightPlan, Leg, Point, SprayerControl
+from mission_planner.plan import Action, FlightPlan, Leg, Point, SprayerControl, SprayRate
 from mission_planner.rate_control import RateMode, VariableRateControl
 from mission_planner.refusals import PlanRefused, check_altitude
 from mission_planner.safety import LocalZone, SafetyLimits, check_plan, lat_lon, permissions_for
 from mission_planner.sorties import SortieLimits, sortie_liquid_l, split_sorties
+from mission_planner.spray_route import CoverageCache, Covered, cover_fields, hop, quicker_headings
 from mission_planner.variable_rate import RateMap, apply_rates, rate_summary
 
 __all__ = ["SprayParams", "SprayTarget", "plan_spray"]
@@ -121,25 +121,6 @@ class SprayTarget:
     field: Polygon | shapely.MultiPolygon
 
 
-def _sprayable(field: BaseGeometry, zones: Sequence[LocalZone]) -> BaseGeometry:
-    blocked = [z.buffered for z in zones if z.buffered.intersects(field)]
-    return field.difference(shapely.union_all(blocked)) if blocked else field
-
-
-def _hop(start: Point, end: Point, no_fly: Sequence[BaseGeometry]) -> RouteLeg:
-    """A sprayer-off hop, round any no-fly zone in the way."""
-    if not no_fly or not LineString([start, end]).intersects(shapely.union_all(list(no_fly))):
-        return RouteLeg(path=(start, end), spray=False)
-    path = shortest_path_around(start, end, no_fly)
-    if path is None:
-        raise PlanRefused(
-            "no way round the no-fly zones",
-            rule="no-fly",
-            where=f"from ({start[0]:.0f}, {start[1]:.0f}) to ({end[0]:.0f}, {end[1]:.0f}) m",
-        )
-    return RouteLeg(path=path, spray=False)
-
-
 def plan_spray(
     targets: Sequence[SprayTarget],
     *,
@@ -192,54 +173,27 @@ def plan_spray(
     if not targets:
         raise PlanRefused("nothing to spray", rule="empty")
     no_fly = [z.buffered for z in zones if z.no_fly]
-    keep_out = shapely.union_all([z.buffered for z in zones]) if zones else None
     for z in zones:
         if z.no_fly and z.buffered.contains(shapely.Point(home)):
             raise PlanRefused(
                 f"home is inside no-fly zone {z.id}", rule="no-fly", where=f"home, zone {z.id}"
             )
-    remaining = list(targets)
-    here = home
-    route: list[RouteLeg] = []
-    per_field: dict[str, dict[str, float]] = {}
-    planned: list[BaseGeometry] = []
-    while remaining:
-        target = min(remaining, key=lambda t: t.field.distance(shapely.Point(here)))
-        remaining.remove(target)
-        sprayable = _sprayable(target.field, zones)
-        if rates is not None:
-            sprayable = rates.area_to_spray(sprayable)
-        planned.append(sprayable)
-        coverage: CoverageRoute = plan_coverage(
-            sprayable,
-            params.swath_m,
-            heading_deg=params.heading_deg,
-            start=here,
-            keep_out=keep_out,
+
+    cache: CoverageCache = {}
+
+    def cover(headings: Mapping[str, float | None]) -> Covered:
+        return cover_fields(
+            [(t.id, t.field) for t in targets],
+            home=home,
+            swath_m=params.swath_m,
+            zones=zones,
+            rates=rates,
+            headings={t.id: headings.get(t.id, params.heading_deg) for t in targets},
+            cache=cache,
         )
-        if not coverage.legs:
-            per_field[target.id] = {"area_m2": 0.0, "coverage": 0.0, "path_m": 0.0}
-            continue
-        if route:  # the hop from the last field (the flight out is the sortie cutter's)
-            route.append(_hop(here, coverage.legs[0].path[0], no_fly))
-        for leg in coverage.legs:
-            route.append(_hop(leg.path[0], leg.path[-1], no_fly) if not leg.spray else leg)
-        here = coverage.legs[-1].path[-1]
-        metrics = measure_coverage(
-            [leg.path for leg in coverage.legs if leg.spray],
-            params.swath_m,
-            sprayable=sprayable,
-            field=target.field,
-        )
-        per_field[target.id] = {
-            "area_m2": float(sprayable.area),
-            "field_area_m2": float(target.field.area),
-            "coverage": metrics.coverage,
-            "overspray": metrics.overspray,
-            "path_m": coverage.length_m,
-            "turns": float(coverage.turns),
-            "heading_deg": coverage.heading_deg,
-        }
+
+    covered = cover({})
+    route, per_field, planned = covered.route, covered.per_field, covered.planned
     if not any(leg.spray for leg in route):
         raise PlanRefused(
             "nothing is left to spray once the zones and their buffers are taken out",
@@ -256,15 +210,30 @@ def plan_spray(
             swath_m=params.swath_m,
             speed_m_s=params.speed_m_s,
         )
-    legs = split_sorties(
-        route,
-        home=home,
-        limits=params.limits(),
-        altitude_m=params.altitude_m,
-        describe=lambda point: lat_lon(crs, point),
-        path_between=lambda a, b: _hop(a, b, no_fly).path,
-        rates=leg_rates,
-    )
+
+    def split(route: list[RouteLeg], leg_rates: list[SprayRate | None] | None) -> list[Leg]:
+        return split_sorties(
+            route,
+            home=home,
+            limits=params.limits(),
+            altitude_m=params.altitude_m,
+            describe=lambda point: lat_lon(crs, point),
+            path_between=lambda a, b: hop(a, b, no_fly).path,
+            rates=leg_rates,
+        )
+
+    legs = split(route, leg_rates)
+    if rates is None and params.heading_deg is None and any(leg.sortie > 1 for leg in legs):
+        # Each field's shortest passes need not make the quickest mission once cut
+        # into sorties (see quicker_headings).
+        covered, legs = quicker_headings(
+            covered,
+            legs,
+            cover=cover,
+            split=lambda c: split(c.route, None),
+            limits=params.limits(),
+        )
+        route, per_field, planned = covered.route, covered.per_field, covered.planned
     fence = fence_around(
         [*(t.field for t in targets), shapely.Point(home), *(LineString(leg.path) for leg in legs)],
         margin_m=params.fence_margin_m,

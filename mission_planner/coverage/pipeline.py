@@ -1,8 +1,9 @@
 """The coverage pipeline: headland → swaths at the best heading → order → the flown route."""
 
+import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import shapely
 import shapely.ops
@@ -29,7 +30,7 @@ class RouteLeg:
     @property
     def length_m(self) -> float:
         """Length along the path."""
-        return float(LineString(self.path).length)
+        return sum(math.dist(a, b) for a, b in itertools.pairwise(self.path))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -40,6 +41,10 @@ class CoverageRoute:
     heading_deg: float
     swaths: int
     rings: int
+    alternatives: tuple[float, ...] = ()
+    """The other headings weighed for this area, next shortest first (those planned in
+    full, then the rest by the quick estimate): a mission cut into sorties may be shorter
+    with one of them (see :func:`~mission_planner.spray.plan_spray`)."""
 
     @property
     def length_m(self) -> float:
@@ -69,20 +74,45 @@ def _loop_from(ring: LineString, point: Point) -> tuple[Point, ...]:
     return tuple((float(x), float(y)) for x, y in path)
 
 
-def _fly_rings(rings: Sequence[LineString], start: Point) -> tuple[list[RouteLeg], Point]:
-    """Each ring flown whole, nearest first, entered where it is closest to the drone."""
+def _with_rings(
+    paths: list[tuple[Point, ...]], rings: Sequence[LineString]
+) -> list[tuple[Point, ...]]:
+    """Each ring (round a hole or a zone) flown whole where the route passes closest to it.
+
+    A ring goes between the two sprayed paths where the detour to it and on costs least,
+    entered at its point nearest the first of them: flown before every swath, as all
+    rings once were, a hole in the middle of a field cost two hops of half its width.
+    """
+    paths = list(paths)
+    for ring in rings:
+        if not paths:
+            paths.append(_loop_from(ring, ring.coords[0]))
+            continue
+        best: tuple[float, int, tuple[Point, ...]] | None = None
+        for i in range(1, len(paths) + 1):
+            p = paths[i - 1][-1]
+            loop = _loop_from(ring, p)
+            cost = math.dist(p, loop[0])
+            if i < len(paths):
+                q = paths[i][0]
+                cost += math.dist(loop[-1], q) - math.dist(p, q)
+            if best is None or cost < best[0]:
+                best = (cost, i, loop)
+        assert best is not None
+        paths.insert(best[1], best[2])
+    return paths
+
+
+def _fly(paths: Sequence[tuple[Point, ...]], start: Point) -> list[RouteLeg]:
+    """Sprayed paths in order, joined by sprayer-off hops."""
     legs: list[RouteLeg] = []
     here = start
-    remaining = list(rings)
-    while remaining:
-        nearest = min(remaining, key=lambda r: r.distance(shapely.Point(here)))
-        remaining.remove(nearest)
-        loop = _loop_from(nearest, here)
-        if here != loop[0]:
-            legs.append(RouteLeg(path=(here, loop[0]), spray=False))
-        legs.append(RouteLeg(path=loop, spray=True))
-        here = loop[-1]
-    return legs, here
+    for path in paths:
+        if here != path[0]:
+            legs.append(RouteLeg(path=(here, path[0]), spray=False))
+        legs.append(RouteLeg(path=path, spray=True))
+        here = path[-1]
+    return legs
 
 
 def _fly_swaths(swaths: Sequence[Swath], start: Point) -> list[RouteLeg]:
@@ -94,6 +124,11 @@ def _fly_swaths(swaths: Sequence[Swath], start: Point) -> list[RouteLeg]:
         legs.append(RouteLeg(path=(swath.start, swath.end), spray=True))
         here = swath.end
     return legs
+
+
+EXACT_HEADINGS = 2
+"""Headings planned in full, the best by the quick estimate; the rest are only named as
+alternatives."""
 
 
 def plan_coverage(
@@ -146,29 +181,38 @@ def plan_coverage(
         footprint_room = area.buffer(width_m / 2.0)
         if keep_out is not None:
             footprint_room = footprint_room.difference(keep_out)
+    untried: list[float] = []
     if heading_deg is not None:
         headings = [heading_deg % 180.0]
     else:
         shape = head.interior if not head.interior.is_empty else area
-        headings = best_of(candidate_angles(shape), shape, width_m)
+        candidates = candidate_angles(shape)
+        ranked = best_of(candidates, shape, width_m, top=len(candidates))
+        headings, untried = ranked[:EXACT_HEADINGS], ranked[EXACT_HEADINGS:]
     origin = start if start is not None else _corner(area)
-    best: CoverageRoute | None = None
+    routes: list[CoverageRoute] = []
     for h in headings:
         laid = swaths.swaths(footprint_room, head.interior, width_m, h)
         # Enter the rings beside the swath the sweep will begin with, so that the hop
         # from the rings to the swaths is short.
         first = order.order(laid, origin)[:1]
-        ring_legs, here = _fly_rings(head.passes, first[0].start if first else origin)
-        ordered = order.order(laid, here)
-        legs = ring_legs + _fly_swaths(ordered, here)
+        entry = first[0].start if first else origin
+        # The ring nearest the first swath (the boundary beside it) first, flown whole;
+        # the others (round holes and zones) where the sweep passes them.
+        rings = sorted(head.passes, key=lambda r: r.distance(shapely.Point(entry)))
+        paths = [_loop_from(rings[0], entry)] if rings else []
+        ordered = order.order(laid, paths[0][-1] if paths else entry)
+        paths += [(sw.start, sw.end) for sw in ordered]
+        legs = _fly(_with_rings(paths, rings[1:]), entry)
         if legs and not legs[0].spray:
             legs.pop(0)
-        route = CoverageRoute(
-            legs=tuple(legs), heading_deg=h, swaths=len(ordered), rings=len(head.passes)
+        routes.append(
+            CoverageRoute(
+                legs=tuple(legs), heading_deg=h, swaths=len(ordered), rings=len(head.passes)
+            )
         )
-        if best is None or route.length_m < best.length_m:
-            best = route
-    assert best is not None
+    best, *others = sorted(routes, key=lambda r: r.length_m)
+    best = replace(best, alternatives=(*(r.heading_deg for r in others), *untried))
     return _with_leftovers(best, area, width_m, keep_out, swaths, order)
 
 
@@ -233,6 +277,7 @@ def _with_leftovers(
         heading_deg=route.heading_deg,
         swaths=route.swaths + len(extra),
         rings=route.rings,
+        alternatives=route.alternatives,
     )
 
 

@@ -77,12 +77,41 @@ def _complement(
     return free
 
 
+def _edges(geom: BaseGeometry) -> tuple[np.ndarray, np.ndarray]:
+    """The vertices (n, 2) and the edges (m, 4: x1, y1, x2, y2) of a geometry's rings."""
+    rings = shapely.get_rings(shapely.get_parts(geom))
+    coords, index = shapely.get_coordinates(rings, return_index=True)
+    same = index[1:] == index[:-1]
+    edges = np.hstack([coords[:-1][same], coords[1:][same]])
+    return coords, edges
+
+
+def _extents(geom: BaseGeometry, lows: np.ndarray, width_m: float) -> np.ndarray:
+    """Per strip ``[low, low + width]``, the x-extent of the geometry inside it (0 if none).
+
+    The extent of a polygon's part in a band is reached on its boundary, at a vertex
+    inside the band or where an edge crosses the band's lower or upper line — numpy
+    over the vertices, where intersecting each strip with GEOS costs a millisecond.
+    """
+    vertices, edges = _edges(geom)
+    lo, hi = lows[:, None], lows[:, None] + width_m
+    vx, vy = vertices[:, 0][None, :], vertices[:, 1][None, :]
+    inside = (vy >= lo) & (vy <= hi)
+    x_min = np.where(inside, vx, np.inf).min(axis=1, initial=np.inf)
+    x_max = np.where(inside, vx, -np.inf).max(axis=1, initial=-np.inf)
+    x1, y1, x2, y2 = (edges[:, i][None, :] for i in range(4))
+    dy = np.where(y2 == y1, 1.0, y2 - y1)
+    for line in (lo, hi):
+        crosses = (np.minimum(y1, y2) <= line) & (line <= np.maximum(y1, y2)) & (y1 != y2)
+        x = x1 + (line - y1) * (x2 - x1) / dy
+        x_min = np.minimum(x_min, np.where(crosses, x, np.inf).min(axis=1, initial=np.inf))
+        x_max = np.maximum(x_max, np.where(crosses, x, -np.inf).max(axis=1, initial=-np.inf))
+    return np.where(x_max > x_min, x_max - x_min, 0.0)
+
+
 def _span_cost(interior: BaseGeometry, lows: np.ndarray, width_m: float) -> float:
     """Sum over strips of the x-extent of the interior inside each: the sprayed length."""
-    cut = shapely.intersection(shapely.box(-1e9, lows, 1e9, lows + width_m), interior)
-    bounds = shapely.bounds(cut)
-    spans = np.nan_to_num(bounds[:, 2] - bounds[:, 0], nan=0.0)
-    return float(spans.sum())
+    return float(_extents(interior, lows, width_m).sum())
 
 
 def strip_layout(
@@ -209,12 +238,18 @@ def candidate_angles(area: BaseGeometry, *, keep: int = 4) -> list[float]:
 def estimate_cost(
     interior: BaseGeometry, width_m: float, angle_deg: float, gap_budget_m2: float = 0.0
 ) -> float:
-    """A quick path-length estimate at a heading: sprayed length plus a turn per strip."""
+    """A quick path-length estimate at a heading: sprayed length plus a turn per strip.
+
+    A turn between neighbouring strips is a hop of about one swath: counting two, as
+    this once did, over-weighted the number of strips against the sprayed length, and
+    the two headings kept for the exact evaluation missed a shorter one on 7 of the 48
+    benchmark fields (median path ratio 1.111 with two, 1.101 with one).
+    """
     if interior.is_empty:
         return 0.0
     rotated = _rotate(interior, angle_deg)
     lows = strip_layout(rotated, width_m, gap_budget_m2, phases=3)
-    return _span_cost(rotated, lows, width_m) + len(lows) * 2.0 * width_m
+    return _span_cost(rotated, lows, width_m) + len(lows) * width_m
 
 
 def best_of(

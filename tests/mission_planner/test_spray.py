@@ -8,11 +8,24 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely import LineString, box
 
-from fields import Restriction, ZoneKind, local_crs_for
-from mission_planner import Action
+from api.demo import DATA
+from fields import (
+    DEFAULT_BUFFERS_M,
+    ImportOptions,
+    LocalCrs,
+    Restriction,
+    ZoneKind,
+    local_crs_for,
+    plan_field_import,
+    plan_zone_import,
+    read_features,
+    to_local,
+)
+from mission_planner import Action, spray_route
 from mission_planner.metrics import spray_footprint
+from mission_planner.plan import Point
 from mission_planner.refusals import PlanRefused
-from mission_planner.safety import LocalZone
+from mission_planner.safety import LocalZone, local_zones
 from mission_planner.spray import SprayParams, SprayTarget, plan_spray
 from tests.common.invariants import assert_continuous, assert_valid_coverage, spray_paths
 
@@ -265,3 +278,43 @@ def test_a_tank_too_small_for_the_job_is_refused() -> None:
     with pytest.raises(PlanRefused, match="more than 500 sorties") as refused:
         spray(rate_l_ha=800.0, tank_l=0.1)
     assert refused.value.rule == "sortie"
+
+
+def _demo_pair() -> tuple[list[SprayTarget], list[LocalZone], Point, LocalCrs]:
+    """B000 (a house's buffer takes a corner) and B001, home on the farm road by B000."""
+    imported = plan_field_import(
+        read_features(DATA / "kasai_benchmark_fields.geojson"), [], ImportOptions()
+    ).fields
+    pair = [f for f in imported if f.id in ("B000", "B001")]
+    houses = plan_zone_import(
+        read_features(DATA / "kasai_benchmark_no_spray.geojson"), kind=None
+    ).zones
+    crs = local_crs_for(*shapely.union_all([f.geometry for f in pair]).centroid.coords[0])
+    targets = [SprayTarget(id=f.id, field=to_local(f.geometry, crs)) for f in pair]
+    home = to_local(shapely.Point(134.8259, 34.9186), crs)
+    return targets, local_zones(houses, crs, DEFAULT_BUFFERS_M), (home.x, home.y), crs
+
+
+def test_fields_are_sprayed_at_the_headings_that_make_the_sorties_quickest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # With a 10 L tank B000's shortest passes leave a few litres for a round trip to
+    # B001 at the end of its second sortie; another heading over B000 saves that trip.
+    targets, zones, home, crs = _demo_pair()
+    params = SprayParams(swath_m=5.0, rate_l_ha=80.0, tank_l=10.0, endurance_min=12.0)
+    searched = plan_spray(targets, crs=crs, home=home, params=params, zones=zones)
+    monkeypatch.setattr(spray_route, "MAX_HEADING_SEARCH_FIELDS", 0)
+    own_best = plan_spray(targets, crs=crs, home=home, params=params, zones=zones)
+    assert searched.stats["est_time_s"] < own_best.stats["est_time_s"]
+    assert searched.path_m < own_best.path_m
+    assert searched.sorties == own_best.sorties
+    for t in targets:
+        sprayable = spray_route.sprayable_area(t.field, zones)
+        assert searched.stats["fields"][t.id]["coverage"] >= 0.995
+        assert (
+            spray_footprint(spray_paths(searched), 5.0)
+            .intersection(t.field.difference(sprayable))
+            .area
+            < 0.05
+        )
+    assert_continuous(searched)
