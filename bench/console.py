@@ -13,7 +13,8 @@ a grid around Kasai, 100 and 1,000 of them.
 The operator's page, second table: the map with the same 1,000 fields (an operator sees
 every farmer's) and a live fleet of 20 simulated drones (Tanbo's simulator over MAVLink/TCP,
 linked by the service's fleet watch, flying in GUIDED mode between two points 400 m apart)
-streamed to the page at 2 Hz over ``/fleet/live``. Figures: time to the map drawn with the
+streamed to the page at 2 Hz over ``/fleet/live``; the simulators run in a process of their
+own (``tanbo sim``), as beside a real service. Figures: time to the map drawn with the
 fields, time to the drones first drawn, and over the next ``--watch-s`` seconds the fleet
 frames the page received per second and the main thread's long tasks (> 50 ms, as Chrome
 reports them) — whether the page keeps up. Baseline in the same run: the operator's page
@@ -31,6 +32,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -54,9 +57,7 @@ from fields import ImportOptions
 from fleet.commands import Commander
 from fleet.errors import CommandFailed
 from fleet.registry import VehicleRecord
-from sim import SimConfig
-from sim.background import BackgroundSim
-from sim.cluster import SimCluster
+from sim.cluster import find_free_base_port
 from tests.console.conftest import CHROMIUM, CHROMIUM_ARGS
 
 SOURCE = DATA / "india_smallholder_fields.geojson"
@@ -161,10 +162,31 @@ def operator_rounds(
     return results
 
 
-def fleet_in_the_air(engine: Engine, services: Any, sim: BackgroundSim, drones: int) -> None:
+@contextmanager
+def simulators(drones: int) -> Iterator[list[int]]:
+    """``tanbo sim`` with ``drones`` vehicles in a process of its own (as it runs beside a
+    real service); their TCP ports."""
+    base = find_free_base_port(drones)
+    tanbo = Path(sys.executable).with_name("tanbo")
+    child = subprocess.Popen(
+        [str(tanbo), "sim", "--drones", str(drones), "--home", "34.93,134.85", "--port",
+         str(base), "--control-port", "0", "--quiet"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert child.stdout is not None
+        child.stdout.readline()  # the ready line
+        yield [base + 10 * i for i in range(drones)]
+    finally:
+        child.terminate()
+        child.wait(30)
+
+
+def fleet_in_the_air(engine: Engine, services: Any, ports: list[int]) -> None:
     """Register the simulated drones, wait for the fleet watch to link them, take them off
     and keep them flying between two points 400 m apart (through the service's own links)."""
-    for n, port in enumerate(sim.cluster.ports, start=1):
+    drones = len(ports)
+    for n, port in enumerate(ports, start=1):
         fleet_store.add_vehicle(engine, VehicleRecord(
             registration=f"SIM-BENCH-{n:02d}", model="Tanbo SIM", system_id=n,
             connection=f"tcp:127.0.0.1:{port}", max_takeoff_weight_kg=5.0,
@@ -177,7 +199,7 @@ def fleet_in_the_air(engine: Engine, services: Any, sim: BackgroundSim, drones: 
             raise SystemExit("the fleet watch did not hear every simulated drone in 120 s")
         time.sleep(0.5)
     pool = services.extras["links"]
-    for n, port in enumerate(sim.cluster.ports, start=1):
+    for n, port in enumerate(ports, start=1):
         commander = Commander(pool.acquire(f"tcp:127.0.0.1:{port}"), n)
         for _ in range(60):  # until the simulated GPS and EKF let it arm
             try:
@@ -220,9 +242,8 @@ def operator_table(args: argparse.Namespace) -> list[tuple[str, int, int, list[d
     operator = create_account(engine, display_name="bench operator", roles=[Role.OPERATOR])
     token = issue_token(engine, operator.id, ttl=timedelta(hours=2)).access_token
     farmer = create_account(engine, display_name="bench farmer", roles=[Role.FARMER])
-    config = SimConfig(port=0, home_lat_deg=34.93, home_lon_deg=134.85)
     rows = []
-    with BackgroundSim(SimCluster(args.drones, config)) as sim, serving(app) as base:
+    with simulators(args.drones) as ports, serving(app) as base:
         page = f"{base}/console/"
         rows.append(
             (
@@ -242,7 +263,7 @@ def operator_table(args: argparse.Namespace) -> list[tuple[str, int, int, list[d
                 operator_rounds(page, token, args.rounds, args.watch_s, fleet=False),
             )
         )
-        fleet_in_the_air(engine, app.state.services, sim, args.drones)
+        fleet_in_the_air(engine, app.state.services, ports)
         rows.append(
             (
                 f"1,000 fields + {args.drones} drones",
