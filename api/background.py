@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from api.billing import Billing, BillingNotifier, sweep
+from api.city_platform.scheduled import CityPublisher
 from api.currency import (
     Ledger,
     PlatformClient,
@@ -72,6 +73,7 @@ class Background:
     billing: Billing | None = field(default=None)
     deliveries: DeliveryFleet | None = None
     watch: FleetWatch | None = None
+    city: CityPublisher | None = None
     links: LinkPool = field(default_factory=LinkPool)
     _stopping: threading.Event = field(default_factory=threading.Event)
 
@@ -120,6 +122,12 @@ class Background:
                                     work=vehicle_work(s.extras))  # fmt: skip
             s.extras["fleet_watch"] = self.watch
             self.watch.start()
+        if s.settings.city_broker_url and s.settings.city_publish_every_min:
+            publisher_leads = self.scheduler
+            self.city = CityPublisher(s.engine, s.settings,
+                                      leading=lambda: publisher_leads.leading)  # fmt: skip
+            s.extras["city_publisher"] = self.city
+            self.city.start()
         threading.Thread(
             target=self._escalate_every,
             args=(s.settings.scheduler_tick_s,),
@@ -189,4 +197,6 @@ class Background:
             self.fleet.close()
         if self.watch is not None:
             self.watch.close()
+        if self.city is not None:
+            self.city.close()
         self.links.close()

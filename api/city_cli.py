@@ -12,11 +12,11 @@ from api.city_platform import (
     BrokerError,
     ContextBroker,
     EntityIds,
-    HttpContextBroker,
     PublishReport,
     RecordingBroker,
     publish,
 )
+from api.city_platform.scheduled import http_broker
 from api.console import err, out, state_of
 from api.errors import ConfigError
 
@@ -78,7 +78,7 @@ def publish_command(
             "or use --dry-run"
         )
     engine = state.db()
-    http = None if dry_run else HttpContextBroker(str(settings.city_broker_url))
+    http = None if dry_run else http_broker(settings)
     broker: ContextBroker = (
         RecordingBroker(out_file, forward_to=http) if out_file or http is None else http
     )

@@ -115,6 +115,14 @@ class Settings(BaseSettings):
     city_id_prefix: str = Field(default="tanbo", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
     """The city's segment of every published entity id (``urn:ngsi-ld:AgriParcel:<prefix>:<field
     id>``): a municipality code or the city's name; Tanbo owns the ids under it on the broker."""
+    city_broker_tenant: str | None = None
+    """The broker's tenant for Tanbo's entities (the ``NGSILD-Tenant`` header); None: the
+    default tenant."""
+    city_broker_token: str | None = None
+    """A bearer token the broker (or the API gateway before it) asks for; None: none sent."""
+    city_publish_every_min: float | None = Field(default=None, gt=0)
+    """``tanbo serve`` publishes to the broker this often (the process that leads the
+    scheduler); None: only ``tanbo city publish`` does."""
 
     # The city's view: the dashboard and the open data (GET /city/dashboard, /open-data).
     districts_file: Path | None = None

@@ -32,6 +32,9 @@ class FakeBroker:
     links: list[str] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
     fail_with: int | None = None
+    tenants: list[str | None] = field(default_factory=list)
+    """Each request's ``NGSILD-Tenant`` header (None: the default tenant)."""
+    authorizations: list[str | None] = field(default_factory=list)
 
 
 def _problem(kind: str, detail: str) -> dict[str, str]:
@@ -50,6 +53,8 @@ def broker_app(state: FakeBroker) -> FastAPI:
 
     @app.middleware("http")
     async def broken(request: Request, call_next: Any) -> Any:
+        state.tenants.append(request.headers.get("ngsild-tenant"))
+        state.authorizations.append(request.headers.get("authorization"))
         if state.fail_with is not None:
             return JSONResponse(_problem("InternalError", "down"), status_code=state.fail_with)
         return await call_next(request)
