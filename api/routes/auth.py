@@ -25,6 +25,7 @@ from api.accounts import (
     Principal,
     Role,
     get_account,
+    grant_city_data_consent,
     issue_token,
     link_identity,
     list_accounts,
@@ -32,6 +33,7 @@ from api.accounts import (
     revoke_token,
     set_roles,
     token_for_client,
+    withdraw_city_data_consent,
 )
 from api.deps import CurrentUser, Services, ServicesDep, require
 from api.errors import Forbidden, NotConfigured
@@ -73,6 +75,10 @@ class AccountPublic(BaseModel):
     disabled: bool
     created_at: datetime
     last_login_at: datetime | None
+    city_data_consent_at: datetime | None = Field(
+        None, description="Since when the person lets the city data platform publish their "
+        "personal data (fields, paddy records, deliveries); None: not published."
+    )  # fmt: skip
 
 
 class AccountChange(BaseModel):
@@ -294,6 +300,25 @@ def logout(
 def me(services: ServicesDep, caller: CurrentUser) -> AccountPublic:
     """The caller's account."""
     return _public(get_account(services.engine, caller.account_id))
+
+
+@router.put(
+    "/me/city-data-consent", response_model=AccountPublic, summary="Consent to the city data"
+)
+def grant_consent(services: ServicesDep, caller: CurrentUser) -> AccountPublic:
+    """Let the city data platform publish your fields, paddy records and deliveries (the
+    next publish sends them); again keeps the first time."""
+    return _public(grant_city_data_consent(services.engine, caller.account_id,
+                                           clock=services.clock))  # fmt: skip
+
+
+@router.delete(
+    "/me/city-data-consent", response_model=AccountPublic, summary="Withdraw the consent"
+)
+def withdraw_consent(services: ServicesDep, caller: CurrentUser) -> AccountPublic:
+    """Withdraw it: the next publish deletes your entities from the city data platform."""
+    return _public(withdraw_city_data_consent(services.engine, caller.account_id,
+                                              clock=services.clock))  # fmt: skip
 
 
 _admin = Depends(require(Role.CITY_ADMIN))

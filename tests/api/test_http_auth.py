@@ -70,6 +70,8 @@ STATION = {"registration": "SIM-HAVE", "depot_id": "none", "box_cm": [40, 30, 25
 # (method, path template, body, roles allowed). {me} is the caller's own account id.
 MATRIX: list[tuple[str, str, object, set[Role]]] = [
     ("GET", "/me", None, ANYONE),
+    ("PUT", "/me/city-data-consent", None, ANYONE),
+    ("DELETE", "/me/city-data-consent", None, ANYONE),
     ("POST", "/auth/logout", None, ANYONE),
     ("GET", "/fields", None, {Role.FARMER, Role.OPERATOR, Role.CITY_ADMIN}),
     ("GET", "/fields/{field}", None, {Role.FARMER, Role.OPERATOR, Role.CITY_ADMIN}),

@@ -2,6 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, forgetToken, get, loginUrl, post, token, type Me } from "./api";
 import { lang, setLang, t, type Word } from "./i18n";
+import { BillsPage } from "./pages/bills";
 import { CityPage } from "./pages/city";
 import { CropsPage } from "./pages/crops";
 import { DeliveriesPage } from "./pages/deliveries";
@@ -22,6 +23,7 @@ const ROUTES: Route[] = [
   { path: "#/crops", word: "crops", roles: ["farmer", "city_admin"] },
   { path: "#/operations", word: "operations", roles: ["operator", "city_admin"] },
   { path: "#/deliveries", word: "deliveries", roles: [] }, // anyone may be a recipient
+  { path: "#/bills", word: "bills", roles: [] }, // anyone may pay or earn points
   { path: "#/city", word: "city", roles: ["city_admin"] },
 ];
 
@@ -88,6 +90,7 @@ export function App(props: { refused?: boolean }) {
         {current?.word === "crops" ? <CropsPage /> : null}
         {current?.word === "operations" ? <OperationsPage /> : null}
         {current?.word === "city" ? <CityPage /> : null}
+        {current?.word === "bills" ? <BillsPage /> : null}
         {current?.word === "deliveries" ? <DeliveriesPage canRequest={me.roles.includes("pharmacy")} me={me.id} /> : null}
       </main>
     </>

@@ -20,6 +20,7 @@ const WORDS = {
   crops: { ja: "生育・施肥", en: "Crops" }, // the crop page's own words are in pages/crops.tsx
   missions: { ja: "ミッション", en: "Missions" },
   deliveries: { ja: "配送", en: "Deliveries" },
+  bills: { ja: "マイページ", en: "My page" },
   noFields: { ja: "登録された圃場はありません。", en: "No fields are registered." },
   importTitle: { ja: "圃場ファイルの取り込み", en: "Import a field file" },
   dropHere: {

@@ -1,0 +1,83 @@
+"""A farmer's bills and points in the browser: the ledger's charges, refunds and points of
+the city currency (the currency sandbox standing in for the platform), month by month."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from api.accounts import get_account, list_accounts
+from api.app import create_app
+from api.config import load_settings
+from api.currency import Ledger
+from api.db import connect, migrate
+from api.deps import Services
+from api.identity import OidcClient
+from api.serving import serving
+from core.clock import SystemClock
+from tests.console.conftest import Screen
+from tests.console.test_console import Site, _log_in
+from tests.currency.conftest import API_KEY, Sandbox, run_sandbox
+from tests.oidc import running_provider
+
+
+@pytest.fixture
+def paying_site(tmp_path: Path, console_built: Path) -> Iterator[tuple[Site, Sandbox]]:
+    """The console on SQLite with the currency sandbox as the city's platform."""
+    (tmp_path / "sandbox").mkdir()
+    with run_sandbox(tmp_path / "sandbox") as sandbox:
+        url = f"sqlite:///{tmp_path / 'tanbo.db'}"
+        engine = connect(url)
+        migrate(engine)
+        settings = load_settings(data_dir=tmp_path / "data", database_url=url,
+                                 currency_url=sandbox.url, currency_api_key=API_KEY)  # fmt: skip
+        app = create_app(settings, engine=engine, migrate_schema=False)
+        with serving(app) as base:
+            services: Services = app.state.services
+            callback = f"{base}/auth/callback"
+            with running_provider(tmp_path / "oidc", redirect_uri=callback) as provider:
+                services.identity = OidcClient(
+                    provider.client_config("tanbo", redirect_uri=callback), clock=SystemClock()
+                )
+                yield Site(base=base, services=services), sandbox
+                services.identity.close()
+        engine.dispose()
+
+
+def test_a_farmer_reads_their_bills_and_points_by_month(
+    paying_site: tuple[Site, Sandbox], screen: Screen
+) -> None:
+    (site, sandbox), page = paying_site, screen.page
+    _log_in(screen, site, "tanaka")
+    me = next(a for a in list_accounts(site.services.engine)[0] if a.subject == "tanaka").id
+    ledger: Ledger = site.services.extras["ledger"]
+    sandbox.client.set_wallet(me, balance_yen=20_000)
+    first = ledger.charge(account=me, amount_yen=6_000, reference="mission:1",
+                          description="散布 B000 0.30 ha")  # fmt: skip
+    ledger.charge(account=me, amount_yen=4_000, reference="mission:2", description="散布 B001")
+    ledger.refund(first.id, amount_yen=1_000, description="一部返金")
+    ledger.grant_points(account=me, points=120, reference="mission:1",
+                        description="減農薬ポイント")  # fmt: skip
+    page.goto(f"{site.base}/console/#/bills")
+    expect(page.get_by_role("link", name="マイページ")).to_have_attribute("aria-current", "page")
+    expect(page.locator("table.entries tbody tr")).to_have_count(4)
+    stored = ledger.entries(account=me)
+    month = page.locator("table.months tbody tr").first
+    assert sum(1 for e in stored if e.status.value == "succeeded") == 4
+    expect(month.locator(".charged")).to_have_text("¥9,000")  # 6,000 + 4,000 − 1,000
+    expect(month.locator(".refunded")).to_have_text("¥1,000")
+    expect(month.locator(".points")).to_have_text("120 pt")
+    expect(page.locator("table.entries")).to_contain_text("減農薬ポイント")
+    expect(page.locator("tr[data-reference='mission:2']")).to_contain_text("¥4,000")
+    screen.shot("bills")
+
+    # The consent to the city data platform, given and withdrawn on the same page.
+    assert get_account(site.services.engine, me).city_data_consent_at is None
+    page.get_by_role("button", name="提供に同意する").click()
+    expect(page.locator(".consent-state")).to_contain_text("同意しています")
+    assert get_account(site.services.engine, me).city_data_consent_at is not None
+    page.get_by_role("button", name="同意を取り消す").click()
+    expect(page.locator(".consent-state")).to_have_text("同意していません")
+    assert get_account(site.services.engine, me).city_data_consent_at is None
+    assert not [s for s in screen.said if s.startswith(("pageerror", "http "))], screen.said
