@@ -24,6 +24,7 @@ from api.routes import (
     auth,
     billing,
     city,
+    console_settings,
     deliveries,
     delivery_places,
     delivery_proof,
@@ -203,6 +204,7 @@ def create_app(
         delivery_places.vehicles_router,
         city.router,
         open_data.router,
+        console_settings.router,
     ):
         app.include_router(router)
     mount_console(app)

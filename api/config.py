@@ -136,6 +136,26 @@ class Settings(BaseSettings):
     percolation, mm/day; the city's or land improvement district's planning figure), which
     the water saved by the paddies' control is counted against; None: no saving is given."""
 
+    # The console's map: a plain style of its own; an online basemap only if configured.
+    map_tiles_url: str | None = None
+    """An XYZ raster tile source drawn under the console's map, e.g. 地理院タイル
+    ``https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png``; None: no tiles, nothing
+    fetched from outside (the console works offline)."""
+    map_tiles_attribution: str = ""
+    """Shown on the map with the tiles (the source's terms ask for it: 「地理院タイル」)."""
+
+    @field_validator("map_tiles_url")
+    @classmethod
+    def _tiles_template(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")
+        missing = [p for p in ("{z}", "{x}", "{y}") if p not in value]
+        if missing:
+            raise ValueError(f"must hold {', '.join(missing)} (an XYZ tile template)")
+        return value
+
     @field_validator("zone_buffers_m")
     @classmethod
     def _buffers_not_negative(cls, value: dict[ZoneKind, float]) -> dict[ZoneKind, float]:

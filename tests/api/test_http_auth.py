@@ -27,7 +27,10 @@ PUBLIC = {
     ("POST", "/currency/webhooks"),  # signed by the platform (HMAC), not a bearer token
 }
 ANYONE = {Role.FARMER, Role.OPERATOR, Role.PHARMACY, Role.CITY_ADMIN}
-OPEN_TO_ALL = {"/open-data", "/open-data/{dataset}.csv", "/open-data/{dataset}.geojson"}
+OPEN_TO_ALL = {
+    "/open-data", "/open-data/{dataset}.csv", "/open-data/{dataset}.geojson",
+    "/console-settings",
+}  # fmt: skip
 """MATRIX templates anyone may read without logging in (open data): 200 without a token,
 where every other route answers 401."""
 CREW = {Role.OPERATOR, Role.CITY_ADMIN}
@@ -70,6 +73,7 @@ STATION = {"registration": "SIM-HAVE", "depot_id": "none", "box_cm": [40, 30, 25
 # (method, path template, body, roles allowed). {me} is the caller's own account id.
 MATRIX: list[tuple[str, str, object, set[Role]]] = [
     ("GET", "/me", None, ANYONE),
+    ("GET", "/console-settings", None, ANYONE),
     ("PUT", "/me/city-data-consent", None, ANYONE),
     ("DELETE", "/me/city-data-consent", None, ANYONE),
     ("POST", "/auth/logout", None, ANYONE),

@@ -1,5 +1,6 @@
 // The map: MapLibre GL with a plain style of its own (no tiles, no fonts, nothing from the
-// internet), showing fields, zones and flight paths from GeoJSON the API gives.
+// internet), showing fields, zones and flight paths from GeoJSON the API gives; an online
+// raster basemap under them only when the server's settings name one (map_tiles_url).
 import * as maplibregl from "maplibre-gl";
 import type { Coordinates, GeoJSONSource, LngLatBoundsLike, MapLayerMouseEvent } from "maplibre-gl";
 import "maplibre-gl/dist/maplibre-gl.css";
@@ -7,6 +8,7 @@ import "maplibre-gl/dist/maplibre-gl.css";
 // shares with the library) and hands back its URL.
 import workerUrl from "maplibre-gl/dist/maplibre-gl-worker.mjs?worker&url";
 import { useEffect, useRef, useState } from "preact/hooks";
+import { get } from "./api";
 
 export interface MapData {
   fields: GeoJSON.FeatureCollection;
@@ -33,6 +35,19 @@ export interface MapData {
 }
 
 maplibregl.setWorkerUrl(workerUrl);
+
+interface ConsoleSettings {
+  tiles_url: string | null;
+  tiles_attribution: string;
+}
+
+let settings: Promise<ConsoleSettings> | null = null;
+
+/** The server's console settings, asked once: an online basemap only if it names one. */
+function consoleSettings(): Promise<ConsoleSettings> {
+  settings ??= get<ConsoleSettings>("/console-settings").catch(() => ({ tiles_url: null, tiles_attribution: "" }));
+  return settings;
+}
 
 /** Each sortie's colour on the map, in turn (sortie 1 the first). */
 export const SORTIE_COLOURS = ["#1565c0", "#e65100", "#6a1b9a", "#00838f", "#ad1457", "#2e7d32"];
@@ -177,7 +192,15 @@ export function FieldMap(
     }
     m.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
     m.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
-    m.on("load", () => setReady(true));
+    m.on("load", () => {
+      setReady(true);
+      void consoleSettings().then((cs) => {
+        if (!cs.tiles_url || m.getSource("basemap")) return;
+        m.addSource("basemap", { type: "raster", tiles: [cs.tiles_url], tileSize: 256, attribution: cs.tiles_attribution });
+        m.addLayer({ id: "basemap", type: "raster", source: "basemap" }, "zones");
+        m.addControl(new maplibregl.AttributionControl({ compact: false }), "bottom-right");
+      });
+    });
     m.on("idle", () => {
       // What the map has drawn, for tests and readers of the page: the areas on the canvas.
       const drawn = new Set(m.queryRenderedFeatures({ layers: ["areas"] }).map((f) => String(f.properties.id)));
