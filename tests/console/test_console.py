@@ -143,6 +143,9 @@ def test_a_pharmacy_asks_for_a_delivery_and_sees_it_accepted_with_its_timeline(
     engine, page = site.services.engine, screen.page
     build_world(engine, site.services.extras["deliveries"], clock=site.services.clock)
     _log_in(screen, site, "suzuki")
+    # Signed in first as a farmer (the first login's role): the fields page has read its
+    # fields before staff make the account a pharmacy's (else that read may come back 403).
+    expect(page.locator(".pane-side")).to_contain_text("ミッションはまだありません。")
     who = next(a for a in list_accounts(engine)[0] if a.subject == "suzuki")
     set_roles(engine, who.id, [Role.PHARMACY])
     page.reload()

@@ -14,6 +14,7 @@ from api.currency import Ledger
 from api.db import connect, migrate
 from api.deps import Services
 from api.identity import OidcClient
+from api.scheduling.notify import Notice, Notification, StoredNotifier, list_notifications
 from api.serving import serving
 from core.clock import SystemClock
 from tests.console.conftest import Screen
@@ -45,6 +46,10 @@ def paying_site(tmp_path: Path, console_built: Path) -> Iterator[tuple[Site, San
         engine.dispose()
 
 
+def _notices_of(site: Site, account: str) -> list[Notification]:
+    return list(list_notifications(site.services.engine, account)[0])
+
+
 def test_a_farmer_reads_their_bills_and_points_by_month(
     paying_site: tuple[Site, Sandbox], screen: Screen
 ) -> None:
@@ -59,6 +64,10 @@ def test_a_farmer_reads_their_bills_and_points_by_month(
     ledger.refund(first.id, amount_yen=1_000, description="一部返金")
     ledger.grant_points(account=me, points=120, reference="mission:1",
                         description="減農薬ポイント")  # fmt: skip
+    StoredNotifier(site.services.engine).notify(Notice(
+        recipient=me, mission_id=None, kind="water.low", text_ja="B000 の水位が低くなっています",
+        text_en="B000's water is low",
+    ))  # fmt: skip
     page.goto(f"{site.base}/console/#/bills")
     expect(page.get_by_role("link", name="マイページ")).to_have_attribute("aria-current", "page")
     expect(page.locator("table.entries tbody tr")).to_have_count(4)
@@ -70,6 +79,13 @@ def test_a_farmer_reads_their_bills_and_points_by_month(
     expect(month.locator(".points")).to_have_text("120 pt")
     expect(page.locator("table.entries")).to_contain_text("減農薬ポイント")
     expect(page.locator("tr[data-reference='mission:2']")).to_contain_text("¥4,000")
+    notice = page.locator(".notice-list li[data-kind='water.low']")
+    expect(notice).to_contain_text("B000 の水位が低くなっています")
+    expect(page.locator("#notices-title .badge")).to_have_text("1")
+    notice.get_by_role("button", name="既読にする").click()
+    expect(page.locator("#notices-title .badge")).to_have_count(0)
+    read = _notices_of(site, me)
+    assert [n.read_at is not None for n in read] == [True]
     screen.shot("bills")
 
     # The consent to the city data platform, given and withdrawn on the same page.

@@ -2,7 +2,7 @@
 // month by month as the ledger keeps them (GET /billing/entries), and their consent to the
 // city data platform publishing their personal data (PUT/DELETE /me/city-data-consent).
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { ApiError, call, get, getAll } from "../api";
+import { ApiError, call, get, getAll, post } from "../api";
 import { jst, lang, t, words } from "../i18n";
 
 const w = words({
@@ -37,7 +37,49 @@ const w = words({
   consentNone: { ja: "同意していません", en: "You do not consent" },
   consentGrant: { ja: "提供に同意する", en: "I consent" },
   consentWithdraw: { ja: "同意を取り消す", en: "Withdraw my consent" },
+  notices: { ja: "お知らせ", en: "Notices" },
+  noNotices: { ja: "お知らせはありません。", en: "No notices." },
+  markRead: { ja: "既読にする", en: "Mark read" },
 });
+
+interface Notice {
+  id: number;
+  kind: string;
+  text_ja: string;
+  text_en: string;
+  created_at: string;
+  read_at: string | null;
+}
+
+/** Every notice to the person (missions, deliveries, paddy water, bills), newest first. */
+function Notices() {
+  const [notices, setNotices] = useState<Notice[] | null>(null);
+  const load = () =>
+    get<{ data: Notice[] }>("/notifications?limit=50").then((page) => setNotices(page.data)).catch(() => setNotices([]));
+  useEffect(() => void load(), []);
+  async function read(n: Notice): Promise<void> {
+    await post<Notice>(`/notifications/${n.id}/read`).catch(() => undefined);
+    await load();
+  }
+  const unread = (notices ?? []).filter((n) => !n.read_at).length;
+  return (
+    <section class="card notices" aria-labelledby="notices-title">
+      <h3 id="notices-title">{w("notices")} {unread ? <span class="badge">{unread}</span> : null}</h3>
+      {notices === null ? <p>{t("loading")}</p> : notices.length === 0 ? <p class="muted">{w("noNotices")}</p> : (
+        <ul class="notice-list">
+          {notices.map((n) => (
+            <li key={n.id} data-notice={n.id} data-kind={n.kind} class={n.read_at ? "muted" : "unread"}>
+              <span class="when">{jst(n.created_at)}</span> {lang.get() === "ja" ? n.text_ja : n.text_en}{" "}
+              {n.read_at ? null : (
+                <button type="button" class="link" onClick={() => void read(n)}>{w("markRead")}</button>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
 
 interface Account {
   city_data_consent_at: string | null;
@@ -135,6 +177,7 @@ export function BillsPage() {
 
   return (
     <section class="single bills">
+      <Notices />
       <Consent />
       <h2>{w("title")}</h2>
       {problem ? <p class="problem" role="alert">{problem}</p> : null}
