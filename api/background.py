@@ -76,6 +76,9 @@ class Background:
     city: CityPublisher | None = None
     links: LinkPool = field(default_factory=LinkPool)
     _stopping: threading.Event = field(default_factory=threading.Event)
+    _helpers: list[threading.Thread] = field(default_factory=list)
+    """The escalation and currency rounds: joined at stop, so none is still using the
+    database when the process closes it."""
 
     def start(self) -> None:
         """Start dispatching and scheduling; settle what a previous run left pending."""
@@ -128,19 +131,17 @@ class Background:
                                       leading=lambda: publisher_leads.leading)  # fmt: skip
             s.extras["city_publisher"] = self.city
             self.city.start()
-        threading.Thread(
-            target=self._escalate_every,
-            args=(s.settings.scheduler_tick_s,),
-            name="tanbo-deliveries",
-            daemon=True,
-        ).start()
+        self._helpers.append(threading.Thread(
+            target=self._escalate_every, args=(s.settings.scheduler_tick_s,),
+            name="tanbo-deliveries", daemon=True,
+        ))  # fmt: skip
         if ledger is not None:
-            threading.Thread(
-                target=self._settle_every,
-                args=(s.settings.currency_reconcile_s,),
-                name="tanbo-currency",
-                daemon=True,
-            ).start()
+            self._helpers.append(threading.Thread(
+                target=self._settle_every, args=(s.settings.currency_reconcile_s,),
+                name="tanbo-currency", daemon=True,
+            ))  # fmt: skip
+        for helper in self._helpers:
+            helper.start()
 
     def settle_currency(self) -> None:
         """Finish charges a crash left pending and reconcile the last two days with the
@@ -200,3 +201,7 @@ class Background:
         if self.city is not None:
             self.city.close()
         self.links.close()
+        for helper in self._helpers:
+            helper.join(30.0)
+            if helper.is_alive():
+                _log.error("%s: still running at shutdown", helper.name)
