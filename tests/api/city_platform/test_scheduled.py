@@ -12,6 +12,7 @@ from api.accounts import withdraw_city_data_consent
 from api.app import create_app
 from api.city_platform.scheduled import CityPublisher
 from api.config import load_settings
+from api.db import connect, migrate
 from api.serving import serving
 from tests.api.city_platform.city import City
 from tests.api.city_platform.fake_broker import FakeBroker
@@ -20,11 +21,21 @@ from tests.api.conftest import until
 
 
 @pytest.fixture
+def engine(sqlite_url: str) -> Iterator[Engine]:
+    """SQLite only: publishing reads both databases alike (test_publish runs on both); what
+    is tested here is the service's schedule."""
+    made = connect(sqlite_url)
+    migrate(made)
+    yield made
+    made.dispose()
+
+
+@pytest.fixture
 def served(
-    tmp_path: Path, database_url: str, engine: Engine, city: City, broker: FakeBroker
+    tmp_path: Path, sqlite_url: str, engine: Engine, city: City, broker: FakeBroker
 ) -> Iterator[CityPublisher]:
     settings = load_settings(
-        data_dir=tmp_path / "data", database_url=database_url, scheduler_tick_s=0.3,
+        data_dir=tmp_path / "data", database_url=sqlite_url, scheduler_tick_s=0.3,
         city_broker_url=broker.base_url, city_id_prefix="kasai", city_broker_tenant="kasai",
         city_broker_token="s3cret", city_publish_every_min=0.01, fleet_watch=False,
     )  # fmt: skip
