@@ -13,13 +13,23 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
+from api.app import create_app
+from api.config import load_settings
+from api.db import connect, migrate
+from api.deps import Services
+from api.identity import OidcClient
+from api.serving import serving
 from api.web_console import CONSOLE_DIST
+from core.clock import SystemClock
+from tests.oidc import running_provider
 
 WEB = CONSOLE_DIST.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -144,3 +154,41 @@ def another_screen(browser: Browser, screen: Screen) -> Iterator[Callable[[], Sc
     yield make
     for context in contexts:
         context.close()
+
+
+@dataclass
+class Site:
+    """A served API with its console, its login through a real OpenID provider."""
+
+    base: str
+    services: Services
+
+
+@contextmanager
+def city_login(base: str, services: Services, folder: Path) -> Iterator[Site]:
+    """The served app at ``base`` logging people in through an OpenID provider of its own
+    (tests/oidc.py, its files in ``folder``)."""
+    callback = f"{base}/auth/callback"
+    with running_provider(folder / "oidc", redirect_uri=callback) as provider:
+        services.identity = OidcClient(provider.client_config("tanbo", redirect_uri=callback),
+                                       clock=SystemClock())  # fmt: skip
+        try:
+            yield Site(base=base, services=services)
+        finally:
+            services.identity.close()
+
+
+@contextmanager
+def console_site(folder: Path, **settings: Any) -> Iterator[Site]:
+    """The API with its console on a SQLite file in ``folder`` (``settings`` beside the
+    data directory and the database), served on loopback, logging in as above."""
+    url = f"sqlite:///{folder / 'tanbo.db'}"
+    engine = connect(url)
+    migrate(engine)
+    app = create_app(load_settings(data_dir=folder / "data", database_url=url, **settings),
+                     engine=engine, migrate_schema=False)  # fmt: skip
+    try:
+        with serving(app) as base, city_login(base, app.state.services, folder) as site:
+            yield site
+    finally:
+        engine.dispose()

@@ -5,7 +5,6 @@ delivery and follows it; and the console calls nothing the API does not document
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,42 +18,20 @@ from starlette.routing import WebSocketRoute
 from api.accounts import Role, create_account, issue_token, list_accounts, set_roles
 from api.app import create_app
 from api.config import load_settings
-from api.db import connect, migrate
 from api.demo.delivery_world import build_world
-from api.deps import Services
-from api.identity import OidcClient
 from api.problems import install_problem_handlers
 from api.routes import live
 from api.serving import serving
 from api.web_console import mount_console
-from core.clock import SystemClock
-from tests.console.conftest import WEB, Screen
-from tests.oidc import ACCOUNTS, running_provider
-
-
-@dataclass
-class Site:
-    base: str
-    services: Services
+from tests.console.conftest import WEB, Screen, Site, console_site
+from tests.oidc import ACCOUNTS
 
 
 @pytest.fixture
 def site(tmp_path: Path, console_built: Path) -> Iterator[Site]:
     """The API with its console on SQLite, logging in through a real OpenID provider."""
-    url = f"sqlite:///{tmp_path / 'tanbo.db'}"
-    engine = connect(url)
-    migrate(engine)
-    app = create_app(load_settings(data_dir=tmp_path / "data", database_url=url),
-                     engine=engine, migrate_schema=False)  # fmt: skip
-    with serving(app) as base:
-        services: Services = app.state.services
-        callback = f"{base}/auth/callback"
-        with running_provider(tmp_path / "oidc", redirect_uri=callback) as provider:
-            services.identity = OidcClient(provider.client_config("tanbo", redirect_uri=callback),
-                                           clock=SystemClock())  # fmt: skip
-            yield Site(base=base, services=services)
-            services.identity.close()
-    engine.dispose()
+    with console_site(tmp_path) as served:
+        yield served
 
 
 def _log_in(screen: Screen, site: Site, who: str) -> None:

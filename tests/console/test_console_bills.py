@@ -8,42 +8,22 @@ import pytest
 from playwright.sync_api import expect
 
 from api.accounts import get_account, list_accounts
-from api.app import create_app
-from api.config import load_settings
 from api.currency import Ledger
-from api.db import connect, migrate
-from api.deps import Services
-from api.identity import OidcClient
 from api.scheduling.notify import Notice, Notification, StoredNotifier, list_notifications
-from api.serving import serving
-from core.clock import SystemClock
-from tests.console.conftest import Screen
-from tests.console.test_console import Site, _log_in
+from tests.console.conftest import Screen, Site, console_site
+from tests.console.test_console import _log_in
 from tests.currency.conftest import API_KEY, Sandbox, run_sandbox
-from tests.oidc import running_provider
 
 
 @pytest.fixture
 def paying_site(tmp_path: Path, console_built: Path) -> Iterator[tuple[Site, Sandbox]]:
     """The console on SQLite with the currency sandbox as the city's platform."""
     (tmp_path / "sandbox").mkdir()
-    with run_sandbox(tmp_path / "sandbox") as sandbox:
-        url = f"sqlite:///{tmp_path / 'tanbo.db'}"
-        engine = connect(url)
-        migrate(engine)
-        settings = load_settings(data_dir=tmp_path / "data", database_url=url,
-                                 currency_url=sandbox.url, currency_api_key=API_KEY)  # fmt: skip
-        app = create_app(settings, engine=engine, migrate_schema=False)
-        with serving(app) as base:
-            services: Services = app.state.services
-            callback = f"{base}/auth/callback"
-            with running_provider(tmp_path / "oidc", redirect_uri=callback) as provider:
-                services.identity = OidcClient(
-                    provider.client_config("tanbo", redirect_uri=callback), clock=SystemClock()
-                )
-                yield Site(base=base, services=services), sandbox
-                services.identity.close()
-        engine.dispose()
+    with (
+        run_sandbox(tmp_path / "sandbox") as sandbox,
+        console_site(tmp_path, currency_url=sandbox.url, currency_api_key=API_KEY) as site,
+    ):
+        yield site, sandbox
 
 
 def _notices_of(site: Site, account: str) -> list[Notification]:

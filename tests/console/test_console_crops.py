@@ -13,17 +13,9 @@ import pytest
 import shapely
 from playwright.sync_api import Locator, expect
 
-from api.app import create_app
-from api.config import load_settings
-from api.db import connect, migrate
 from api.demo.orthomosaic import write_orthomosaic
-from api.deps import Services
-from api.identity import OidcClient
-from api.serving import serving
-from core.clock import SystemClock
-from tests.console.conftest import Screen
-from tests.console.test_console import Site, _log_in
-from tests.oidc import running_provider
+from tests.console.conftest import Screen, Site, console_site
+from tests.console.test_console import _log_in
 
 FORECAST_S = 240_000
 """AquaCrop runs each zone's season twice (without and with the prescription's N)."""
@@ -32,20 +24,8 @@ FORECAST_S = 240_000
 @pytest.fixture
 def crops_site(tmp_path: Path, console_built: Path) -> Iterator[Site]:
     """The API with its console on SQLite, logging in through a real OpenID provider."""
-    url = f"sqlite:///{tmp_path / 'tanbo.db'}"
-    engine = connect(url)
-    migrate(engine)
-    app = create_app(load_settings(data_dir=tmp_path / "data", database_url=url),
-                     engine=engine, migrate_schema=False)  # fmt: skip
-    with serving(app) as base:
-        services: Services = app.state.services
-        callback = f"{base}/auth/callback"
-        with running_provider(tmp_path / "oidc", redirect_uri=callback) as provider:
-            services.identity = OidcClient(provider.client_config("tanbo", redirect_uri=callback),
-                                           clock=SystemClock())  # fmt: skip
-            yield Site(base=base, services=services)
-            services.identity.close()
-    engine.dispose()
+    with console_site(tmp_path) as served:
+        yield served
 
 
 @pytest.fixture

@@ -14,16 +14,14 @@ from api.config import load_settings
 from api.db import connect, migrate
 from api.demo.delivery_world import build_world
 from api.deps import Services
-from api.identity import OidcClient
 from api.serving import serving
-from core.clock import ScaledClock, SystemClock
+from core.clock import ScaledClock
 from sim.background import BackgroundSim
 from sim.cluster import SimCluster
 from tests.api.logistics.conftest import START
 from tests.api.logistics.test_serve_flies import SIM, SPEEDUP
-from tests.console.conftest import Screen
-from tests.console.test_console import Site, _log_in
-from tests.oidc import running_provider
+from tests.console.conftest import Screen, Site, city_login
+from tests.console.test_console import _log_in
 
 
 @pytest.fixture
@@ -39,12 +37,8 @@ def delivery_site(tmp_path: Path, console_built: Path) -> Iterator[Site]:
         services: Services = app.state.services
         build_world(engine, services.extras["deliveries"], clock=clock,
                     ports=tuple(sim.cluster.ports))  # fmt: skip
-        callback = f"{base}/auth/callback"
-        with running_provider(tmp_path / "oidc", redirect_uri=callback) as provider:
-            services.identity = OidcClient(provider.client_config("tanbo", redirect_uri=callback),
-                                           clock=SystemClock())  # fmt: skip
-            yield Site(base=base, services=services)
-            services.identity.close()
+        with city_login(base, services, tmp_path) as site:
+            yield site
     engine.dispose()
 
 

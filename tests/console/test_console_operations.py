@@ -20,19 +20,17 @@ from api.app import create_app
 from api.config import load_settings
 from api.db import connect, migrate
 from api.deps import Services
-from api.identity import OidcClient
 from api.scheduling import JST
 from api.serving import serving
-from core.clock import FakeClock, SystemClock
+from core.clock import FakeClock
 from fields import local_crs_for, to_local, to_wgs84
 from sim import Airframe, SimConfig
 from sim.background import BackgroundSim
 from sim.cluster import SimCluster
 from tests.api.conftest import until
 from tests.api.test_fleet_dispatch import CREW_S, sim_vehicle
-from tests.console.conftest import Screen
-from tests.console.test_console import Site, _drop_file, _log_in
-from tests.oidc import running_provider
+from tests.console.conftest import Screen, Site, city_login
+from tests.console.test_console import _drop_file, _log_in
 
 DAWN = datetime(2026, 6, 2, 4, 0, tzinfo=JST)
 """Two hours before work may start on a calm day of the sample weather."""
@@ -70,13 +68,9 @@ def fleet_site(tmp_path: Path, console_built: Path, sample_data: Path) -> Iterat
     with BackgroundSim(SimCluster(1, config)) as sim, serving(app) as base:
         fleet_store.add_vehicle(engine, sim_vehicle(f"tcp:127.0.0.1:{sim.cluster.ports[0]}"))
         services: Services = app.state.services
-        callback = f"{base}/auth/callback"
-        with running_provider(tmp_path / "oidc", redirect_uri=callback) as provider:
-            services.identity = OidcClient(provider.client_config("tanbo", redirect_uri=callback),
-                                           clock=SystemClock())  # fmt: skip
+        with city_login(base, services, tmp_path):
             yield FleetSite(base=base, services=services, clock=clock,
                             fields_text=json.dumps(collection))  # fmt: skip
-            services.identity.close()
     engine.dispose()
 
 

@@ -13,17 +13,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from api.app import create_app
 from api.config import load_settings
-from api.db import connect, migrate
-from api.deps import Services
 from api.errors import ConfigError
-from api.identity import OidcClient
-from api.serving import serving
-from core.clock import SystemClock
-from tests.console.conftest import Screen
-from tests.console.test_console import Site, _log_in
-from tests.oidc import running_provider
+from tests.console.conftest import Screen, Site, console_site
+from tests.console.test_console import _log_in
 
 
 def _png(size: int = 256) -> bytes:
@@ -72,22 +65,9 @@ def tile_server() -> Iterator[tuple[str, list[str]]]:
 def tiled_site(
     tmp_path: Path, console_built: Path, tile_server: tuple[str, list[str]]
 ) -> Iterator[Site]:
-    url = f"sqlite:///{tmp_path / 'tanbo.db'}"
-    engine = connect(url)
-    migrate(engine)
-    settings = load_settings(data_dir=tmp_path / "data", database_url=url,
-                             map_tiles_url=tile_server[0],
-                             map_tiles_attribution="テスト地図タイル")  # fmt: skip
-    app = create_app(settings, engine=engine, migrate_schema=False)
-    with serving(app) as base:
-        services: Services = app.state.services
-        callback = f"{base}/auth/callback"
-        with running_provider(tmp_path / "oidc", redirect_uri=callback) as provider:
-            services.identity = OidcClient(provider.client_config("tanbo", redirect_uri=callback),
-                                           clock=SystemClock())  # fmt: skip
-            yield Site(base=base, services=services)
-            services.identity.close()
-    engine.dispose()
+    with console_site(tmp_path, map_tiles_url=tile_server[0],
+                      map_tiles_attribution="テスト地図タイル") as served:  # fmt: skip
+        yield served
 
 
 def test_the_map_draws_the_configured_basemap_with_its_attribution(

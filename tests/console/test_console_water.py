@@ -18,22 +18,14 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from api.accounts import Role, create_account, issue_token, list_accounts
-from api.app import create_app
-from api.config import load_settings
-from api.db import connect, migrate
-from api.deps import Services
-from api.identity import OidcClient
 from api.irrigation.running import PaddyWaterService
 from api.irrigation.service import DatabaseControlStore, NotifierAlerts
 from api.scheduling.notify import StoredNotifier
-from api.serving import serving
-from core.clock import SystemClock
 from irrigation import JST
 from irrigation.gates_mqtt import InProcessGates
 from irrigation.runner import IrrigationRunner
-from tests.console.conftest import Screen
-from tests.console.test_console import Site, _log_in
-from tests.oidc import running_provider
+from tests.console.conftest import Screen, Site, console_site
+from tests.console.test_console import _log_in
 
 PADDY = "tanaka-B000"
 STEP = timedelta(minutes=10)
@@ -45,20 +37,8 @@ COMMAND_COLOUR = (109, 76, 65)  # MARK_COLOURS.command, #6d4c41
 def site(tmp_path: Path, console_built: Path) -> Iterator[Site]:
     """The API and its console on SQLite, on the wall clock (the browser's is the same),
     logging in through a real OpenID provider."""
-    url = f"sqlite:///{tmp_path / 'tanbo.db'}"
-    engine = connect(url)
-    migrate(engine)
-    settings = load_settings(data_dir=tmp_path / "data", database_url=url)
-    app = create_app(settings, engine=engine, migrate_schema=False)
-    with serving(app) as base:
-        services: Services = app.state.services
-        callback = f"{base}/auth/callback"
-        with running_provider(tmp_path / "oidc", redirect_uri=callback) as provider:
-            config = provider.client_config("tanbo", redirect_uri=callback)
-            services.identity = OidcClient(config, clock=SystemClock())
-            yield Site(base=base, services=services)
-            services.identity.close()
-    engine.dispose()
+    with console_site(tmp_path) as served:
+        yield served
 
 
 def _client(site: Site, account_id: str) -> httpx.Client:
