@@ -29,7 +29,8 @@ from exactextract.feature import JSONFeatureSource
 from exactextract.raster import NumPyRasterSource
 from rasterio.crs import CRS
 from rasterio.errors import RasterioError
-from rasterio.warp import transform_geom
+from rasterio.warp import Resampling, transform_geom
+from rasterio.warp import reproject as warp
 from rasterio.windows import Window
 from shapely import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
@@ -82,6 +83,17 @@ class FieldWindow:
         height, width = self.values.shape
         t = self.transform
         return t.c, t.f + t.e * height, t.c + t.a * width, t.f
+
+    def resampled(self, transform: Affine, crs: CRS, shape: tuple[int, int]) -> _Floats:
+        """The values on another grid (``shape`` pixels of ``transform`` in ``crs``), each
+        taking the nearest pixel's value; NaN where the window has none."""
+        grid = np.full(shape, np.nan)
+        warp(
+            self.values, grid, src_transform=self.transform, src_crs=self.crs,
+            dst_transform=transform, dst_crs=crs, resampling=Resampling.nearest,
+            src_nodata=np.nan, dst_nodata=np.nan,
+        )  # fmt: skip
+        return grid
 
 
 def read_field_window(index_raster: Path, field: FieldShape) -> FieldWindow:

@@ -19,7 +19,6 @@ import shapely
 from affine import Affine
 from rasterio.crs import CRS
 from rasterio.features import geometry_mask
-from rasterio.warp import Resampling, reproject
 
 from fields.agronomy.field_window import read_field_window
 from fields.agronomy.field_window import reproject as reproject_geometry
@@ -93,18 +92,7 @@ def index_grid(index_raster: Path, field: FieldShape, *, max_px: int = 400) -> I
     width = max(1, math.ceil(width_m / pixel_m))
     height = max(1, math.ceil(height_m / pixel_m))
     transform = Affine((east - west) / width, 0.0, west, 0.0, -(north - south) / height, north)
-    grid = np.full((height, width), np.nan)
-    reproject(
-        window.values,
-        grid,
-        src_transform=window.transform,
-        src_crs=window.crs,
-        dst_transform=transform,
-        dst_crs=_WGS84,
-        resampling=Resampling.nearest,
-        src_nodata=np.nan,
-        dst_nodata=np.nan,
-    )
+    grid = window.resampled(transform, _WGS84, (height, width))
     outside = geometry_mask([field.geometry], out_shape=grid.shape, transform=transform)
     grid[outside] = np.nan
     return IndexGrid(

@@ -29,7 +29,6 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path as MplPath
 from rasterio.crs import CRS
-from rasterio.warp import Resampling, reproject
 from shapely import MultiPolygon, Polygon
 from shapely.affinity import translate
 from shapely.geometry.base import BaseGeometry
@@ -252,18 +251,7 @@ def _resample(
     )
     width, height = math.ceil((right - left) / size_m), math.ceil((top - bottom) / size_m)
     transform = Affine(size_m, 0.0, left, 0.0, -size_m, top)
-    grid = np.full((height, width), np.nan)
-    reproject(
-        window.values,
-        grid,
-        src_transform=window.transform,
-        src_crs=window.crs,
-        dst_transform=transform,
-        dst_crs=CRS.from_epsg(frame.crs.epsg),
-        resampling=Resampling.nearest,
-        src_nodata=np.nan,
-        dst_nodata=np.nan,
-    )
+    grid = window.resampled(transform, CRS.from_epsg(frame.crs.epsg), (height, width))
     extent = (
         left - frame.x0,
         left + width * size_m - frame.x0,
