@@ -168,6 +168,16 @@ export interface LiveMessage {
   vehicle: LiveVehicle | null;
 }
 
+/** A notice to the signed-in person (GET /notifications), in both languages. */
+export interface Notice {
+  id: number;
+  kind: string;
+  text_ja: string;
+  text_en: string;
+  created_at: string;
+  read_at: string | null;
+}
+
 export interface FlightLogRow {
   flight_id: string;
   registration: string;

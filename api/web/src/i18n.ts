@@ -158,6 +158,12 @@ export function jst(iso: string | null): string {
   }).format(new Date(iso));
 }
 
+/** The day in Japan ``offsetDays`` from today, YYYY-MM-DD (a date input's value). */
+export function jstDate(offsetDays = 0): string {
+  const at = new Date(Date.now() + offsetDays * 86_400_000);
+  return new Intl.DateTimeFormat("sv-SE", { timeZone: "Asia/Tokyo" }).format(at);
+}
+
 /** A page's own words, kept beside the page: `const w = words({ gate: { ja: "水門", en:
  * "Gate" } })`, then `w("gate")` in the reader's language (shared words stay in WORDS). */
 export function words<K extends string>(dict: Record<K, { ja: string; en: string }>): (word: K) => string {

@@ -1,6 +1,7 @@
 // A mission's planned path on the map: spraying by sortie, transits dashed, with a legend
 // of each sortie's sprayed and flown distance (from GET /missions/{id}/plan).
-import { get } from "./api";
+import { useState } from "preact/hooks";
+import { ApiError, get } from "./api";
 import { t, words } from "./i18n";
 import { SORTIE_COLOURS } from "./map";
 
@@ -17,9 +18,29 @@ const w = words({
 export { w as planWords };
 
 /** The legs of mission ``id``'s plan, in flight order. */
-export async function missionPlan(id: number): Promise<GeoJSON.FeatureCollection> {
+async function missionPlan(id: number): Promise<GeoJSON.FeatureCollection> {
   const doc = await get<GeoJSON.FeatureCollection>(`/missions/${id}/plan`);
   return { type: "FeatureCollection", features: doc.features.filter((f) => f.properties?.kind === "leg") };
+}
+
+export interface ShownPlan {
+  id: number;
+  legs: GeoJSON.FeatureCollection;
+}
+
+/** The mission plan a page shows, and a toggle for a mission's row: its plan fetched and
+ * shown, or hidden when it is the one shown; a refusal goes to ``onProblem``. */
+export function useMissionPlan(onProblem: (message: string) => void): [ShownPlan | null, (id: number) => Promise<void>] {
+  const [plan, setPlan] = useState<ShownPlan | null>(null);
+  async function toggle(id: number): Promise<void> {
+    if (plan?.id === id) return setPlan(null);
+    try {
+      setPlan({ id, legs: await missionPlan(id) });
+    } catch (e) {
+      onProblem(e instanceof ApiError ? `${e.title}: ${e.detail}` : String(e));
+    }
+  }
+  return [plan, toggle];
 }
 
 function metres(line: GeoJSON.Geometry): number {

@@ -2,7 +2,7 @@
 // month by month as the ledger keeps them (GET /billing/entries), and their consent to the
 // city data platform publishing their personal data (PUT/DELETE /me/city-data-consent).
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { ApiError, call, get, getAll, post } from "../api";
+import { ApiError, call, get, getAll, post, type Notice } from "../api";
 import { jst, lang, t, words } from "../i18n";
 
 const w = words({
@@ -41,15 +41,6 @@ const w = words({
   noNotices: { ja: "お知らせはありません。", en: "No notices." },
   markRead: { ja: "既読にする", en: "Mark read" },
 });
-
-interface Notice {
-  id: number;
-  kind: string;
-  text_ja: string;
-  text_en: string;
-  created_at: string;
-  read_at: string | null;
-}
 
 /** Every notice to the person (missions, deliveries, paddy water, bills), newest first. */
 function Notices() {
@@ -166,11 +157,12 @@ export function BillsPage() {
     const by = new Map<string, { charged: number; refunded: number; points: number }>();
     for (const e of entries ?? []) {
       if (e.status !== "succeeded") continue;
-      const m = by.get(monthOf(e.created_at)) ?? { charged: 0, refunded: 0, points: 0 };
+      const month = monthOf(e.created_at);
+      const m = by.get(month) ?? { charged: 0, refunded: 0, points: 0 };
       if (e.kind === "charge") m.charged += e.amount_yen;
       else if (e.kind === "refund") m.refunded += e.amount_yen;
       m.points += e.points;
-      by.set(monthOf(e.created_at), m);
+      by.set(month, m);
     }
     return [...by.entries()].sort(([a], [b]) => b.localeCompare(a));
   }, [entries, lang.get()]);

@@ -215,8 +215,3 @@ export function day(iso: string | null): string {
     dateStyle: "medium",
   }).format(new Date(`${iso}T12:00:00+09:00`));
 }
-
-/** Today in Japan, YYYY-MM-DD. */
-export function todayJst(): string {
-  return new Intl.DateTimeFormat("sv-SE", { timeZone: "Asia/Tokyo" }).format(new Date());
-}

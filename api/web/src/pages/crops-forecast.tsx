@@ -3,8 +3,8 @@
 // rests on.
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, get } from "../api";
-import { t, words } from "../i18n";
-import { day, num, todayJst, type Forecast, type Prescription, type SurveyImage } from "./crops-data";
+import { jstDate, t, words } from "../i18n";
+import { day, num, type Forecast, type Prescription, type SurveyImage } from "./crops-data";
 
 const w = words({
   title: { ja: "収量予測", en: "Yield forecast" },
@@ -34,7 +34,7 @@ const w = words({
 });
 
 export function ForecastCard(props: { fieldId: string; image: SurveyImage | null; zones: number; minZoneM2: number; prescription: Prescription | null }) {
-  const season = (props.image?.image_date ?? todayJst()).slice(0, 4);
+  const season = (props.image?.image_date ?? jstDate()).slice(0, 4);
   const [transplanted, setTransplanted] = useState(`${season}-05-10`);
   const [baseN, setBaseN] = useState("60");
   const [water, setWater] = useState("ponded");

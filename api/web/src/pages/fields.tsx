@@ -2,10 +2,10 @@
 // survey request for the fields picked.
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError, call, get, getAll, post, type Field, type ImportResult, type Page, type Zone } from "../api";
-import { jst, stateName, t } from "../i18n";
+import { jst, jstDate, stateName, t } from "../i18n";
 import { FieldMap, shapes } from "../map";
 import type { Mission } from "../api";
-import { missionPlan, PlanLegend, planWords } from "../plan";
+import { PlanLegend, planWords, useMissionPlan } from "../plan";
 
 export function FieldsPage() {
   const [fields, setFields] = useState<Field[] | null>(null);
@@ -14,16 +14,7 @@ export function FieldsPage() {
   const [report, setReport] = useState<ImportResult | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [missions, setMissions] = useState<Mission[]>([]);
-  const [plan, setPlan] = useState<{ id: number; legs: GeoJSON.FeatureCollection } | null>(null);
-
-  async function showPlan(id: number): Promise<void> {
-    if (plan?.id === id) return setPlan(null);
-    try {
-      setPlan({ id, legs: await missionPlan(id) });
-    } catch (e) {
-      setError(e instanceof ApiError ? `${e.title}: ${e.detail}` : String(e));
-    }
-  }
+  const [plan, showPlan] = useMissionPlan((message) => setError(message));
 
   async function load(): Promise<void> {
     try {
@@ -134,15 +125,10 @@ function ImportReport({ report }: { report: ImportResult }) {
   );
 }
 
-function today(offsetDays = 0): string {
-  const now = new Date(Date.now() + offsetDays * 86_400_000);
-  return new Intl.DateTimeFormat("sv-SE", { timeZone: "Asia/Tokyo" }).format(now); // YYYY-MM-DD
-}
-
 function MissionForm(props: { fieldIds: string[]; onDone: () => Promise<void> }) {
   const [kind, setKind] = useState<"spray" | "survey">("spray");
-  const [first, setFirst] = useState(today(1));
-  const [last, setLast] = useState(today(3));
+  const [first, setFirst] = useState(jstDate(1));
+  const [last, setLast] = useState(jstDate(3));
   const [swath, setSwath] = useState("5");
   const [rate, setRate] = useState("10");
   const [tank, setTank] = useState("10");

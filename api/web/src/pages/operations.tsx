@@ -18,7 +18,7 @@ const w = words({
   downloadPdf: { ja: "PDF（様式1）でダウンロード", en: "Download as PDF (the MLIT form)" },
 });
 import { FieldMap, shapes } from "../map";
-import { missionPlan, PlanLegend, planWords } from "../plan";
+import { PlanLegend, planWords, useMissionPlan } from "../plan";
 
 const LIVE = new Set(["dispatched", "flying"]);
 
@@ -30,16 +30,7 @@ export function OperationsPage() {
   const [trails, setTrails] = useState<Record<number, [number, number][]>>({});
   const [fleet, setFleet] = useState<FleetVehicle[]>([]);
   const [fieldsLoaded, setFieldsLoaded] = useState(false);
-  const [plan, setPlan] = useState<{ id: number; legs: GeoJSON.FeatureCollection } | null>(null);
-
-  async function showPlan(id: number): Promise<void> {
-    if (plan?.id === id) return setPlan(null);
-    try {
-      setPlan({ id, legs: await missionPlan(id) });
-    } catch (e) {
-      setProblem(e instanceof ApiError ? `${e.title}: ${e.detail}` : String(e));
-    }
-  }
+  const [plan, showPlan] = useMissionPlan((message) => setProblem(message));
   const [problem, setProblem] = useState<string | null>(null);
   const streams = useRef(new Map<number, () => void>());
 

@@ -79,14 +79,7 @@ export interface Override {
   reason: string;
 }
 
-export interface Notice {
-  id: number;
-  kind: string;
-  text_ja: string;
-  text_en: string;
-  created_at: string;
-  read_at: string | null;
-}
+export type { Notice } from "../api";
 
 export interface RainWarning {
   id: number;
