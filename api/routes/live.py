@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from api.accounts import BadCredentials, Principal, Role, authenticate
 from api.deps import Services
 from api.routes.fleet_status import fleet_status
+from api.routes.missions import visible_mission
 from api.scheduling import Mission, MissionNotFound, MissionStatus, get_mission
 
 __all__ = ["router"]
@@ -60,13 +61,6 @@ def _mission(mission: Mission) -> dict[str, Any]:
     }
 
 
-def _visible(services: Services, caller: Principal, mission_id: int) -> Mission:
-    mission = get_mission(services.engine, mission_id)
-    if caller.has(Role.OPERATOR, Role.CITY_ADMIN) or mission.owner == caller.account_id:
-        return mission
-    raise MissionNotFound(mission_id)
-
-
 @router.websocket("/missions/{mission_id}/live")
 async def live(websocket: WebSocket, mission_id: int, access_token: str = "") -> None:
     """Stream a mission's status and its vehicle's telemetry until the mission ends."""
@@ -75,7 +69,7 @@ async def live(websocket: WebSocket, mission_id: int, access_token: str = "") ->
 
     def allowed(caller: Principal) -> str | None:
         try:
-            _visible(services, caller, mission_id)
+            visible_mission(caller, mission_id, services)
         except MissionNotFound:
             return f"no mission {mission_id}"
         return None

@@ -18,7 +18,7 @@ from api.errors import NotFound
 from api.fleet_dispatch_plan import mission_dir
 from api.plan_requests import SurveyWork, mission_work, spray_job, survey_area, survey_job
 from api.routes.common import ProblemResponses
-from api.scheduling import MissionNotFound, get_mission
+from api.routes.missions import visible_mission
 
 __all__ = ["router"]
 
@@ -54,9 +54,7 @@ def mission_plan(
 ) -> Response:
     """The path the mission flies (or flew): each leg with its sortie and whether it sprays,
     so a map can show spray on and off and where each sortie ends."""
-    mission = get_mission(services.engine, mission_id)
-    if not (caller.has(Role.OPERATOR, Role.CITY_ADMIN) or mission.owner == caller.account_id):
-        raise MissionNotFound(mission_id)
+    mission = visible_mission(caller, mission_id, services)
     flown = mission_dir(services.settings, mission.id) / f"mission-{mission.id}.geojson"
     if flown.is_file():
         text = flown.read_text(encoding="utf-8")

@@ -43,7 +43,7 @@ from api.scheduling import (
 from api.scheduling.model import MAX_WINDOW
 from core.geo import GeoPoint
 
-__all__ = ["notifications_router", "router"]
+__all__ = ["notifications_router", "router", "visible_mission"]
 
 router = APIRouter(prefix="/missions", tags=["missions"], responses=ProblemResponses)
 notifications_router = APIRouter(
@@ -213,7 +213,14 @@ def _changed(
     return _answer(response, changed)
 
 
-def _visible(caller: Principal, mission_id: int, services: Services) -> Mission:
+def visible_mission(caller: Principal, mission_id: int, services: Services) -> Mission:
+    """The mission, if the caller may see it (its farmer, operators, city staff).
+
+    Raises
+    ------
+    MissionNotFound
+        No such mission, or another farmer's.
+    """
     mission = get_mission(services.engine, mission_id)
     if caller.has(Role.OPERATOR, Role.CITY_ADMIN) or mission.owner == caller.account_id:
         return mission
@@ -299,7 +306,7 @@ def read_mission(
     mission_id: int, response: Response, services: ServicesDep, caller: _Involved
 ) -> MissionPublic:
     """One mission; its ETag names this version."""
-    return _answer(response, _visible(caller, mission_id, services))
+    return _answer(response, visible_mission(caller, mission_id, services))
 
 
 @router.get(
@@ -309,7 +316,7 @@ def mission_history(
     mission_id: int, services: ServicesDep, caller: _Involved
 ) -> list[HistoryEntry]:
     """Every status change, oldest first: who, when, from what to what, why."""
-    _visible(caller, mission_id, services)
+    visible_mission(caller, mission_id, services)
     return [
         HistoryEntry(
             at=c.at, by=c.by, from_status=c.from_status, to_status=c.to_status, reason=c.reason
@@ -371,7 +378,7 @@ def cancel_mission(
     if_match: IfMatch = None,
 ) -> MissionPublic:
     """Cancel before it flies: the farmer who asked, or city staff."""
-    current = _visible(caller, mission_id, services)
+    current = visible_mission(caller, mission_id, services)
     if current.owner != caller.account_id and not caller.has(Role.CITY_ADMIN):
         raise Forbidden("only the farmer who asked, or city staff, cancel a mission")
     return _changed(response, services, caller, current, if_match, cancel, reason=body.reason)
