@@ -15,6 +15,10 @@ import shapely
 import typer
 from rich.markup import escape
 from rich.table import Table
+from typer import rich_utils
+
+# Typer bundles its own Click: its errors are these, not the click package's.
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
 from api import registry
 from api.config import load_settings
@@ -322,11 +326,30 @@ def demo(ctx: typer.Context) -> None:
     run_demo(state.db(), state.settings, out)
 
 
+def usage_line(exc: UsageError) -> str:
+    """A usage error on one line, naming the command: ``tanbo plan spray: Invalid value
+    for '--swath': …``."""
+    where = exc.ctx.command_path if exc.ctx is not None else "tanbo"
+    return f"{where}: {' '.join(exc.format_message().split())}"
+
+
 def main() -> None:
     """Entry point of the ``tanbo`` command."""
     mount(command_in(sys.argv[1:]))
     try:
-        app()
+        code = app(standalone_mode=False)
+    except NoArgsIsHelpError as exc:  # a bare command group: its help, as Typer shows it
+        rich_utils.rich_format_error(exc)
+        sys.exit(exc.exit_code)
+    except UsageError as exc:  # one line, as for any other bad input (Typer boxes it)
+        err.print(escape(usage_line(exc)), soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except ClickException as exc:
+        err.print(f"tanbo: {escape(exc.format_message())}", soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("tanbo: aborted")
+        sys.exit(1)
     except StorageError as exc:
         err.print(f"tanbo: {escape(str(exc))}")
         sys.exit(1)
@@ -336,3 +359,4 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("tanbo: interrupted; nothing half-written was kept")
         sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
