@@ -24,6 +24,7 @@ from core.geo import GeoPoint
 from fields import LocalCrs, ZoneKind, ZoneRecord, local_crs_for, to_local
 from mission_planner import Action, FlightPlan, PayloadRelease, RateMode, SprayerControl
 from mission_planner.cameras import Camera, camera_named
+from mission_planner.coverage import MIN_COVERAGE
 from mission_planner.delivery import plan_delivery
 from mission_planner.metrics import spray_footprint
 from mission_planner.refusals import PlanRefused
@@ -192,6 +193,16 @@ def spray(
     pump_pwm: Annotated[
         str, typer.Option("--pump-pwm", help="OFF,FULL pulse of the pump's servo, µs.")
     ] = "1100,1900",
+    min_coverage: Annotated[
+        float,
+        typer.Option(
+            "--min-coverage",
+            min=90.0,
+            max=100.0,
+            help="Share of each field to spray, %: rings inside the edge pass shorten the "
+            "route while it is met (100: one ring).",
+        ),
+    ] = MIN_COVERAGE * 100.0,
 ) -> None:
     """Plan spray missions: zones respected, sorties by tank and battery, rates by zone."""
 
@@ -228,6 +239,7 @@ def spray(
         swath_m=swath, altitude_m=altitude, speed_m_s=speed, heading_deg=heading,
         tank_l=tank_l, rate_l_ha=rate_l_ha, endurance_min=endurance_min,
         sprayer=sprayer, sprayer_servo=servo, rate_control=control,
+        min_coverage=min_coverage / 100.0,
     )  # fmt: skip
     zones = _zones_or_exit(no_spray or [], ZoneKind.HOUSE)
     targets, problems = planning.load_fields(fields, field_id or [], state.db)
@@ -308,7 +320,7 @@ def _run_one_mission(
             "id": fid,
             "area_ha": round(f["area_m2"] / 10_000.0, 4),
             "path_m": round(f["path_m"], 1),
-            "turns": int(f.get("turns", 0)),
+            "turns": round(f.get("turns", 0)),
             "sorties": plan.sorties,
             "est_time_s": round(
                 f["path_m"] / params.speed_m_s + f.get("turns", 0) * params.turn_time_s, 1

@@ -21,6 +21,7 @@ from core.geo import GeoPoint
 from fields import FieldRecord, LocalCrs, local_crs_for, to_local
 from mission_planner import FlightPlan, SprayerControl
 from mission_planner.cameras import Camera, camera_named
+from mission_planner.coverage import MIN_COVERAGE
 from mission_planner.safety import check_plan, permissions_for
 from mission_planner.spray import SprayParams
 from mission_planner.survey import plan_survey
@@ -71,6 +72,13 @@ class SprayWork(BaseModel):
     )
     sprayer: SprayerControl = SprayerControl.DO_SPRAYER
     sprayer_servo: int = Field(default=9, ge=1, le=16)
+    min_coverage_pct: float = Field(
+        default=MIN_COVERAGE * 100.0,
+        ge=90,
+        le=100,
+        description="Share of each field to spray: rings inside the edge pass shorten the "
+        "route while it is met (100: one ring).",
+    )
 
 
 class SprayRequest(SprayWork):
@@ -115,6 +123,7 @@ def spray_params(work: SprayWork) -> SprayParams:
         endurance_min=work.endurance_min,
         sprayer=work.sprayer,
         sprayer_servo=work.sprayer_servo,
+        min_coverage=work.min_coverage_pct / 100.0,
     )
 
 

@@ -11,11 +11,12 @@ the leg itself rather than from a side table that could drift from the legs.
 """
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+import numpy as np
 from shapely import LineString, Polygon
 
 from fields import LocalCrs
@@ -29,10 +30,30 @@ __all__ = [
     "Point",
     "SprayRate",
     "SprayerControl",
+    "corner_turns",
 ]
 
 Point = tuple[float, float]
 """(x_m, y_m) in the plan's local metric CRS."""
+
+
+def corner_turns(path: Sequence[Point]) -> float:
+    """How far a path turns at its vertices, in U-turns: a right-angle corner is half.
+
+    A drone slows down and speeds up again at a corner as at the end of a pass; flight
+    times charge ``turn_time_s`` for a U-turn (the hop between two passes) and this
+    share of it for the corners along a path (a ring's, say).
+
+    >>> corner_turns([(0, 0), (10, 0), (10, 10), (0, 10)])
+    1.0
+    """
+    if len(path) < 3:
+        return 0.0
+    d = np.diff(np.asarray(path, dtype=float), axis=0)
+    d = d[np.hypot(d[:, 0], d[:, 1]) > 1e-9]
+    a, b = d[:-1], d[1:]
+    angle = np.arctan2(a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0], (a * b).sum(axis=1))
+    return float(np.abs(angle).sum() / math.pi)
 
 
 class Action(StrEnum):

@@ -23,7 +23,7 @@ import shapely.ops
 from shapely import LineString
 
 from mission_planner.coverage import RouteLeg
-from mission_planner.plan import Action, Leg, Point, SprayRate
+from mission_planner.plan import Action, Leg, Point, SprayRate, corner_turns
 from mission_planner.refusals import PlanRefused
 
 __all__ = ["MAX_SORTIES", "SortieLimits", "sortie_liquid_l", "sortie_time_s", "split_sorties"]
@@ -63,10 +63,12 @@ def _straight(a: Point, b: Point) -> tuple[Point, ...]:
 
 def sortie_time_s(legs: Sequence[Leg], limits: SortieLimits) -> float:
     """Flight time of one sortie: take-off and landing, every leg at its speed, and a turn's
-    slowing and speeding up before every sprayer-off leg but the first (the flight out)."""
+    slowing and speeding up before every sprayer-off leg but the first (the flight out)
+    and at the corners of the working legs (:func:`~mission_planner.plan.corner_turns`)."""
     return limits.climb_descent_s + sum(
         leg.length_m / leg.speed_m_s
-        + (limits.turn_time_s if leg.action == Action.TRANSIT and k > 0 else 0.0)
+        + limits.turn_time_s
+        * ((1.0 if k > 0 else 0.0) if leg.action == Action.TRANSIT else corner_turns(leg.path))
         for k, leg in enumerate(legs)
     )
 
@@ -83,7 +85,7 @@ def _coords(line: object) -> tuple[Point, ...]:
 
 
 def _length(path: Sequence[Point]) -> float:
-    return float(LineString(path).length)
+    return float(LineString(path).length) if len(path) >= 2 else 0.0
 
 
 def sortie_liquid_l(legs: Sequence[Leg]) -> float:
@@ -155,9 +157,11 @@ def split_sorties(
         # Exactly 1.0 at one rate, so the constant-rate cuts are those of a length budget.
         return rate.litres_per_m if limits.tank_l is not None and rate is not None else 1.0
 
-    def leg_s(length: float, spray: bool, rate: SprayRate | None = None) -> float:
+    def leg_s(path: Sequence[Point], spray: bool, rate: SprayRate | None = None) -> float:
+        length = _length(path)
         if spray:
-            return length / (rate.speed_m_s if rate is not None else limits.speed_m_s)
+            speed = rate.speed_m_s if rate is not None else limits.speed_m_s
+            return length / speed + corner_turns(path) * limits.turn_time_s
         return length / limits.transit_speed_m_s + (0.0 if first else limits.turn_time_s)
 
     def home_s(point: Point) -> float:
@@ -168,7 +172,7 @@ def split_sorties(
         length = _length(path)
         if length <= _EPS:
             return
-        used_s += leg_s(length, spray, rate)
+        used_s += leg_s(path, spray, rate)
         sprayed_m += length if spray else 0.0
         drawn += length * per_m(rate) if spray else 0.0
         speed = limits.speed_m_s if spray else limits.transit_speed_m_s
@@ -209,7 +213,7 @@ def split_sorties(
         leg, rate = pending.pop(0)
         length = _length(leg.path)
         if not leg.spray:
-            if used_s + leg_s(length, False) + home_s(leg.path[-1]) <= budget + _EPS:
+            if used_s + leg_s(leg.path, False) + home_s(leg.path[-1]) <= budget + _EPS:
                 fly(leg.path, spray=False)
                 continue
             if sprayed_m <= _EPS:
@@ -221,12 +225,15 @@ def split_sorties(
             continue
         line = LineString(leg.path)
 
-        def fits(s: float, line: LineString = line, rate: SprayRate | None = rate) -> bool:
+        def fits(
+            s: float, line: LineString = line, leg: RouteLeg = leg, rate: SprayRate | None = rate
+        ) -> bool:
             p = line.interpolate(s)
             end = (float(p.x), float(p.y))
+            flown = leg.path if s >= line.length - _EPS else _cut(leg.path, s)[0]
             return (
                 s * per_m(rate) <= tank - drawn + _EPS
-                and used_s + leg_s(s, True, rate) + home_s(end) <= budget + _EPS
+                and used_s + leg_s(flown, True, rate) + home_s(end) <= budget + _EPS
             )
 
         if fits(length):

@@ -22,9 +22,17 @@ import shapely
 from shapely import LineString, Polygon
 
 from fields import LocalCrs
-from mission_planner.coverage import RouteLeg
+from mission_planner.coverage import MIN_COVERAGE, RouteLeg
 from mission_planner.fence import DEFAULT_FENCE_MARGIN_M, fence_around, rally_point
-from mission_planner.plan import Action, FlightPlan, Leg, Point, SprayerControl, SprayRate
+from mission_planner.plan import (
+    Action,
+    FlightPlan,
+    Leg,
+    Point,
+    SprayerControl,
+    SprayRate,
+    corner_turns,
+)
 from mission_planner.rate_control import RateMode, VariableRateControl
 from mission_planner.refusals import PlanRefused, check_altitude
 from mission_planner.safety import LocalZone, SafetyLimits, check_plan, lat_lon, permissions_for
@@ -55,6 +63,10 @@ class SprayParams:
     sprayer: SprayerControl = SprayerControl.DO_SPRAYER
     sprayer_servo: int = 9
     fence_margin_m: float = DEFAULT_FENCE_MARGIN_M
+    min_coverage: float = MIN_COVERAGE
+    """Rings are flown inside the perimeter pass while the route gets shorter and still
+    sprays this share of each field (their corner tips are the rest): see
+    :func:`~mission_planner.coverage.plan_coverage`. 1.0 keeps one ring."""
     rate_control: VariableRateControl | None = None
     """How the rate is made per zone, for a plan given a rate map (``rate_l_ha`` stays None;
     ``tank_l`` is then drained at each zone's rate)."""
@@ -70,6 +82,7 @@ class SprayParams:
             "reserve_fraction": 0 <= self.reserve_fraction < 1,
             "fence_margin_m": self.fence_margin_m > 0,
             "heading_deg": self.heading_deg is None or math.isfinite(self.heading_deg),
+            "min_coverage": 0.9 <= self.min_coverage <= 1.0,
         }
         for name, ok in checks.items():
             if not ok:
@@ -190,6 +203,7 @@ def plan_spray(
             rates=rates,
             headings={t.id: headings.get(t.id, params.heading_deg) for t in targets},
             cache=cache,
+            min_coverage=params.min_coverage,
         )
 
     covered = cover({})
@@ -313,10 +327,11 @@ def _stats(
             by_speed[leg.speed_m_s] = by_speed.get(leg.speed_m_s, 0.0) + leg.length_m
     path_m = sum(leg.length_m for leg in legs)
     sorties = max((leg.sortie for leg in legs), default=0)
-    # Hops between passes; the flights out from and back to home are not turns.
+    # Hops between passes (the flights out from and back to home are not turns), and the
+    # sprayed legs' corners as the share of a U-turn they turn through.
     turns = sum(
         1 for leg in legs if leg.action == Action.TRANSIT and home not in (leg.start, leg.end)
-    )
+    ) + sum(corner_turns(leg.path) for leg in legs if leg.action == Action.SPRAY)
     area = sum(f["area_m2"] for f in per_field.values())
     covered = sum(f["area_m2"] * f["coverage"] for f in per_field.values())
     est = (
@@ -329,7 +344,7 @@ def _stats(
         "area_ha": area / 10_000.0,
         "path_m": path_m,
         "sprayed_m": sprayed_m,
-        "turns": turns,
+        "turns": round(turns),
         "sorties": sorties,
         "est_time_s": est,
         "coverage": covered / area if area > 0 else 0.0,

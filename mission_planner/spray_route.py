@@ -13,7 +13,7 @@ import shapely
 from shapely import LineString
 from shapely.geometry.base import BaseGeometry
 
-from mission_planner.coverage import CoverageRoute, RouteLeg, plan_coverage
+from mission_planner.coverage import MIN_COVERAGE, CoverageRoute, RouteLeg, plan_coverage
 from mission_planner.detour import shortest_path_around
 from mission_planner.metrics import CoverageMetrics, measure_coverage
 from mission_planner.plan import Leg, Point
@@ -75,11 +75,14 @@ def cover_fields(
     rates: RateMap | None,
     headings: Mapping[str, float | None],
     cache: CoverageCache | None = None,
+    min_coverage: float = MIN_COVERAGE,
 ) -> Covered:
     """Each field's passes, nearest field first, joined by hops (round no-fly zones).
 
     ``targets`` are (id, field) in local metres; a field named in ``headings`` is
-    sprayed at that heading (None: its best), the others at their best. A ``cache``
+    sprayed at that heading (None: its best), the others at their best; each field is
+    sprayed to ``min_coverage`` (see :func:`~mission_planner.coverage.plan_coverage`).
+    A ``cache``
     kept between calls saves planning a field again from the same place at the same
     heading.
     """
@@ -101,7 +104,7 @@ def cover_fields(
         planned.append(sprayable)
         key = (target_id, headings.get(target_id), here)
         if key not in cache:
-            cache[key] = _cover_one(sprayable, field, swath_m, key[1], here, keep_out)
+            cache[key] = _cover_one(sprayable, field, swath_m, key[1], here, keep_out, min_coverage)
         coverage, metrics = cache[key]
         if not coverage.legs:
             per_field[target_id] = {"area_m2": 0.0, "coverage": 0.0, "path_m": 0.0}
@@ -131,9 +134,15 @@ def _cover_one(
     heading_deg: float | None,
     start: Point,
     keep_out: BaseGeometry | None,
+    min_coverage: float,
 ) -> tuple[CoverageRoute, CoverageMetrics]:
     coverage = plan_coverage(
-        sprayable, swath_m, heading_deg=heading_deg, start=start, keep_out=keep_out
+        sprayable,
+        swath_m,
+        heading_deg=heading_deg,
+        start=start,
+        keep_out=keep_out,
+        min_coverage=min_coverage,
     )
     metrics = measure_coverage(
         [leg.path for leg in coverage.legs if leg.spray],

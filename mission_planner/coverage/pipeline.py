@@ -6,16 +6,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import shapely
-import shapely.ops
-from shapely import LineString
 from shapely.geometry.base import BaseGeometry
 
-from mission_planner.coverage.headland import PerimeterPasses
+from mission_planner.coverage.headland import RingLevel, headland_of, ring_levels
 from mission_planner.coverage.order import NearestEndOrder
-from mission_planner.coverage.stages import HeadlandGenerator, RouteOrder, Swath, SwathGenerator
-from mission_planner.coverage.swaths import StripSwaths, best_of, candidate_angles
+from mission_planner.coverage.rings import chains_of, fly_chain, with_chains
+from mission_planner.coverage.stages import (
+    Headland,
+    HeadlandGenerator,
+    RouteOrder,
+    Swath,
+    SwathGenerator,
+)
+from mission_planner.coverage.swaths import (
+    StripSwaths,
+    best_of,
+    candidate_angles,
+    quick_cost,
+)
 from mission_planner.metrics import spray_footprint
-from mission_planner.plan import Point
+from mission_planner.plan import Point, corner_turns
 
 __all__ = ["CoverageRoute", "RouteLeg", "plan_coverage"]
 
@@ -57,50 +67,10 @@ class CoverageRoute:
         return sum(leg.length_m for leg in self.legs if leg.spray)
 
     @property
-    def turns(self) -> int:
-        """Hops between sprayed passes."""
-        return sum(1 for leg in self.legs if not leg.spray)
-
-
-def _loop_from(ring: LineString, point: Point) -> tuple[Point, ...]:
-    """A closed ring flown from its point nearest to ``point`` all the way round."""
-    at = ring.project(shapely.Point(point))
-    coords = list(ring.coords)
-    if at <= 0 or at >= ring.length:
-        return tuple((float(x), float(y)) for x, y in coords)
-    head = shapely.ops.substring(ring, at, ring.length)
-    tail = shapely.ops.substring(ring, 0, at)
-    path = [*head.coords, *list(tail.coords)[1:]]
-    return tuple((float(x), float(y)) for x, y in path)
-
-
-def _with_rings(
-    paths: list[tuple[Point, ...]], rings: Sequence[LineString]
-) -> list[tuple[Point, ...]]:
-    """Each ring (round a hole or a zone) flown whole where the route passes closest to it.
-
-    A ring goes between the two sprayed paths where the detour to it and on costs least,
-    entered at its point nearest the first of them: flown before every swath, as all
-    rings once were, a hole in the middle of a field cost two hops of half its width.
-    """
-    paths = list(paths)
-    for ring in rings:
-        if not paths:
-            paths.append(_loop_from(ring, ring.coords[0]))
-            continue
-        best: tuple[float, int, tuple[Point, ...]] | None = None
-        for i in range(1, len(paths) + 1):
-            p = paths[i - 1][-1]
-            loop = _loop_from(ring, p)
-            cost = math.dist(p, loop[0])
-            if i < len(paths):
-                q = paths[i][0]
-                cost += math.dist(loop[-1], q) - math.dist(p, q)
-            if best is None or cost < best[0]:
-                best = (cost, i, loop)
-        assert best is not None
-        paths.insert(best[1], best[2])
-    return paths
+    def turns(self) -> float:
+        """Hops between sprayed passes, plus the sprayed legs' corners as the share of a
+        U-turn they turn through (:func:`~mission_planner.plan.corner_turns`)."""
+        return sum(1.0 if not leg.spray else corner_turns(leg.path) for leg in self.legs)
 
 
 def _fly(paths: Sequence[tuple[Point, ...]], start: Point) -> list[RouteLeg]:
@@ -130,6 +100,16 @@ EXACT_HEADINGS = 2
 """Headings planned in full, the best by the quick estimate; the rest are only named as
 alternatives."""
 
+MIN_COVERAGE = 0.995
+"""The share of the sprayable area a route must spray for rings to be added: each ring
+inside the first shortens the route (no turns, no overlap) but leaves its corner tips."""
+
+MAX_RING_LEVELS = 80
+"""Rings a swath apart from the edge inwards, at most (400 m in from the edge at 5 m)."""
+
+RING_TRIES = 3
+"""Ring counts planned in full, best estimate first, before falling back to one ring."""
+
 
 def plan_coverage(
     area: BaseGeometry,
@@ -141,6 +121,7 @@ def plan_coverage(
     headland: HeadlandGenerator | None = None,
     swaths: SwathGenerator | None = None,
     order: RouteOrder | None = None,
+    min_coverage: float = MIN_COVERAGE,
 ) -> CoverageRoute:
     """Plan the spray route over a sprayable area.
 
@@ -160,13 +141,18 @@ def plan_coverage(
         Where no spray may ever land (zones with their buffers). An area narrower
         than a swath everywhere gets single passes whose footprint may cross its
         edge by up to half a swath — but never into ``keep_out``.
+    headland
+        The perimeter passes; ``None`` chooses how many rings to fly inside the
+        boundary before the swaths (see :func:`_ring_counts`).
+    min_coverage
+        With ``headland=None``, the share of the area the route must spray: rings
+        are added while the route gets shorter and still sprays this much.
 
     Returns
     -------
     CoverageRoute
         Sprayed legs and the sprayer-off hops between them, in flight order.
     """
-    headland = headland or PerimeterPasses()
     swaths = swaths or StripSwaths()
     order = order or NearestEndOrder()
     if area.is_empty:
@@ -174,46 +160,141 @@ def plan_coverage(
     parts = [p for p in shapely.get_parts(area) if p.area > 1e-6]
     if len(parts) > 1:
         # Each part on its own, so a part narrower than a swath still gets its pass.
-        return _plan_parts(parts, width_m, heading_deg, start, keep_out, headland, swaths, order)
-    head = headland.headland(area, width_m)
-    footprint_room = area
-    if not head.passes:
-        footprint_room = area.buffer(width_m / 2.0)
-        if keep_out is not None:
-            footprint_room = footprint_room.difference(keep_out)
-    untried: list[float] = []
-    if heading_deg is not None:
-        headings = [heading_deg % 180.0]
-    else:
-        shape = head.interior if not head.interior.is_empty else area
-        candidates = candidate_angles(shape)
-        ranked = best_of(candidates, shape, width_m, top=len(candidates))
-        headings, untried = ranked[:EXACT_HEADINGS], ranked[EXACT_HEADINGS:]
-    origin = start if start is not None else _corner(area)
-    routes: list[CoverageRoute] = []
-    for h in headings:
-        laid = swaths.swaths(footprint_room, head.interior, width_m, h)
-        # Enter the rings beside the swath the sweep will begin with, so that the hop
-        # from the rings to the swaths is short.
-        first = order.order(laid, origin)[:1]
-        entry = first[0].start if first else origin
-        # The ring nearest the first swath (the boundary beside it) first, flown whole;
-        # the others (round holes and zones) where the sweep passes them.
-        rings = sorted(head.passes, key=lambda r: r.distance(shapely.Point(entry)))
-        paths = [_loop_from(rings[0], entry)] if rings else []
-        ordered = order.order(laid, paths[0][-1] if paths else entry)
-        paths += [(sw.start, sw.end) for sw in ordered]
-        legs = _fly(_with_rings(paths, rings[1:]), entry)
-        if legs and not legs[0].spray:
-            legs.pop(0)
-        routes.append(
-            CoverageRoute(
+        return _plan_parts(
+            parts, width_m, heading_deg, start, keep_out, headland, swaths, order, min_coverage
+        )
+    plan = _Planner(area, width_m, heading_deg, start, keep_out, swaths, order)
+    if headland is not None:
+        return plan.route(headland.headland(area, width_m))[0]
+    budget_m2 = (1.0 - min_coverage) * float(area.area)
+    levels = ring_levels(area, width_m, limit=MAX_RING_LEVELS, gap_budget_m2=budget_m2)
+    # The headings are ranked once, on what the first ring leaves: the rings within
+    # keep its shape, and ranking again for every ring count costs more than it finds.
+    inner = levels[0].inside if levels and not levels[0].inside.is_empty else area
+    ranked = (
+        [heading_deg % 180.0]
+        if heading_deg is not None
+        else best_of(candidate_angles(inner), inner, width_m, top=len(candidate_angles(inner)))
+    )
+    for k in _ring_counts(levels, width_m, ranked[:EXACT_HEADINGS], budget_m2)[:RING_TRIES]:
+        if k <= 1:
+            break
+        route, unsprayed_m2 = plan.route(headland_of(area, levels[:k]), ranked)
+        if unsprayed_m2 > budget_m2:
+            continue
+        if all(len(level.rings) == 1 for level in levels[:k]):
+            return route
+        # Rings round a hole or a zone: the estimate cannot see where they meet the
+        # sweep (passes cut short at rounded ends), so one ring is planned too.
+        one = plan.route(headland_of(area, levels[:1]), ranked)[0]
+        return route if route.length_m < one.length_m else one
+    # None of the ring counts tried sprays enough: one ring (none where none fits).
+    return plan.route(headland_of(area, levels[:1]), ranked)[0]
+
+
+def _ring_counts(
+    levels: Sequence[RingLevel], width_m: float, headings: Sequence[float], budget_m2: float
+) -> list[int]:
+    """How many rings to fly, most promising first, by a quick estimate of each route.
+
+    With k rings the route is their length, a hop of about a swath from each to the
+    next, and the swaths over what the innermost leaves (:func:`quick_cost`). A ring
+    costs no turn and overlaps nothing, so on most fields more rings make a shorter
+    route; what stops them is their corner tips (:attr:`RingLevel.gap_m2`), whose sum
+    must stay within ``budget_m2``, the area the route may leave unsprayed. One ring is
+    always allowed: it is what keeps the spray inside the boundary at slanted ends.
+    """
+    if not levels:
+        return [0]
+    estimates: list[tuple[float, int]] = []
+    ring_m = gap_m2 = 0.0
+    rings = 0
+    for k, level in enumerate(levels, start=1):
+        ring_m += level.length_m
+        gap_m2 += level.gap_m2
+        rings += len(level.rings)
+        if k > 1 and gap_m2 > budget_m2:
+            break
+        inside = level.inside
+        sweep = min(quick_cost(inside, width_m, h) for h in headings)
+        estimates.append((ring_m + (rings - 1) * width_m + sweep, k))
+    return [k for _, k in sorted(estimates)]
+
+
+class _Planner:
+    """One area's route for a given headland: swaths at the best heading, then the order."""
+
+    def __init__(
+        self,
+        area: BaseGeometry,
+        width_m: float,
+        heading_deg: float | None,
+        start: Point | None,
+        keep_out: BaseGeometry | None,
+        swaths: SwathGenerator,
+        order: RouteOrder,
+    ) -> None:
+        self.area, self.width_m, self.heading_deg = area, width_m, heading_deg
+        self.origin = start if start is not None else _corner(area)
+        self.keep_out, self.swaths, self.order = keep_out, swaths, order
+
+    def route(
+        self, head: Headland, ranked: Sequence[float] | None = None
+    ) -> tuple[CoverageRoute, float]:
+        """The shortest route with this headland, and the area it leaves unsprayed (m²).
+
+        ``ranked`` are the headings to weigh, best first; by default those of the
+        headland's interior, ranked by :func:`estimate_cost`.
+        """
+        area, width_m = self.area, self.width_m
+        footprint_room = area
+        if not head.passes:
+            footprint_room = area.buffer(width_m / 2.0)
+            if self.keep_out is not None:
+                footprint_room = footprint_room.difference(self.keep_out)
+        untried: list[float] = []
+        if self.heading_deg is not None:
+            headings = [self.heading_deg % 180.0]
+        elif head.interior.is_empty:
+            headings = [0.0]
+        else:
+            if ranked is None:
+                candidates = candidate_angles(head.interior)
+                ranked = best_of(candidates, head.interior, width_m, top=len(candidates))
+            headings, untried = list(ranked[:EXACT_HEADINGS]), list(ranked[EXACT_HEADINGS:])
+        chains = chains_of(head)
+        routes: list[tuple[CoverageRoute, list[tuple[Point, Point]]]] = []
+        for h in headings:
+            laid = self.swaths.swaths(footprint_room, head.interior, width_m, h)
+            # Enter the rings beside the swath the sweep will begin with, so that the hop
+            # from the rings to the swaths is short.
+            first = self.order.order(laid, self.origin)[:1]
+            entry = first[0].start if first else self.origin
+            # The chain of rings nearest the first swath (the boundary beside it) first,
+            # from the outside in; the others (round holes and zones) where the sweep
+            # passes them.
+            near = shapely.Point(entry)
+            rest = sorted(chains, key=lambda c: min(r.distance(near) for r in c))
+            paths = fly_chain(rest[0], entry, width_m) if rest else []
+            ordered = self.order.order(laid, paths[-1][-1] if paths else entry)
+            passes = [(sw.start, sw.end) for sw in ordered]
+            legs = _fly(with_chains([*paths, *passes], rest[1:], width_m), entry)
+            if legs and not legs[0].spray:
+                legs.pop(0)
+            route = CoverageRoute(
                 legs=tuple(legs), heading_deg=h, swaths=len(ordered), rings=len(head.passes)
             )
+            routes.append((route, passes))
+        routes.sort(key=lambda r: r[0].length_m)
+        (best, passes), others = routes[0], [r for r, _ in routes[1:]]
+        best = replace(best, alternatives=(*(r.heading_deg for r in others), *untried))
+        # Measured as the metric measures it (one buffer of all the paths is a quarter
+        # quicker, but GEOS then fails on some passes that nearly touch).
+        sprayed = spray_footprint([leg.path for leg in best.legs if leg.spray], width_m)
+        unsprayed = area.difference(sprayed)
+        return _with_leftovers(
+            best, unsprayed, area, width_m, self.keep_out, self.swaths, self.order
         )
-    best, *others = sorted(routes, key=lambda r: r.length_m)
-    best = replace(best, alternatives=(*(r.heading_deg for r in others), *untried))
-    return _with_leftovers(best, area, width_m, keep_out, swaths, order)
 
 
 MIN_LEFTOVER_M2 = 2.0
@@ -224,25 +305,29 @@ perimeter pass and the slivers a saved pass leaves cost more path than they are 
 
 def _with_leftovers(
     route: CoverageRoute,
+    unsprayed: BaseGeometry,
     area: BaseGeometry,
     width_m: float,
     keep_out: BaseGeometry | None,
     swaths: SwathGenerator,
     order: RouteOrder,
-) -> CoverageRoute:
-    """Extra passes along whatever the route left unsprayed (a neck narrower than a swath).
+) -> tuple[CoverageRoute, float]:
+    """Extra passes along what the route left unsprayed (``unsprayed``: a neck narrower
+    than a swath, say).
 
     Each piece is swept along its long axis, inside the area where a pass fits; where
     none does (a neck narrower than a swath), a footprint may spill up to half a swath
     past the area's edge — never into ``keep_out``, and never more than half the piece.
+    Also returns the area left unsprayed, m² (a piece given passes counts as sprayed).
     """
     if not route.legs:
-        return route
-    sprayed = spray_footprint([leg.path for leg in route.legs if leg.spray], width_m)
+        return route, float(area.area)
     least = max(MIN_LEFTOVER_M2, MIN_LEFTOVER_SHARE * area.area)
-    pieces = [p for p in shapely.get_parts(area.difference(sprayed)) if p.area >= least]
+    parts = shapely.get_parts(unsprayed)
+    left_m2 = float(shapely.area(parts).sum()) if len(parts) else 0.0
+    pieces = [p for p in parts if p.area >= least]
     if not pieces:
-        return route
+        return route, left_m2
     spill = area.buffer(width_m / 2.0)
     if keep_out is not None:
         spill = spill.difference(keep_out)
@@ -263,22 +348,18 @@ def _with_leftovers(
         inside = swaths.swaths(area, piece, width_m, heading)
         if inside:
             extra.extend(inside)
+            left_m2 -= piece.area
             continue
         outside = swaths.swaths(spill, piece, width_m, heading)
         footprint = spray_footprint([(s.start, s.end) for s in outside], width_m)
         if outside and footprint.difference(area).area <= 0.5 * piece.area:
             extra.extend(outside)
+            left_m2 -= piece.area
     if not extra:
-        return route
+        return route, left_m2
     here = route.legs[-1].path[-1]
     legs = list(route.legs) + _fly_swaths(order.order(extra, here), here)
-    return CoverageRoute(
-        legs=tuple(legs),
-        heading_deg=route.heading_deg,
-        swaths=route.swaths + len(extra),
-        rings=route.rings,
-        alternatives=route.alternatives,
-    )
+    return replace(route, legs=tuple(legs), swaths=route.swaths + len(extra)), max(left_m2, 0.0)
 
 
 def _plan_parts(
@@ -287,9 +368,10 @@ def _plan_parts(
     heading_deg: float | None,
     start: Point | None,
     keep_out: BaseGeometry | None,
-    headland: HeadlandGenerator,
+    headland: HeadlandGenerator | None,
     swaths: SwathGenerator,
     order: RouteOrder,
+    min_coverage: float,
 ) -> CoverageRoute:
     """The parts of an area one after the other, nearest first, joined by hops."""
     here = start if start is not None else _corner(shapely.union_all(parts))
@@ -309,6 +391,7 @@ def _plan_parts(
             headland=headland,
             swaths=swaths,
             order=order,
+            min_coverage=min_coverage,
         )
         if not route.legs:
             continue

@@ -22,6 +22,9 @@ class Headland:
 
     passes: tuple[LineString, ...]
     interior: BaseGeometry
+    depths: tuple[int, ...] = ()
+    """Per pass, how many rings lie outside it (0 for those along the boundary); empty
+    when the generator does not say, and every pass is then taken as an outer one."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

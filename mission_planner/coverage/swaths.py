@@ -24,7 +24,7 @@ from shapely.geometry.base import BaseGeometry
 
 from mission_planner.coverage.stages import Swath
 
-__all__ = ["StripSwaths", "candidate_angles", "estimate_cost"]
+__all__ = ["StripSwaths", "candidate_angles", "estimate_cost", "quick_cost"]
 
 _EPS = 1e-6
 
@@ -130,7 +130,7 @@ def strip_layout(
     n_full = max(1, math.ceil(height / width_m - 1e-9))
     best: tuple[float, np.ndarray] | None = None
     for n in (n_full - 1, n_full):
-        if n < 1:
+        if n < 1 or (n < n_full and gap_budget_m2 <= 0):
             continue
         extra = n * width_m - height
         starts = np.linspace(y_lo - max(extra, 0.0), y_lo - min(extra, 0.0), phases)
@@ -250,6 +250,25 @@ def estimate_cost(
     rotated = _rotate(interior, angle_deg)
     lows = strip_layout(rotated, width_m, gap_budget_m2, phases=3)
     return _span_cost(rotated, lows, width_m) + len(lows) * width_m
+
+
+def quick_cost(interior: BaseGeometry, width_m: float, angle_deg: float) -> float:
+    """A rougher, faster :func:`estimate_cost`: the interior's area spread over whole strips.
+
+    ⌈H/w⌉ strips cover an interior H across; their passes add up to the area ÷ H per
+    strip of width, and each strip costs a hop of about a swath. Exact for a rectangle
+    along the heading; used where many interiors are weighed (the ring count).
+    """
+    if interior.is_empty or interior.area <= 0:
+        return 0.0
+    xy = shapely.get_coordinates(interior)
+    a = math.radians(angle_deg)
+    across = xy[:, 0] * math.cos(a) - xy[:, 1] * math.sin(a)
+    height = float(np.ptp(across))
+    if height <= _EPS:
+        return 0.0
+    n = max(1, math.ceil(height / width_m - 1e-9))
+    return float(interior.area) / height * n + n * width_m
 
 
 def best_of(

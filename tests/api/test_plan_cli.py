@@ -49,6 +49,21 @@ def test_spray_writes_plan_waypoints_geojson_and_summary(tmp_path: Path, sample_
         assert max(f["properties"]["altitude_m"] for f in legs) <= 150
 
 
+def test_min_coverage_trades_rings_for_path(tmp_path: Path, sample_data: Path) -> None:
+    # By default rings are flown inside the edge pass while the field is still 99.5 %
+    # sprayed; at 100 % the field gets the one edge pass and parallel passes.
+    rows = {}
+    for pct in ("99.5", "100"):
+        out = tmp_path / pct
+        result = tanbo("plan", "spray", sample_data / KASAI, "--id", "B007", "--swath", "5",
+                       "--min-coverage", pct, "--out", out, cwd=tmp_path)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        (rows[pct],) = summary(out)
+    assert float(rows["99.5"]["path_m"]) < float(rows["100"]["path_m"])
+    assert float(rows["99.5"]["coverage"]) >= 0.995
+    assert float(rows["100"]["coverage"]) >= 0.998
+
+
 def test_bad_features_are_named_and_the_rest_planned(tmp_path: Path, sample_data: Path) -> None:
     out = tmp_path / "out"
     result = tanbo("plan", "spray", sample_data / "hostile_fields.geojson", "--swath", "5",
@@ -78,6 +93,7 @@ def test_an_altitude_above_150_m_is_refused_with_its_rule(
         (("--home", "134.8,34.9"), "latitude 134.8 is outside -90..90"),
         (("--angle", "north"), "auto or a number of degrees"),
         (("--tank-l", "10"), "give --tank-l and --rate-l-ha together"),
+        (("--min-coverage", "80"), "'--min-coverage': Input should be greater than or equal to 90"),
         (("--swath", "x"), "Invalid value for '--swath'"),
     ],
 )

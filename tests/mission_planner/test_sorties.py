@@ -4,7 +4,8 @@ import pytest
 
 from mission_planner import Action, SprayRate
 from mission_planner.coverage import RouteLeg
-from mission_planner.sorties import SortieLimits, sortie_liquid_l, split_sorties
+from mission_planner.plan import corner_turns
+from mission_planner.sorties import SortieLimits, sortie_liquid_l, sortie_time_s, split_sorties
 
 HOME = (0.0, -10.0)
 LOW = SprayRate(zone="low", rate_l_ha=20.0, speed_m_s=5.0, litres_per_m=0.01)
@@ -42,6 +43,23 @@ def test_each_leg_is_flown_and_timed_at_its_own_speed() -> None:
     # more at 2.5 m/s (40 s) does not: the second sortie sprays the rest of the pass.
     assert max(leg.sortie for leg in legs) >= 2
     assert {leg.speed_m_s for leg in legs if leg.rate == HIGH} == {2.5}
+
+
+def test_a_corner_costs_the_share_of_a_u_turn_it_turns_through() -> None:
+    # A ring's right-angle corners slow the drone as half a U-turn each; a hop between
+    # passes is a whole one. 100 m at 5 m/s is 20 s; the sortie limit sits between.
+    square = RouteLeg(path=((0.0, 0.0), (25.0, 0.0), (25.0, 25.0), (0.0, 25.0), (0.0, 0.0)),
+                      spray=True)  # fmt: skip
+    limits = SortieLimits(transit_speed_m_s=10.0, turn_time_s=4.0)
+    legs = split_sorties([square], home=(0.0, 0.0), limits=limits, altitude_m=3.0)
+    (flown,) = [leg for leg in legs if leg.action == Action.SPRAY]
+    assert corner_turns(flown.path) == pytest.approx(1.5)
+    assert sortie_time_s([flown], limits) == pytest.approx(100 / 5.0 + 1.5 * 4.0)
+    # 26 s of battery: the ring (26 s) and the 4 s turn home do not fit, so two sorties;
+    # counted without its corners (20 s + 4 s) the ring would have fitted in one.
+    tight = SortieLimits(transit_speed_m_s=10.0, turn_time_s=4.0, flight_time_s=26.0)
+    split = split_sorties([square], home=(0.0, 0.0), limits=tight, altitude_m=3.0)
+    assert max(leg.sortie for leg in split) == 2
 
 
 def test_a_tank_in_litres_needs_every_sprayed_legs_rate() -> None:
