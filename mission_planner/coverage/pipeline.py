@@ -318,7 +318,7 @@ def _with_leftovers(
     Each piece is swept along its long axis, inside the area where a pass fits; where
     none does (a neck narrower than a swath), a footprint may spill up to half a swath
     past the area's edge — never into ``keep_out``, and never more than half the piece.
-    Also returns the area left unsprayed, m² (a piece given passes counts as sprayed).
+    Also returns the area the route then leaves unsprayed, m².
     """
     if not route.legs:
         return route, float(area.area)
@@ -348,18 +348,19 @@ def _with_leftovers(
         inside = swaths.swaths(area, piece, width_m, heading)
         if inside:
             extra.extend(inside)
-            left_m2 -= piece.area
             continue
         outside = swaths.swaths(spill, piece, width_m, heading)
         footprint = spray_footprint([(s.start, s.end) for s in outside], width_m)
         if outside and footprint.difference(area).area <= 0.5 * piece.area:
             extra.extend(outside)
-            left_m2 -= piece.area
     if not extra:
         return route, left_m2
     here = route.legs[-1].path[-1]
     legs = list(route.legs) + _fly_swaths(order.order(extra, here), here)
-    return replace(route, legs=tuple(legs), swaths=route.swaths + len(extra)), max(left_m2, 0.0)
+    # What the extra passes leave of their pieces, measured (rare: only routes with them).
+    sprayed = spray_footprint([(s.start, s.end) for s in extra], width_m)
+    left_m2 = float(unsprayed.difference(sprayed).area)
+    return replace(route, legs=tuple(legs), swaths=route.swaths + len(extra)), left_m2
 
 
 def _plan_parts(
