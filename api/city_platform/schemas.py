@@ -8,11 +8,19 @@ them: ``list_datamodel_metadata`` gives each model's version, ``$id``, ``@contex
 attribute's JSON type, format, enumeration, NGSI-LD kind (Property, GeoProperty,
 Relationship) and term IRI. :func:`model_schema` turns those into a JSON Schema (draft
 2020-12) of the key-values form, cached for the process; nothing is fetched.
+
+The attribute database is 165,000 entries, 6 s and 900 MB to load; the entries of the
+models Tanbo publishes are shipped beside this module (``data/smart_data_models.json``,
+written by ``python -m api.city_platform.schemas`` from the installed package) and read
+instead while the installed pysmartdatamodels is the version they were taken from.
 """
 
+import importlib.metadata
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pysmartdatamodels as sdm
@@ -25,14 +33,20 @@ __all__ = [
     "AGRI_PARCEL_RECORD",
     "DEVICE",
     "DEVICE_MEASUREMENT",
+    "EXTRACT",
     "FLEET_VEHICLE_OPERATION",
     "PUBLISHED_MODELS",
     "WATER_OBSERVED",
     "AttributeSpec",
     "DataModel",
+    "Entries",
     "ModelSchema",
     "attribute_spec",
+    "extract",
+    "from_package",
     "model_schema",
+    "shipped_entries",
+    "write_extract",
 ]
 
 GEOMETRY_TYPES = (
@@ -129,8 +143,50 @@ def _is_attribute(entry: Mapping[str, Any]) -> bool:
     return entry["property"] not in ("id", "type")
 
 
+EXTRACT = Path(__file__).with_name("data") / "smart_data_models.json"
+"""The attribute entries of Tanbo's models, taken from the installed pysmartdatamodels."""
+
+Entries = dict[tuple[str, str], tuple[Mapping[str, Any], ...]]
+
+
 @cache
-def _bundled() -> dict[tuple[str, str], tuple[Mapping[str, Any], ...]]:
+def _bundled() -> Entries:
+    """The attribute entries of the models Tanbo uses: shipped, or read from the package."""
+    shipped = shipped_entries()
+    return shipped if shipped is not None else from_package()
+
+
+def _installed_version() -> str:
+    return importlib.metadata.version("pysmartdatamodels")
+
+
+def shipped_entries(path: Path = EXTRACT) -> Entries | None:
+    """The entries in ``path``, or None if there are none for the installed version."""
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if data.get("pysmartdatamodels") != _installed_version():
+        return None  # another version may describe the models otherwise
+    shipped: Entries = {}
+    for key, entries in data["models"].items():
+        subject, name = key.split("/", 1)
+        shipped[(subject, name)] = tuple(entries)
+    return shipped
+
+
+def extract(entries: Entries) -> dict[str, Any]:
+    """The shipped file's content for ``entries`` (see :data:`EXTRACT`)."""
+    return {
+        "source": "pysmartdatamodels load_all_attributes(); the Smart Data Models "
+        "(https://smartdatamodels.org), each under the licence its entries name",
+        "pysmartdatamodels": _installed_version(),
+        "models": {
+            f"{subject}/{name}": list(found) for (subject, name), found in sorted(entries.items())
+        },
+    }
+
+
+def from_package() -> Entries:
     """The attribute database's entries of the models Tanbo uses, read in one pass.
 
     The database is 165,000 entries (about 800 MB as Python objects), which the package
@@ -227,3 +283,11 @@ def attribute_spec(model: DataModel, name: str) -> AttributeSpec:
     if spec is None:
         raise UnknownDataModel(f"the Smart Data Model {model.name} has no attribute {name!r}")
     return spec
+
+
+def write_extract() -> Path:
+    """Write :data:`EXTRACT` from the installed package (``scripts/extract-smart-data-models``)."""
+    EXTRACT.parent.mkdir(exist_ok=True)
+    text = json.dumps(extract(from_package()), ensure_ascii=False, indent=1, sort_keys=True)
+    EXTRACT.write_text(text + "\n", encoding="utf-8")
+    return EXTRACT
