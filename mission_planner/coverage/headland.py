@@ -50,15 +50,16 @@ class RingLevel:
     A ring's footprint (its line buffered by half a swath) is everything within half
     a swath of the line: the band it is flown in, less what a round footprint cannot
     reach — the tip of every convex corner (1.3 m² at a right angle for a 5 m swath)
-    and any part narrower than a swath, where no ring fits. ``gap_m2`` is that
-    unreached part.
+    and any part narrower than a swath, where no ring fits. ``gap_m2`` estimates that
+    unreached part: the tips by their formula, the parts with no ring by their area (a
+    neck is not seen; the planner measures the route it keeps).
     """
 
     rings: tuple[LineString, ...]
     inside: BaseGeometry
     """What is left inside this level's rings: the next level's band and all within."""
     gap_m2: float
-    """The part of the band the rings' footprints do not reach."""
+    """The part of the band the rings' footprints do not reach, estimated."""
     length_m: float
 
 

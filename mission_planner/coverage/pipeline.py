@@ -171,11 +171,11 @@ def plan_coverage(
     # The headings are ranked once, on what the first ring leaves: the rings within
     # keep its shape, and ranking again for every ring count costs more than it finds.
     inner = levels[0].inside if levels and not levels[0].inside.is_empty else area
-    ranked = (
-        [heading_deg % 180.0]
-        if heading_deg is not None
-        else best_of(candidate_angles(inner), inner, width_m, top=len(candidate_angles(inner)))
-    )
+    if heading_deg is not None:
+        ranked = [heading_deg % 180.0]
+    else:
+        candidates = candidate_angles(inner)
+        ranked = best_of(candidates, inner, width_m, top=len(candidates))
     for k in _ring_counts(levels, width_m, ranked[:EXACT_HEADINGS], budget_m2)[:RING_TRIES]:
         if k <= 1:
             break

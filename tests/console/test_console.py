@@ -123,6 +123,9 @@ def test_a_pharmacy_asks_for_a_delivery_and_sees_it_accepted_with_its_timeline(
     # Signed in first as a farmer (the first login's role): the fields page has read its
     # fields before staff make the account a pharmacy's (else that read may come back 403).
     expect(page.locator(".pane-side")).to_contain_text("ミッションはまだありません。")
+    # The missions answer first; the fields may still be on their way (a 403 once, under
+    # load): nothing in flight before the roles change.
+    page.wait_for_load_state("networkidle")
     who = next(a for a in list_accounts(engine)[0] if a.subject == "suzuki")
     set_roles(engine, who.id, [Role.PHARMACY])
     page.reload()

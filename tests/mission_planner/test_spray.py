@@ -22,6 +22,7 @@ from fields import (
     to_local,
 )
 from mission_planner import Action, spray_route
+from mission_planner.coverage.pipeline import MIN_LEFTOVER_M2
 from mission_planner.metrics import spray_footprint
 from mission_planner.plan import Point
 from mission_planner.refusals import PlanRefused
@@ -210,8 +211,12 @@ def test_random_fields_and_zones_keep_every_rule(
     )
     reachable = sprayable.buffer(-2.5).buffer(2.5)
     if reachable.area > 1.0:
+        # A straight boom reaches less than a disc along a curved edge: up to 3 %, or the
+        # 2 m² the planner leaves rather than fly a pass for it (a 74 m² sliver cut by a
+        # round zone once left 1.0 m² of its 21 m² reachable part).
         footprint = spray_footprint(spray_paths(plan), 5.0)
-        assert footprint.intersection(reachable).area >= 0.97 * reachable.area
+        missed = reachable.area - footprint.intersection(reachable).area
+        assert missed <= max(0.03 * reachable.area, MIN_LEFTOVER_M2)
     assert all(leg.altitude_m <= 150 for leg in plan.legs)
     if tank:
         capacity = tank / (100.0 * 5.0 / 10_000.0)
