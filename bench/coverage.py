@@ -13,12 +13,17 @@ lines every swath width clipped to the field shrunk by one swath, boustrophedon
 order, zones ignored — it shows what the strip projection and route search buy,
 timed on the same machine.
 
+The issue's figures are to be checked on other fields of the same kinds too: the script
+also plans each shape twice more, turned, stretched and jittered (seeded), with the rings
+and with one ring.
+
     .venv/bin/python bench/coverage.py [--repeat N]
 """
 
 import argparse
 import itertools
 import math
+import random
 import statistics
 import sys
 import time
@@ -167,6 +172,23 @@ def tanbo(
     return [leg.path for leg in route.legs if leg.spray], route.length_m, hops
 
 
+def perturbed(cases: list[tuple[BaseGeometry, BaseGeometry]], seed: int = 7) -> list:
+    """Other fields of the same kinds: each shape twice, turned at random, stretched 0.7–1.5×
+    along each axis and its vertices moved up to 0.5 m (seeded; zones ignored)."""
+    rng = random.Random(seed)
+    out = []
+    for field, _ in cases:
+        for _ in range(2):
+            shape = affinity.scale(field, rng.uniform(0.7, 1.5), rng.uniform(0.7, 1.5))
+            shape = affinity.rotate(shape, rng.uniform(0, 180))
+            ring = [(x + rng.uniform(-0.5, 0.5), y + rng.uniform(-0.5, 0.5))
+                    for x, y in shape.exterior.coords[:-1]]  # fmt: skip
+            moved = shapely.Polygon(ring, [list(hole.coords) for hole in shape.interiors])
+            if moved.is_valid:
+                out.append((moved, moved))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -190,6 +212,10 @@ def main() -> None:
         "Tanbo, zones ignored": run(tanbo, without, args.repeat),
         "Tanbo, one ring (min coverage 100 %)": run(
             lambda f, s: tanbo(f, s, min_coverage=1.0), with_zones, args.repeat
+        ),
+        "Tanbo, other fields of the same kinds": run(tanbo, perturbed(without), 1),
+        "  the same, one ring": run(
+            lambda f, s: tanbo(f, s, min_coverage=1.0), perturbed(without), 1
         ),
         "baseline (F2C recipe), zones ignored": run(
             lambda f, s: baseline(s, SWATH_M), without, args.repeat

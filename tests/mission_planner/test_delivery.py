@@ -276,9 +276,10 @@ def test_random_routes_never_enter_a_zone_and_reach_both_ends(
     blocked = shapely.union_all(no_fly) if no_fly else None
     for corner in outbound(outcome).coords[1:-1]:
         assert blocked is not None
-        # 10 µm: coordinates here are ~50 km from the CRS origin, where a double holds ~1e-11
-        # relative, and the grown corners pass through GEOS buffering.
-        assert blocked.distance(shapely.Point(corner)) >= clearance - 1e-5
+        # 0.1 mm: coordinates here are ~50 km from the CRS origin, and the grown corners
+        # pass through GEOS's union and buffering (three nearly coincident zones once put
+        # one 10.1 µm inside a 3 m clearance).
+        assert blocked.distance(shapely.Point(corner)) >= clearance - 1e-4
 
 
 def _attempt(
