@@ -207,16 +207,15 @@ def main() -> None:
         near = [z for z in near if z.intersects(field)]
         with_zones.append((field, field.difference(shapely.union_all(near)) if near else field))
         without.append((field, field))
+    others = perturbed(without)
     rows = {
         "Tanbo, zones respected": run(tanbo, with_zones, args.repeat),
         "Tanbo, zones ignored": run(tanbo, without, args.repeat),
         "Tanbo, one ring (min coverage 100 %)": run(
             lambda f, s: tanbo(f, s, min_coverage=1.0), with_zones, args.repeat
         ),
-        "Tanbo, other fields of the same kinds": run(tanbo, perturbed(without), 1),
-        "  the same, one ring": run(
-            lambda f, s: tanbo(f, s, min_coverage=1.0), perturbed(without), 1
-        ),
+        "Tanbo, other fields of the same kinds": run(tanbo, others, 1),
+        "  the same, one ring": run(lambda f, s: tanbo(f, s, min_coverage=1.0), others, 1),
         "baseline (F2C recipe), zones ignored": run(
             lambda f, s: baseline(s, SWATH_M), without, args.repeat
         ),
